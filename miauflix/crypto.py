@@ -1,0 +1,95 @@
+"""Field encryption for secrets at rest and keyed lookup hashes.
+
+* ``FieldCipher.encrypt(value, aad)``: AES-256-GCM with a fresh random 96-bit nonce per
+  value; the associated data binds the ciphertext to its row and column (e.g.
+  ``b"sources.magnet:<source_id>"``), so a ciphertext moved to another row fails to open.
+  Stored form: ``b"v1" + key_id(4) + nonce(12) + ciphertext+tag``.
+* ``FieldCipher.lookup_hash(value)``: HMAC-SHA256 under a separate derived key, for
+  equality lookups (e.g. find a source by its info-hash) without deterministic encryption.
+
+The master secret comes from ``MIAUFLIX_SECRET_KEY`` or is generated on first run into
+``<data_dir>/secret.key`` with 0600 permissions. Sub-keys are derived with HKDF so that
+the JWT signing key, the encryption key and the HMAC key are independent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_VERSION = b"v1"
+_NONCE_LEN = 12
+
+
+class CryptoError(Exception):
+    """A value could not be decrypted (wrong key, tampered, or moved to another row)."""
+
+
+def derive_key(master: bytes, purpose: str, length: int = 32) -> bytes:
+    """Derive an independent sub-key for ``purpose`` from the master secret (HKDF-SHA256)."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=b"miauflix", info=purpose.encode()
+    ).derive(master)
+
+
+def load_or_create_master_key(key_path: Path, configured: str = "") -> bytes:
+    """Return the master secret: the configured one, else the key file (created 0600)."""
+    if configured:
+        return configured.encode()
+    if key_path.exists():
+        mode = key_path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise CryptoError(f"{key_path} is readable by others (mode {mode:o}); chmod 600 it")
+        data = key_path.read_bytes().strip()
+        if len(data) < 32:
+            raise CryptoError(f"{key_path} holds a key shorter than 32 bytes")
+        return data
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(48).encode()
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(token)
+    return token
+
+
+class FieldCipher:
+    """AES-GCM field encryption plus HMAC lookup hashes under keys derived from a master."""
+
+    def __init__(self, master: bytes) -> None:
+        self._enc_key = derive_key(master, "field-encryption")
+        self._mac_key = derive_key(master, "lookup-hmac")
+        self.key_id = hashlib.sha256(self._enc_key).digest()[:4]
+        self._aead = AESGCM(self._enc_key)
+
+    def encrypt(self, plaintext: str | bytes, aad: str) -> bytes:
+        """Encrypt with a fresh nonce; ``aad`` names the row and column the value belongs to."""
+        data = plaintext.encode() if isinstance(plaintext, str) else plaintext
+        nonce = os.urandom(_NONCE_LEN)
+        return _VERSION + self.key_id + nonce + self._aead.encrypt(nonce, data, aad.encode())
+
+    def decrypt(self, blob: bytes, aad: str) -> bytes:
+        """Open a value sealed by :meth:`encrypt` with the same ``aad``."""
+        if len(blob) < 2 + 4 + _NONCE_LEN + 16 or blob[:2] != _VERSION:
+            raise CryptoError("not a miauflix v1 ciphertext")
+        if blob[2:6] != self.key_id:
+            raise CryptoError("ciphertext was sealed under a different key")
+        nonce = blob[6 : 6 + _NONCE_LEN]
+        try:
+            return self._aead.decrypt(nonce, blob[6 + _NONCE_LEN :], aad.encode())
+        except InvalidTag as exc:
+            raise CryptoError(f"ciphertext failed authentication (aad={aad!r})") from exc
+
+    def decrypt_str(self, blob: bytes, aad: str) -> str:
+        return self.decrypt(blob, aad).decode()
+
+    def lookup_hash(self, value: str) -> str:
+        """Keyed hash (hex) for equality lookups; normalise ``value`` before calling."""
+        return hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()

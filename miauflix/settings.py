@@ -1,0 +1,167 @@
+"""Settings: every knob is a ``MIAUFLIX_*`` environment variable (documented in README.md).
+
+The defaults are the embedded, offline sandbox: upstream URLs point at the fake upstream
+server on loopback, no API keys are needed.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SANDBOX_HOST = "127.0.0.1"
+SANDBOX_PORT = 8765
+
+
+def _split_csv(value: object) -> object:
+    """Accept ``a,b,c`` strings (from the environment) as lists; strip blanks."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All Miauflix settings. Field ``foo_bar`` is read from ``MIAUFLIX_FOO_BAR``."""
+
+    model_config = SettingsConfigDict(env_prefix="MIAUFLIX_", extra="ignore", frozen=True)
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory for warehouse.duckdb, catalog.sqlite, app.sqlite and keys.",
+    )
+
+    # --- upstreams -----------------------------------------------------------------------
+    tmdb_url: str = Field(
+        default=f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/tmdb",
+        description="TMDB API base (without /3). Real service: https://api.themoviedb.org",
+    )
+    tmdb_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="TMDB v3 API key or v4 read token (empty for the sandbox).",
+    )
+    tmdb_rate_limit: float = Field(
+        default=40.0, gt=0, le=10_000, description="Client-side TMDB ceiling, requests/s."
+    )
+    tmdb_languages: Annotated[list[str], NoDecode] = Field(
+        default=["en"], description="Languages for genres and movie details (comma-separated)."
+    )
+    tmdb_list_pages: int = Field(
+        default=5, ge=1, le=500, description="Pages fetched per TMDB list (20 movies a page)."
+    )
+    yts_urls: Annotated[list[str], NoDecode] = Field(
+        default=[f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/yts"],
+        description="YTS mirrors (comma-separated), tried in order.",
+    )
+    yts_rate_limit: float = Field(
+        default=10.0, gt=0, le=10_000, description="Client-side YTS ceiling, requests/s."
+    )
+    trakt_url: str = Field(
+        default=f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/trakt", description="Trakt API base."
+    )
+    trakt_client_id: SecretStr = Field(default=SecretStr(""), description="Trakt client id.")
+    trakt_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="Trakt client secret."
+    )
+    http_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Upstream request timeout, seconds."
+    )
+    http_retries: int = Field(
+        default=4, ge=0, le=20, description="Retries per upstream request (5xx, 429, timeouts)."
+    )
+    http_concurrency: int = Field(
+        default=16, ge=1, le=512, description="Concurrent upstream requests inside one task."
+    )
+    freshness_hours: float = Field(
+        default=12.0, ge=0, description="A landed response younger than this is not refetched."
+    )
+
+    # --- security ------------------------------------------------------------------------
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Master secret (JWT signing, field encryption). Generated into the data "
+        "dir (0600) when empty.",
+    )
+    admin_email: str = Field(default="admin@miauflix.local", description="First admin's email.")
+    admin_password: SecretStr = Field(
+        default=SecretStr(""),
+        description="First admin's password; generated and printed once when empty.",
+    )
+
+    # --- API ----------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="API listen host.")
+    port: int = Field(default=8000, ge=1, le=65535, description="API listen port.")
+
+    # --- engine -------------------------------------------------------------------------
+    engine_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Base URL under which clients reach the engine (stream URLs use it).",
+    )
+    engine_port: int = Field(default=8001, ge=1, le=65535, description="Engine HTTP port.")
+    engine_bt_port: int = Field(
+        default=6881, ge=1, le=65535, description="Engine BitTorrent listen port."
+    )
+    engine_trackers: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Extra announce URLs (comma-separated)."
+    )
+    engine_peers: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Static peers host:port (comma-separated)."
+    )
+
+    # --- orchestration ------------------------------------------------------------------
+    prefect_ui_port: int = Field(
+        default=4200, ge=1, le=65535, description="Port of the Prefect server `demo` starts."
+    )
+    sandbox_movies: int = Field(
+        default=200, ge=10, le=100_000, description="Size of the fake upstream catalogue."
+    )
+    sandbox_seed: int = Field(default=42, description="Seed of the fake upstream catalogue.")
+
+    @field_validator("tmdb_languages", "yts_urls", "engine_trackers", "engine_peers", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("yts_urls")
+    @classmethod
+    def _mirrors_present(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one YTS mirror URL is required")
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"YTS mirror {url!r} is not an http(s) URL")
+        return [url.rstrip("/") for url in value]
+
+    @field_validator("tmdb_url", "trakt_url", "engine_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    # --- derived paths -------------------------------------------------------------------
+    @cached_property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @cached_property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite"
+
+    @cached_property
+    def app_db_path(self) -> Path:
+        return self.data_dir / "app.sqlite"
+
+    @cached_property
+    def key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (CLI flags use this)."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]

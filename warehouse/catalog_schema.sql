@@ -1,0 +1,45 @@
+-- catalog.sqlite: the immutable snapshot publish writes and serve/engine read (mode=ro).
+-- Contract between warehouse/publish.py, serve/ and engine/. Secrets are AES-GCM blobs
+-- (miauflix.crypto.FieldCipher) with aad "<table>.<column>:<source_id>"; lookups go
+-- through info_hash_hmac = FieldCipher.lookup_hash(info_hash lowercase).
+CREATE TABLE catalog_version (
+    run_id TEXT NOT NULL, published_at TEXT NOT NULL,     -- ISO-8601 UTC
+    schema_version INTEGER NOT NULL, counts TEXT NOT NULL  -- JSON {"movies": n, ...}
+);
+CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE genres (genre_id INTEGER NOT NULL, language TEXT NOT NULL, name TEXT NOT NULL,
+                     PRIMARY KEY (genre_id, language));
+CREATE TABLE movies (
+    tmdb_id INTEGER PRIMARY KEY, imdb_id TEXT, title TEXT NOT NULL, original_title TEXT,
+    original_language TEXT, overview TEXT, tagline TEXT, release_date TEXT, year INTEGER,
+    runtime_min INTEGER, popularity REAL, vote_average REAL, vote_count INTEGER,
+    poster_path TEXT, backdrop_path TEXT, status TEXT, source_count INTEGER NOT NULL
+);
+CREATE TABLE movie_genres (tmdb_id INTEGER NOT NULL, genre_id INTEGER NOT NULL,
+                           PRIMARY KEY (tmdb_id, genre_id));
+CREATE TABLE translations (tmdb_id INTEGER NOT NULL, language TEXT NOT NULL, region TEXT,
+                           title TEXT, overview TEXT, tagline TEXT);
+CREATE TABLE images (tmdb_id INTEGER NOT NULL, kind TEXT NOT NULL, file_path TEXT NOT NULL,
+                     width INTEGER, height INTEGER, language TEXT, vote_average REAL);
+CREATE TABLE list_members (list_name TEXT NOT NULL, position INTEGER NOT NULL,
+                           tmdb_id INTEGER NOT NULL, PRIMARY KEY (list_name, position));
+CREATE TABLE sources (
+    source_id TEXT PRIMARY KEY,        -- lookup_hash("source:" + info_hash)[:24], stable
+    tmdb_id INTEGER NOT NULL,
+    quality TEXT NOT NULL, resolution INTEGER NOT NULL, is_3d INTEGER NOT NULL,
+    source_type TEXT, video_codec TEXT, bit_depth INTEGER, audio_channels REAL,
+    size_bytes INTEGER NOT NULL, seeds INTEGER NOT NULL, peers INTEGER NOT NULL,
+    uploaded_at TEXT, is_repack INTEGER NOT NULL, bitrate_mbps REAL,
+    components TEXT NOT NULL,          -- JSON {"resolution": pts, "codec": pts, ...} from c_*
+    score_web REAL, score_tv REAL, rank_web INTEGER, rank_tv INTEGER,
+    info_hash_hmac TEXT NOT NULL,      -- keyed hash for lookups; never the hash itself
+    info_hash_enc BLOB NOT NULL,       -- aad "sources.info_hash:<source_id>"
+    magnet_enc BLOB NOT NULL,          -- aad "sources.magnet:<source_id>"
+    torrent_url_enc BLOB               -- aad "sources.torrent_url:<source_id>"
+);
+CREATE INDEX idx_sources_movie ON sources (tmdb_id);
+CREATE INDEX idx_sources_hmac ON sources (info_hash_hmac);
+CREATE INDEX idx_list_members_movie ON list_members (tmdb_id);
+CREATE INDEX idx_movie_genres_genre ON movie_genres (genre_id);
+CREATE INDEX idx_translations_movie ON translations (tmdb_id);
+CREATE INDEX idx_images_movie ON images (tmdb_id);
