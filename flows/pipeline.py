@@ -1,0 +1,149 @@
+"""The main flow: ingest -> transform -> check -> publish, one run of the whole pipeline.
+
+``sync_flow(scope)`` is what `miauflix sync` runs and what the deployments in
+``prefect.yaml`` schedule (lists hourly, movie metadata every 90 minutes, sources often).
+A failed data-quality suite blocks the publish: the previous catalog keeps serving, the
+run is recorded as ``blocked`` and :class:`PipelineBlocked` carries a readable summary.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Literal
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows.ingest import ingest_flow
+from flows.run_record import record_run_end, record_run_start, utcnow, write_last_sync
+from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.errors import MiauflixError
+from miauflix.settings import Settings, load_settings
+from warehouse.checks import DQResult, format_dq_summary, run_checks
+from warehouse.publish import publish_catalog
+from warehouse.schema import ensure_base_schema
+from warehouse.transform import transform
+
+Scope = Literal["all", "lists", "movies", "sources"]
+
+
+class PipelineError(MiauflixError):
+    """A pipeline run failed; the previous catalog keeps serving."""
+
+
+class PipelineBlocked(PipelineError):
+    """Data-quality checks failed, so nothing was published."""
+
+    def __init__(self, run_id: str, summary: str) -> None:
+        super().__init__(f"run {run_id}: data-quality checks failed, publish blocked\n{summary}")
+        self.run_id = run_id
+        self.summary = summary
+
+
+@dataclass
+class SyncResult:
+    """What one run did: counts per stage and seconds per stage."""
+
+    run_id: str
+    status: str = "running"
+    ingest: dict[str, Any] = field(default_factory=dict)
+    transform: dict[str, Any] = field(default_factory=dict)
+    dq: dict[str, Any] = field(default_factory=dict)
+    publish: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, dict):
+        return value
+    return {"value": repr(value)}
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(settings.warehouse_path))
+
+
+@task(name="transform", cache_policy=NO_CACHE)
+def transform_task(settings: Settings, run_id: str) -> dict[str, Any]:
+    """Rebuild staging, quarantine and marts from the raw tables."""
+    with _connect(settings) as con:
+        return _as_dict(transform(con, run_id))
+
+
+@task(name="data-quality", cache_policy=NO_CACHE)
+def check_task(settings: Settings, run_id: str) -> DQResult:
+    """Run the great-expectations suites; results are recorded in ``dq_runs``."""
+    with _connect(settings) as con:
+        return run_checks(con, run_id)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
+    """Write a fresh catalog.sqlite and swap it in atomically."""
+    master = load_or_create_master_key(settings.key_path, settings.secret_key.get_secret_value())
+    with _connect(settings) as con:
+        summary = publish_catalog(con, settings.catalog_path, FieldCipher(master), run_id)
+    return _as_dict(summary)
+
+
+def _run_id() -> str:
+    current = flow_run.get_id()
+    return str(current) if current else str(uuid.uuid4())
+
+
+def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
+    """Run every stage in order inside the current flow run; raise on failure."""
+    logger = get_run_logger()
+    result = SyncResult(run_id=_run_id())
+    started = utcnow()
+    with _connect(settings) as con:
+        ensure_base_schema(con)
+        record_run_start(con, result.run_id, started)
+    record: dict[str, Any] = {"run_id": result.run_id, "scope": scope, "started_at": started}
+    try:
+        clock = time.perf_counter()
+        result.ingest = _as_dict(ingest_flow(settings, result.run_id, scope=scope))
+        result.seconds["ingest"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        result.transform = transform_task(settings, result.run_id)
+        result.seconds["transform"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        dq = check_task(settings, result.run_id)
+        result.dq = _as_dict(dq)
+        result.seconds["checks"] = time.perf_counter() - clock
+        record["dq"] = {"success": dq.success, "summary": format_dq_summary(dq)}
+        if not dq.success:
+            result.status = "blocked"
+            raise PipelineBlocked(result.run_id, format_dq_summary(dq))
+
+        clock = time.perf_counter()
+        result.publish = publish_task(settings, result.run_id)
+        result.seconds["publish"] = time.perf_counter() - clock
+        result.status = "succeeded"
+        logger.info("run %s published: %s", result.run_id, result.publish.get("counts"))
+        return result
+    except BaseException as exc:
+        if result.status == "running":
+            result.status = "failed"
+        record["error"] = str(exc)
+        raise
+    finally:
+        record.update(status=result.status, finished_at=utcnow(), seconds=result.seconds)
+        with _connect(settings) as con:
+            record_run_end(con, result.run_id, result.status, _as_dict(result))
+        write_last_sync(settings.data_dir, record)
+
+
+@flow(name="miauflix-sync", flow_run_name="sync-{scope}", log_prints=True)
+def sync_flow(scope: Scope = "all") -> dict[str, Any]:
+    """One pipeline run on the settings from the environment (``MIAUFLIX_*``)."""
+    return asdict(run_pipeline(load_settings(), scope))
