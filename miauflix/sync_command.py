@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -51,7 +51,7 @@ def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int
     """Run the pipeline once; print a summary; return the process exit code."""
     _quiet_prefect()
     _apply_settings_to_env(settings)
-    from flows.pipeline import PipelineBlocked, sync_flow
+    from flows.pipeline import PipelineBlocked, Scope, sync_flow
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -70,7 +70,7 @@ def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int
             handler = _ProgressHandler(progress, task_id)
             for name in ("prefect.flow_runs", "prefect.task_runs"):
                 logging.getLogger(name).addHandler(handler)
-            result = sync_flow(scope=scope)  # type: ignore[arg-type]
+            result = sync_flow(scope=cast(Scope, scope))
     except PipelineBlocked as exc:
         console.print(f"[red]sync blocked[/red]: {exc}")
         return 2

@@ -2,6 +2,7 @@
 -- Contract between warehouse/publish.py, serve/ and engine/. Secrets are AES-GCM blobs
 -- (miauflix.crypto.FieldCipher) with aad "<table>.<column>:<source_id>"; lookups go
 -- through info_hash_hmac = FieldCipher.lookup_hash(info_hash lowercase).
+-- Schema version 1 (PRAGMA user_version and catalog_version.schema_version).
 CREATE TABLE catalog_version (
     run_id TEXT NOT NULL, published_at TEXT NOT NULL,     -- ISO-8601 UTC
     schema_version INTEGER NOT NULL, counts TEXT NOT NULL  -- JSON {"movies": n, ...}
@@ -13,7 +14,8 @@ CREATE TABLE movies (
     tmdb_id INTEGER PRIMARY KEY, imdb_id TEXT, title TEXT NOT NULL, original_title TEXT,
     original_language TEXT, overview TEXT, tagline TEXT, release_date TEXT, year INTEGER,
     runtime_min INTEGER, popularity REAL, vote_average REAL, vote_count INTEGER,
-    poster_path TEXT, backdrop_path TEXT, status TEXT, source_count INTEGER NOT NULL
+    poster_path TEXT, backdrop_path TEXT, status TEXT, source_count INTEGER NOT NULL,
+    search_text TEXT NOT NULL DEFAULT ''  -- casefolded title, original and translated titles
 );
 CREATE TABLE movie_genres (tmdb_id INTEGER NOT NULL, genre_id INTEGER NOT NULL,
                            PRIMARY KEY (tmdb_id, genre_id));
@@ -43,3 +45,6 @@ CREATE INDEX idx_list_members_movie ON list_members (tmdb_id);
 CREATE INDEX idx_movie_genres_genre ON movie_genres (genre_id);
 CREATE INDEX idx_translations_movie ON translations (tmdb_id);
 CREATE INDEX idx_images_movie ON images (tmdb_id);
+CREATE INDEX idx_movies_popularity ON movies (popularity);
+CREATE INDEX idx_movies_vote_average ON movies (vote_average);
+CREATE INDEX idx_movies_release_date ON movies (release_date);

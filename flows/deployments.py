@@ -1,0 +1,56 @@
+"""The scheduled deployments, served by a Prefect runner (`python -m flows.deployments`).
+
+The same schedules are declared in ``prefect.yaml`` for `prefect deploy` onto a work pool;
+this module is the single-machine path `miauflix demo` uses: one runner process that
+registers the deployments with the Prefect server (so the UI shows and can rerun them)
+and executes their runs. Concurrent runs are limited to one per deployment: DuckDB
+allows one writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+
+from flows.pipeline import sync_flow
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    scope: str
+    every: timedelta | None
+    description: str
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("lists", "lists", timedelta(hours=1), "TMDB lists, genres and configuration"),
+    Schedule("movies", "movies", timedelta(minutes=90), "TMDB movie details and translations"),
+    Schedule("sources", "sources", timedelta(minutes=15), "YTS torrent sources"),
+    Schedule("full", "all", None, "Everything, end to end (run on demand)"),
+)
+
+
+def build_deployments() -> list[RunnerDeployment]:
+    return [
+        sync_flow.to_deployment(
+            name=item.name,
+            interval=item.every,
+            parameters={"scope": item.scope},
+            description=item.description,
+            concurrency_limit=1,
+            tags=["miauflix"],
+        )
+        for item in SCHEDULES
+    ]
+
+
+def main() -> None:
+    serve(*build_deployments(), limit=1, print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

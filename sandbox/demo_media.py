@@ -1,0 +1,121 @@
+"""Generate short, real H.264/AAC MP4 demo videos with the ffmpeg shipped by imageio-ffmpeg.
+
+The output is deterministic (bitexact flags, fixed sources), so the same spec always gives
+the same bytes and therefore the same info-hash. One video keeps its index (``moov``) at
+the end of the file, as most encoders write it; the others are "faststart" (index first).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from miauflix.errors import MiauflixError
+
+
+class DemoMediaError(MiauflixError):
+    """ffmpeg failed or is missing."""
+
+
+@dataclass(frozen=True)
+class DemoVideo:
+    name: str  # file name, ends with .mp4
+    width: int
+    height: int
+    seconds: int
+    video_kbps: int
+    faststart: bool
+    title: str
+
+
+DEMO_VIDEOS: tuple[DemoVideo, ...] = (
+    DemoVideo("miauflix-demo-720p.mp4", 1280, 720, 30, 2500, True, "Demo 720p (faststart)"),
+    DemoVideo("miauflix-demo-720p-tail-index.mp4", 1280, 720, 30, 2500, False,
+              "Demo 720p (index at the end)"),
+    DemoVideo("miauflix-demo-1080p.mp4", 1920, 1080, 20, 5000, True, "Demo 1080p"),
+    DemoVideo("miauflix-demo-480p.mp4", 854, 480, 30, 1200, False, "Demo 480p"),
+)  # fmt: skip
+
+
+def ffmpeg_exe() -> str:
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:  # pragma: no cover - the wheel ships one
+        raise DemoMediaError(f"no ffmpeg available: {exc}") from exc
+
+
+def render(video: DemoVideo, out_dir: Path, *, timeout: float = 300.0) -> Path:
+    """Encode ``video`` into ``out_dir`` (skipped when the file already exists)."""
+    target = out_dir / video.name
+    if target.exists() and target.stat().st_size > 0:
+        return target
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part.mp4")
+    duration = video.seconds
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i",
+        f"testsrc2=size={video.width}x{video.height}:rate=25:duration={duration}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50",
+        "-b:v", f"{video.video_kbps}k", "-maxrate", f"{video.video_kbps}k",
+        "-bufsize", f"{video.video_kbps * 2}k",
+        "-c:a", "aac", "-b:a", "128k",
+        "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+        "-map_metadata", "-1",
+    ]  # fmt: skip
+    if video.faststart:
+        cmd += ["-movflags", "+faststart"]
+    cmd += ["-f", "mp4", str(partial)]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+    except subprocess.CalledProcessError as exc:
+        partial.unlink(missing_ok=True)
+        raise DemoMediaError(
+            f"ffmpeg failed on {video.name} (exit {exc.returncode}): "
+            f"{exc.stderr.decode(errors='replace')[-400:]}"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        partial.unlink(missing_ok=True)
+        raise DemoMediaError(f"ffmpeg timed out after {timeout:.0f}s on {video.name}") from exc
+    partial.replace(target)
+    return target
+
+
+def render_all(out_dir: Path, videos: tuple[DemoVideo, ...] = DEMO_VIDEOS) -> list[Path]:
+    """Render every demo video (cached by file name)."""
+    return [render(video, out_dir) for video in videos]
+
+
+def render_large(out_dir: Path, *, megabytes: int = 200, name: str = "") -> Path:
+    """A long 1080p video of about ``megabytes`` MB, for streaming benchmarks."""
+    kbps = 20_000
+    seconds = max(5, int(megabytes * 8_000 / (kbps + 128)))
+    video = DemoVideo(name or f"miauflix-bench-{megabytes}mb.mp4", 1920, 1080, seconds, kbps,
+                      False, f"Benchmark {megabytes} MB")  # fmt: skip
+    return render(video, out_dir, timeout=1800.0)
+
+
+def moov_at_end(path: Path) -> bool:
+    """True when the top-level ``moov`` box comes after ``mdat`` (index at the end)."""
+    order: list[bytes] = []
+    with path.open("rb") as handle:
+        size = path.stat().st_size
+        pos = 0
+        while pos + 8 <= size:
+            handle.seek(pos)
+            header = handle.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if box_size == 1:
+                box_size = int.from_bytes(header[8:16], "big")
+            if box_size < 8:
+                break
+            order.append(kind)
+            pos += box_size
+    if b"moov" not in order or b"mdat" not in order:
+        raise DemoMediaError(f"{path} is not an MP4 with moov and mdat boxes")
+    return order.index(b"moov") > order.index(b"mdat")

@@ -1,0 +1,314 @@
+"""Publish the marts as a fresh, encrypted ``catalog.sqlite`` and swap it in atomically.
+
+The new catalog is built beside the live one as ``catalog.sqlite.<run_id>.tmp`` (schema from
+``catalog_schema.sql``), filled from the ``mart_*`` tables in bulk, fsynced, and renamed onto
+``catalog.sqlite`` with one ``os.replace``. Readers holding the old file keep reading it; new
+readers see the new one; nobody ever sees half a catalog. Leftover ``*.tmp`` files of a
+crashed publish are removed by the next one.
+
+Secrets (info hash, magnet, torrent URL) are stored only as AES-GCM blobs bound to their row
+(``aad = "sources.<column>:<source_id>"``); lookups go through ``info_hash_hmac``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from miauflix.crypto import FieldCipher
+from miauflix.errors import MiauflixError
+
+CATALOG_SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("catalog_schema.sql")
+BATCH_ROWS = 5_000
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_INFO_HASH = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+ProgressHook = Callable[[str, int], None]
+"""Called as ``hook(table, rows_written_so_far)`` after every batch (tests pause here)."""
+
+
+class PublishError(MiauflixError):
+    """The catalog could not be published; the previous catalog is left in place."""
+
+
+@dataclass(frozen=True)
+class PublishSummary:
+    run_id: str
+    path: Path
+    counts: dict[str, int]
+    seconds: float
+    published_at: str = field(default="")
+
+
+# Plain tables: (catalog table, insert columns, DuckDB query producing SQLite-ready values).
+_PLAIN_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("config", ("key", "value"), "SELECT key, value FROM mart_config ORDER BY key"),
+    (
+        "genres",
+        ("genre_id", "language", "name"),
+        "SELECT genre_id, language, name FROM mart_genres ORDER BY genre_id, language",
+    ),
+    (
+        "movie_genres",
+        ("tmdb_id", "genre_id"),
+        "SELECT DISTINCT tmdb_id, genre_id FROM mart_movie_genres ORDER BY tmdb_id, genre_id",
+    ),
+    (
+        "translations",
+        ("tmdb_id", "language", "region", "title", "overview", "tagline"),
+        "SELECT tmdb_id, language, region, title, overview, tagline FROM mart_translations"
+        " ORDER BY tmdb_id, language, region",
+    ),
+    (
+        "images",
+        ("tmdb_id", "kind", "file_path", "width", "height", "language", "vote_average"),
+        "SELECT tmdb_id, kind, file_path, width, height, language, vote_average FROM mart_images"
+        " ORDER BY tmdb_id, kind, vote_average DESC NULLS LAST, file_path",
+    ),
+    (
+        "list_members",
+        ("list_name", "position", "tmdb_id"),
+        "SELECT list_name, position, tmdb_id FROM mart_list_members ORDER BY list_name, position",
+    ),
+)
+
+_MOVIE_COLUMNS = (
+    "tmdb_id", "imdb_id", "title", "original_title", "original_language", "overview",
+    "tagline", "release_date", "year", "runtime_min", "popularity", "vote_average",
+    "vote_count", "poster_path", "backdrop_path", "status", "source_count", "search_text",
+)  # fmt: skip
+
+_MOVIES_QUERY = """
+WITH tr AS (
+    SELECT tmdb_id, string_agg(title, chr(10)) AS titles
+    FROM mart_translations WHERE title IS NOT NULL AND title <> '' GROUP BY tmdb_id
+)
+SELECT m.tmdb_id, m.imdb_id, m.title, m.original_title, m.original_language, m.overview,
+       m.tagline, strftime(m.release_date, '%Y-%m-%d'), m.year, m.runtime_min, m.popularity,
+       m.vote_average, m.vote_count, m.poster_path, m.backdrop_path, m.status, m.source_count,
+       concat_ws(chr(10), m.title, m.original_title, tr.titles)
+FROM mart_movies m LEFT JOIN tr USING (tmdb_id)
+ORDER BY m.tmdb_id
+"""
+
+_SOURCE_PLAIN = (
+    "tmdb_id", "quality", "resolution", "is_3d", "source_type", "video_codec", "bit_depth",
+    "audio_channels", "size_bytes", "seeds", "peers", "uploaded_at", "is_repack",
+    "bitrate_mbps", "score_web", "score_tv", "rank_web", "rank_tv",
+)  # fmt: skip
+
+_SOURCE_SELECT = (
+    "tmdb_id, quality, resolution, CAST(is_3d AS INTEGER), source_type, video_codec, "
+    "bit_depth, audio_channels, size_bytes, seeds, peers, "
+    "strftime(uploaded_at, '%Y-%m-%dT%H:%M:%SZ'), CAST(is_repack AS INTEGER), bitrate_mbps, "
+    "score_web, score_tv, rank_web, rank_tv"
+)
+
+_SOURCE_INSERT_COLUMNS = (
+    "source_id", *_SOURCE_PLAIN, "components", "info_hash_hmac", "info_hash_enc",
+    "magnet_enc", "torrent_url_enc",
+)  # fmt: skip
+
+
+def source_id_for(cipher: FieldCipher, info_hash: str) -> str:
+    """The stable public id of a source: a keyed hash of its (lowercase) info hash."""
+    return cipher.lookup_hash("source:" + info_hash.strip().lower())[:24]
+
+
+def remove_leftovers(catalog_path: Path) -> list[Path]:
+    """Delete ``<catalog>.*.tmp`` files (and their journals) left by a crashed publish."""
+    removed: list[Path] = []
+    for pattern in (f"{catalog_path.name}.*.tmp", f"{catalog_path.name}.*.tmp-journal"):
+        for leftover in catalog_path.parent.glob(pattern):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def publish_catalog(
+    warehouse: duckdb.DuckDBPyConnection,
+    catalog_path: Path,
+    cipher: FieldCipher,
+    run_id: str,
+    *,
+    on_progress: ProgressHook | None = None,
+    allow_empty: bool = False,
+) -> PublishSummary:
+    """Build a new catalog from the marts and atomically replace ``catalog_path`` with it."""
+    if not _RUN_ID.match(run_id):
+        raise PublishError(f"run_id {run_id!r} is not a safe identifier ([A-Za-z0-9._-], <=128)")
+    started = time.perf_counter()
+    catalog_path = Path(catalog_path)
+    catalog_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(catalog_path)
+    tmp_path = catalog_path.with_name(f"{catalog_path.name}.{run_id}.tmp")
+    published_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        counts = _build(warehouse, tmp_path, cipher, run_id, published_at, on_progress)
+        if counts["movies"] == 0 and not allow_empty:
+            raise PublishError(
+                f"refusing to publish run {run_id}: mart_movies is empty "
+                "(the previous catalog stays live)"
+            )
+        _fsync_path(tmp_path)
+        os.replace(tmp_path, catalog_path)
+        _fsync_path(catalog_path.parent)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return PublishSummary(
+        run_id=run_id,
+        path=catalog_path,
+        counts=counts,
+        seconds=time.perf_counter() - started,
+        published_at=published_at,
+    )
+
+
+def _build(
+    warehouse: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    cipher: FieldCipher,
+    run_id: str,
+    published_at: str,
+    on_progress: ProgressHook | None,
+) -> dict[str, int]:
+    tmp_path.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp_path, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=OFF")
+        con.execute("PRAGMA synchronous=OFF")
+        con.execute("PRAGMA cache_size=-65536")
+        con.executescript(SCHEMA_PATH.read_text())
+        con.execute("BEGIN")
+        counts: dict[str, int] = {}
+        counts["movies"] = _copy(
+            con, "movies", _MOVIE_COLUMNS, _movie_rows(warehouse), on_progress
+        )
+        for table, columns, query in _PLAIN_TABLES:
+            counts[table] = _copy(con, table, columns, _fetch(warehouse, query), on_progress)
+        counts["sources"] = _copy(
+            con, "sources", _SOURCE_INSERT_COLUMNS, _source_rows(warehouse, cipher), on_progress
+        )
+        con.execute(
+            "INSERT INTO catalog_version (run_id, published_at, schema_version, counts)"
+            " VALUES (?, ?, ?, ?)",
+            (run_id, published_at, CATALOG_SCHEMA_VERSION, json.dumps(counts, sort_keys=True)),
+        )
+        con.execute(f"PRAGMA user_version={CATALOG_SCHEMA_VERSION}")
+        con.execute("COMMIT")
+        con.execute("ANALYZE")
+        mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()
+        if mode is None or str(mode[0]).lower() != "delete":
+            raise PublishError(f"{tmp_path}: could not set rollback-journal mode (got {mode})")
+        return counts
+    except sqlite3.Error as exc:
+        raise PublishError(f"writing {tmp_path} for run {run_id} failed: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _copy(
+    con: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    batches: Iterator[list[tuple[Any, ...]]],
+    on_progress: ProgressHook | None,
+) -> int:
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))})"
+    )
+    written = 0
+    for batch in batches:
+        try:
+            con.executemany(sql, batch)
+        except sqlite3.IntegrityError as exc:
+            raise PublishError(f"catalog table {table}: {exc} (near row {written})") from exc
+        written += len(batch)
+        if on_progress is not None:
+            on_progress(table, written)
+    return written
+
+
+def _fetch(warehouse: duckdb.DuckDBPyConnection, query: str) -> Iterator[list[tuple[Any, ...]]]:
+    try:
+        cursor = warehouse.execute(query)
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield batch
+    except duckdb.Error as exc:
+        raise PublishError(f"reading the marts failed: {exc} (query: {query.split()[:6]})") from exc
+
+
+def _movie_rows(warehouse: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
+    for batch in _fetch(warehouse, _MOVIES_QUERY):
+        yield [(*row[:-1], (row[-1] or "").casefold()) for row in batch]
+
+
+def _component_columns(warehouse: duckdb.DuckDBPyConnection) -> list[str]:
+    try:
+        described = warehouse.execute("DESCRIBE mart_sources").fetchall()
+    except duckdb.Error as exc:
+        raise PublishError(f"reading the marts failed: {exc}") from exc
+    return [str(row[0]) for row in described if str(row[0]).startswith("c_")]
+
+
+def _source_rows(
+    warehouse: duckdb.DuckDBPyConnection, cipher: FieldCipher
+) -> Iterator[list[tuple[Any, ...]]]:
+    components = _component_columns(warehouse)
+    names = [column[2:] for column in components]
+    extra = "".join(f", {column}" for column in components)
+    query = (
+        f"SELECT info_hash, magnet, torrent_url, {_SOURCE_SELECT}{extra} FROM mart_sources"
+        " ORDER BY tmdb_id, rank_web NULLS LAST, info_hash"
+    )
+    plain_end = 3 + len(_SOURCE_PLAIN)
+    for batch in _fetch(warehouse, query):
+        out: list[tuple[Any, ...]] = []
+        for row in batch:
+            info_hash = str(row[0] or "").strip().lower()
+            if not _INFO_HASH.match(info_hash):
+                raise PublishError(
+                    f"mart_sources row for tmdb_id {row[3]} has a malformed info hash "
+                    f"({len(info_hash)} chars); expected 40 or 64 hex digits"
+                )
+            magnet, torrent_url = row[1], row[2]
+            if not magnet:
+                raise PublishError(f"mart_sources row for tmdb_id {row[3]} has no magnet link")
+            source_id = source_id_for(cipher, info_hash)
+            comps = json.dumps(dict(zip(names, row[plain_end:], strict=True)), sort_keys=True)
+            out.append(
+                (
+                    source_id,
+                    *row[3:plain_end],
+                    comps,
+                    cipher.lookup_hash(info_hash),
+                    cipher.encrypt(info_hash, aad=f"sources.info_hash:{source_id}"),
+                    cipher.encrypt(magnet, aad=f"sources.magnet:{source_id}"),
+                    cipher.encrypt(torrent_url, aad=f"sources.torrent_url:{source_id}")
+                    if torrent_url
+                    else None,
+                )
+            )
+        yield out
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
