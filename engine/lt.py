@@ -37,6 +37,7 @@ class TorrentMeta:
     total_size: int
     files: tuple[FileEntry, ...]
     trackers: tuple[str, ...] = ()
+    piece_hashes: tuple[bytes, ...] = ()  # SHA-1 of each piece (v1)
 
 
 def _meta_from_info(info: _lt.torrent_info) -> TorrentMeta:
@@ -59,13 +60,14 @@ def _meta_from_info(info: _lt.torrent_info) -> TorrentMeta:
         total_size=info.total_size(),
         files=files,
         trackers=tuple(entry.url for entry in info.trackers()),
+        piece_hashes=tuple(bytes(info.hash_for_piece(i)) for i in range(info.num_pieces())),
     )
 
 
 def parse_torrent(data: bytes) -> TorrentMeta:
     """Parse .torrent bytes; raises :class:`SourceResolveError` on a broken file."""
     try:
-        return _meta_from_info(_lt.torrent_info(_lt.bdecode(data)))
+        return _meta_from_info(_lt.torrent_info(data))
     except (RuntimeError, TypeError, ValueError) as exc:
         raise SourceResolveError(f"not a valid .torrent file: {exc}") from exc
 
@@ -127,6 +129,13 @@ class ResumeDataFailed(Event):
 
 
 @dataclass(frozen=True)
+class PieceRead(Event):
+    piece: int
+    data: bytes
+    error: str
+
+
+@dataclass(frozen=True)
 class TorrentRemoved(Event):
     pass
 
@@ -148,9 +157,17 @@ def _hash_of(alert: _lt.torrent_alert) -> str:
         return ""
 
 
-def _event_of(alert: _lt.alert) -> Event | None:  # noqa: PLR0911
+def _event_of(alert: _lt.alert) -> Event | None:
     if isinstance(alert, _lt.piece_finished_alert):
         return PieceFinished(_hash_of(alert), int(alert.piece_index))
+    if isinstance(alert, _lt.read_piece_alert):
+        failed = alert.error.value() != 0
+        return PieceRead(
+            _hash_of(alert),
+            int(alert.piece),
+            b"" if failed else bytes(alert.buffer),
+            alert.error.message() if failed else "",
+        )
     if isinstance(alert, _lt.metadata_received_alert):
         return MetadataReceived(_hash_of(alert))
     if isinstance(alert, _lt.torrent_checked_alert):
@@ -188,6 +205,10 @@ class SessionConfig:
     tick_interval_ms: int = 100
     outgoing_interface: str = ""  # bind outgoing traffic to an interface (VPN)
     user_agent: str = f"miauflix/0.1 libtorrent/{VERSION}"
+    stop_tracker_timeout: int = 1  # seconds the session waits for "stopped" announces
+    # requests kept outstanding per peer: every queued block is one a seek waits behind
+    max_out_request_queue: int = 500
+    request_queue_time: int = 3
     extra: dict[str, int | bool | str] = field(default_factory=dict)
 
 
@@ -229,13 +250,17 @@ class Handle:
         info = self._h.torrent_file()
         if info is None:
             raise SourceResolveError(f"torrent {self.info_hash} has no metadata yet")
-        return bytes(_lt.bencode(_lt.create_torrent(info).generate()))
+        return b"d4:info" + bytes(info.info_section()) + b"e"
 
     def have_pieces(self) -> list[bool]:
         return [bool(p) for p in self._h.status(_lt.torrent_handle.query_pieces).pieces]
 
     def set_piece_deadline(self, piece: int, deadline_ms: int) -> None:
         self._h.set_piece_deadline(piece, deadline_ms)
+
+    def read_piece(self, piece: int) -> None:
+        """Asynchronous: a :class:`PieceRead` event follows (works for unflushed pieces)."""
+        self._h.read_piece(piece)
 
     def reset_piece_deadline(self, piece: int) -> None:
         self._h.reset_piece_deadline(piece)
@@ -272,7 +297,16 @@ class Handle:
         self._h.resume()
 
     def save_resume_data(self) -> None:
+        """Asynchronous: a :class:`ResumeDataSaved` event follows."""
         self._h.save_resume_data(_lt.torrent_handle.save_info_dict)
+
+    def resume_data(self) -> bytes:
+        """Resume data now (synchronous; without the info dict: keep the .torrent too)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return bytes(_lt.bencode(self._h.write_resume_data()))
 
     def set_upload_limit(self, rate: int) -> None:
         self._h.set_upload_limit(rate)
@@ -337,11 +371,14 @@ class Session:
             "request_timeout": 10,
             "piece_timeout": 5,
             "auto_manage_startup": 1,
+            "stop_tracker_timeout": config.stop_tracker_timeout,
+            "max_out_request_queue": config.max_out_request_queue,
+            "request_queue_time": config.request_queue_time,
         }
         if config.outgoing_interface:
             pack["outgoing_interfaces"] = config.outgoing_interface
         pack.update(config.extra)
-        self._s = _lt.session(pack)
+        self._s = _lt.session(pack)  # type: ignore[call-overload]
         if config.rate_limit_local:
             everyone = _lt.ip_filter()
             everyone.add_rule("0.0.0.0", "255.255.255.255", 1 << _lt.session.global_peer_class_id)
@@ -370,10 +407,10 @@ class Session:
             if resume:
                 params = _lt.read_resume_data(resume)
                 if torrent and params.ti is None:
-                    params.ti = _lt.torrent_info(_lt.bdecode(torrent))
+                    params.ti = _lt.torrent_info(torrent)
             elif torrent:
                 params = _lt.add_torrent_params()
-                params.ti = _lt.torrent_info(_lt.bdecode(torrent))
+                params.ti = _lt.torrent_info(torrent)
             elif magnet:
                 params = _lt.parse_magnet_uri(magnet)
             else:

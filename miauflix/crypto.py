@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -54,9 +55,19 @@ def load_or_create_master_key(key_path: Path, configured: str = "") -> bytes:
         return data
     key_path.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(48).encode()
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(token)
+    # Write a private temp file completely, then link it into place: a concurrent starter
+    # either wins the link or reads the winner's complete key, never an empty file.
+    fd, tmp = tempfile.mkstemp(prefix=".secret.", dir=key_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(token)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, key_path)
+    except FileExistsError:
+        return key_path.read_bytes().strip()
+    finally:
+        os.unlink(tmp)
     return token
 
 
@@ -92,4 +103,4 @@ class FieldCipher:
 
     def lookup_hash(self, value: str) -> str:
         """Keyed hash (hex) for equality lookups; normalise ``value`` before calling."""
-        return hmac.new(self._mac_key, value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._mac_key, value.encode(), "sha256").hex()

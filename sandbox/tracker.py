@@ -78,7 +78,9 @@ class SwarmRegistry:
         self._swarms: dict[bytes, _Swarm] = {}
         self._ttl = peer_ttl
 
-    def announce(self, query: dict[str, list[str]], remote_ip: str) -> dict[str, Bencodable]:
+    def announce(
+        self, query: dict[str, list[str]], remote_ip: str
+    ) -> dict[bytes | str, Bencodable]:
         info_hash = _hash20(_one(query, "info_hash") or "")
         peer_id = (_one(query, "peer_id") or "").encode("latin-1")
         if len(peer_id) != 20:
@@ -104,7 +106,7 @@ class SwarmRegistry:
             others = [(pid, p) for pid, p in swarm.peers.items() if pid != peer_id][:numwant]
             complete = sum(1 for p in swarm.peers.values() if p.left == 0)
             incomplete = len(swarm.peers) - complete
-        reply: dict[str, Bencodable] = {
+        reply: dict[bytes | str, Bencodable] = {
             "interval": ANNOUNCE_INTERVAL,
             "min interval": 1,
             "complete": complete,
@@ -119,7 +121,7 @@ class SwarmRegistry:
             reply["peers"] = [{"peer id": pid, "ip": p.ip, "port": p.port} for pid, p in others]
         return reply
 
-    def scrape(self, query: dict[str, list[str]]) -> dict[str, Bencodable]:
+    def scrape(self, query: dict[str, list[str]]) -> dict[bytes | str, Bencodable]:
         with self._lock:
             wanted = [_hash20(raw) for raw in query.get("info_hash", [])] or list(self._swarms)
             files: dict[bytes | str, Bencodable] = {}
@@ -163,13 +165,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        self.close_connection = True
 
 
 class _TrackerServer(ThreadingHTTPServer):
     daemon_threads = True
     registry: SwarmRegistry
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up mid-answer is not worth a traceback."""
 
 
 class Tracker:
@@ -204,6 +211,9 @@ class Tracker:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()

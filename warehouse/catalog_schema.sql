@@ -21,6 +21,10 @@ CREATE TABLE movie_genres (tmdb_id INTEGER NOT NULL, genre_id INTEGER NOT NULL,
                            PRIMARY KEY (tmdb_id, genre_id));
 CREATE TABLE translations (tmdb_id INTEGER NOT NULL, language TEXT NOT NULL, region TEXT,
                            title TEXT, overview TEXT, tagline TEXT);
+-- The title to sort by, per translation language, for every movie (the movie's own title when
+-- it has no translated one): lets "sort by title" in any language walk an index.
+CREATE TABLE movie_titles (language TEXT NOT NULL, tmdb_id INTEGER NOT NULL, title TEXT NOT NULL,
+                           PRIMARY KEY (language, tmdb_id)) WITHOUT ROWID;
 CREATE TABLE images (tmdb_id INTEGER NOT NULL, kind TEXT NOT NULL, file_path TEXT NOT NULL,
                      width INTEGER, height INTEGER, language TEXT, vote_average REAL);
 CREATE TABLE list_members (list_name TEXT NOT NULL, position INTEGER NOT NULL,
@@ -45,6 +49,8 @@ CREATE INDEX idx_list_members_movie ON list_members (tmdb_id);
 CREATE INDEX idx_movie_genres_genre ON movie_genres (genre_id);
 CREATE INDEX idx_translations_movie ON translations (tmdb_id);
 CREATE INDEX idx_images_movie ON images (tmdb_id);
+CREATE INDEX idx_movie_titles_sort ON movie_titles (language, title COLLATE NOCASE, tmdb_id);
+CREATE INDEX idx_movies_title ON movies (title COLLATE NOCASE, tmdb_id);
 CREATE INDEX idx_movies_popularity ON movies (popularity);
 CREATE INDEX idx_movies_vote_average ON movies (vote_average);
 CREATE INDEX idx_movies_release_date ON movies (release_date);

@@ -34,6 +34,7 @@ BATCH_ROWS = 5_000
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _INFO_HASH = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_INDEX_STATEMENT = re.compile(r"^CREATE INDEX [^;]+;", re.MULTILINE)
 
 ProgressHook = Callable[[str, int], None]
 """Called as ``hook(table, rows_written_so_far)`` after every batch (tests pause here)."""
@@ -70,6 +71,20 @@ _PLAIN_TABLES: tuple[tuple[str, tuple[str, ...], str], ...] = (
         ("tmdb_id", "language", "region", "title", "overview", "tagline"),
         "SELECT tmdb_id, language, region, title, overview, tagline FROM mart_translations"
         " ORDER BY tmdb_id, language, region",
+    ),
+    (
+        "movie_titles",
+        ("language", "tmdb_id", "title"),
+        """WITH best AS (
+               SELECT tmdb_id, language, arg_min(title, coalesce(region, '')) AS title
+               FROM mart_translations WHERE title IS NOT NULL AND title <> ''
+               GROUP BY tmdb_id, language
+           )
+           SELECT l.language, m.tmdb_id, coalesce(b.title, m.title)
+           FROM mart_movies m
+           CROSS JOIN (SELECT DISTINCT language FROM mart_translations) l
+           LEFT JOIN best b ON b.tmdb_id = m.tmdb_id AND b.language = l.language
+           ORDER BY 1, 2""",
     ),
     (
         "images",
@@ -191,12 +206,13 @@ def _build(
         con.execute("PRAGMA journal_mode=OFF")
         con.execute("PRAGMA synchronous=OFF")
         con.execute("PRAGMA cache_size=-65536")
-        con.executescript(SCHEMA_PATH.read_text())
+        # Indexes are built after the bulk load (faster than maintaining them row by row).
+        schema = SCHEMA_PATH.read_text()
+        indexes = _INDEX_STATEMENT.findall(schema)
+        con.executescript(_INDEX_STATEMENT.sub("", schema))
         con.execute("BEGIN")
         counts: dict[str, int] = {}
-        counts["movies"] = _copy(
-            con, "movies", _MOVIE_COLUMNS, _movie_rows(warehouse), on_progress
-        )
+        counts["movies"] = _copy(con, "movies", _MOVIE_COLUMNS, _movie_rows(warehouse), on_progress)
         for table, columns, query in _PLAIN_TABLES:
             counts[table] = _copy(con, table, columns, _fetch(warehouse, query), on_progress)
         counts["sources"] = _copy(
@@ -207,6 +223,8 @@ def _build(
             " VALUES (?, ?, ?, ?)",
             (run_id, published_at, CATALOG_SCHEMA_VERSION, json.dumps(counts, sort_keys=True)),
         )
+        for statement in indexes:
+            con.execute(statement)
         con.execute(f"PRAGMA user_version={CATALOG_SCHEMA_VERSION}")
         con.execute("COMMIT")
         con.execute("ANALYZE")
@@ -227,10 +245,7 @@ def _copy(
     batches: Iterator[list[tuple[Any, ...]]],
     on_progress: ProgressHook | None,
 ) -> int:
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' * len(columns))})"
-    )
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     written = 0
     for batch in batches:
         try:
@@ -249,7 +264,8 @@ def _fetch(warehouse: duckdb.DuckDBPyConnection, query: str) -> Iterator[list[tu
         while batch := cursor.fetchmany(BATCH_ROWS):
             yield batch
     except duckdb.Error as exc:
-        raise PublishError(f"reading the marts failed: {exc} (query: {query.split()[:6]})") from exc
+        head = " ".join(query.split()[:8])
+        raise PublishError(f"reading the marts failed: {exc} (query: {head} ...)") from exc
 
 
 def _movie_rows(warehouse: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
@@ -262,18 +278,25 @@ def _component_columns(warehouse: duckdb.DuckDBPyConnection) -> list[str]:
         described = warehouse.execute("DESCRIBE mart_sources").fetchall()
     except duckdb.Error as exc:
         raise PublishError(f"reading the marts failed: {exc}") from exc
-    return [str(row[0]) for row in described if str(row[0]).startswith("c_")]
+    return [
+        str(row[0])
+        for row in described
+        if str(row[0]).startswith("c_") and re.fullmatch(r"c_[a-z0-9_]+", str(row[0]))
+    ]
 
 
 def _source_rows(
     warehouse: duckdb.DuckDBPyConnection, cipher: FieldCipher
 ) -> Iterator[list[tuple[Any, ...]]]:
-    components = _component_columns(warehouse)
-    names = [column[2:] for column in components]
-    extra = "".join(f", {column}" for column in components)
+    # components: JSON object of the c_* columns, prefix stripped, keys sorted (built by
+    # DuckDB in bulk; the column names come from the table itself, not from input).
+    pairs = ", ".join(
+        f"'{column[2:]}', \"{column}\"" for column in sorted(_component_columns(warehouse))
+    )
+    components = f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "'{}'"
     query = (
-        f"SELECT info_hash, magnet, torrent_url, {_SOURCE_SELECT}{extra} FROM mart_sources"
-        " ORDER BY tmdb_id, rank_web NULLS LAST, info_hash"
+        f"SELECT info_hash, magnet, torrent_url, {_SOURCE_SELECT}, {components}"
+        " FROM mart_sources ORDER BY tmdb_id, rank_web NULLS LAST, info_hash"
     )
     plain_end = 3 + len(_SOURCE_PLAIN)
     for batch in _fetch(warehouse, query):
@@ -289,12 +312,10 @@ def _source_rows(
             if not magnet:
                 raise PublishError(f"mart_sources row for tmdb_id {row[3]} has no magnet link")
             source_id = source_id_for(cipher, info_hash)
-            comps = json.dumps(dict(zip(names, row[plain_end:], strict=True)), sort_keys=True)
             out.append(
                 (
                     source_id,
-                    *row[3:plain_end],
-                    comps,
+                    *row[3 : plain_end + 1],
                     cipher.lookup_hash(info_hash),
                     cipher.encrypt(info_hash, aad=f"sources.info_hash:{source_id}"),
                     cipher.encrypt(magnet, aad=f"sources.magnet:{source_id}"),

@@ -66,3 +66,13 @@ def test_world_readable_key_file_is_refused(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(CryptoError, match="chmod 600"):
         load_or_create_master_key(path)
+
+
+def test_concurrent_first_starts_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "secret.key"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_master_key(path), range(32)))
+    assert keys == {path.read_bytes().strip()}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".secret.")]

@@ -1,0 +1,385 @@
+"""Streaming benchmark on a loopback swarm: the engine (deadlines), the same engine with
+``sequential_download`` only (naive baseline), and peerflix from npm, against one seeder.
+
+Measures, per piece size: cold time to first byte (torrent not in the session; median of
+``--cold-runs`` fresh engine processes), time to first byte after seeking to random
+offsets (median of ``--seeks``), sustained throughput of one reader, and the streamer's
+RSS while 5 readers stream at once. The seeder's upload is limited (``--rate``, bytes/s)
+so that seeks land on data that is not there yet.
+
+    .venv/bin/python benchmarks/streaming.py [--size-mb 200] [--rate 4000000]
+    (cd benchmarks/peer && npm ci)   # for the peerflix column; skipped when absent
+
+Results go to stdout (a table) and benchmarks/out/streaming.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import psutil  # noqa: E402
+
+OUT = REPO / "benchmarks" / "out"
+PEERFLIX = REPO / "benchmarks" / "peer" / "node_modules" / "peerflix" / "app.js"
+SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- the engine as a child process -----------------------------------------------------
+
+
+def child_engine(config: dict[str, Any]) -> None:
+    """Run an engine + HTTP server; print READY <port>; stop on SIGTERM."""
+    from engine.config import load_engine_settings
+    from engine.server import EngineServer, build_engine
+    from miauflix.settings import load_settings
+
+    settings = load_settings(
+        data_dir=config["data_dir"],
+        secret_key=SECRET,
+        engine_bt_port=_free_port(),
+        engine_peers=config["peers"],
+    )
+    cfg = load_engine_settings(engine_disk_quota_mb=0, engine_utp=False, **config.get("engine", {}))
+    engine, signer = build_engine(settings, cfg, naive=config["naive"], listen_host="127.0.0.1")
+    engine.start()
+    server = EngineServer(engine, signer, "127.0.0.1", 0).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print(f"READY {server.port}", flush=True)
+    done.wait()
+    server.stop()
+    engine.close()
+
+
+@dataclass
+class Streamer:
+    name: str
+    process: subprocess.Popen[bytes]
+    base_url: str
+    path: str  # request path of the film
+    started: float
+    ready: float
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, port = self.base_url.removeprefix("http://").split(":")
+        return host, int(port)
+
+    def rss(self) -> int:
+        try:
+            proc = psutil.Process(self.process.pid)
+            return int(proc.memory_info().rss) + sum(
+                int(c.memory_info().rss) for c in proc.children(recursive=True)
+            )
+        except psutil.NoSuchProcess:
+            return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def start_engine(naive: bool, data_dir: Path, peers: list[str], key_for: Any) -> Streamer:
+    config = {"data_dir": str(data_dir), "naive": naive, "peers": peers,
+              "engine": json.loads(os.environ.get("BENCH_ENGINE_SETTINGS", "{}"))}  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child-engine", json.dumps(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    if not line.startswith("READY"):
+        proc.kill()
+        raise RuntimeError(f"engine child did not start: {line!r}")
+    port = int(line.split()[1])
+    return Streamer(
+        "naive" if naive else "engine",
+        proc,
+        f"http://127.0.0.1:{port}",
+        f"/stream/{key_for()}",
+        started,
+        time.perf_counter(),
+    )
+
+
+def start_peerflix(torrent_file: Path, peer: str, work: Path) -> Streamer:
+    port = _free_port()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["node", str(PEERFLIX), str(torrent_file), "-q", "-p", str(port), "-h", "127.0.0.1",
+         "-e", peer, "-f", str(work), "-c", "20"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("HEAD", "/")
+            conn.getresponse().read()
+            conn.close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    return Streamer("peerflix", proc, f"http://127.0.0.1:{port}", "/", started, time.perf_counter())
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def ttfb(streamer: Streamer, offset: int, read: int = 64 * 1024, timeout: float = 120) -> float:
+    """Seconds from sending ``GET Range: bytes=offset-`` to its first body byte."""
+    host, port = streamer.host_port
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        t0 = time.perf_counter()
+        conn.request("GET", streamer.path, headers={"Range": f"bytes={offset}-"})
+        response = conn.getresponse()
+        if response.status not in (200, 206):
+            raise RuntimeError(f"{streamer.name}: status {response.status}")
+        response.read(1)
+        first = time.perf_counter() - t0
+        response.read(read)
+        return first
+    finally:
+        conn.close()
+
+
+def throughput(streamer: Streamer, offset: int, length: int) -> float:
+    host, port = streamer.host_port
+    conn = http.client.HTTPConnection(host, port, timeout=300)
+    try:
+        t0 = time.perf_counter()
+        conn.request(
+            "GET", streamer.path, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
+        )
+        response = conn.getresponse()
+        got = 0
+        while True:
+            chunk = response.read(1 << 20)
+            if not chunk:
+                break
+            got += len(chunk)
+        return got / (time.perf_counter() - t0)
+    finally:
+        conn.close()
+
+
+def rss_with_streams(streamer: Streamer, size: int, streams: int, seconds: float) -> int:
+    stop = threading.Event()
+    host, port = streamer.host_port
+
+    def read(offset: int) -> None:
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        try:
+            conn.request("GET", streamer.path, headers={"Range": f"bytes={offset}-"})
+            response = conn.getresponse()
+            while not stop.is_set() and response.read(256 * 1024):
+                pass
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threads = [
+        threading.Thread(target=read, args=(int(size * (i + 0.5) / streams),), daemon=True)
+        for i in range(streams)
+    ]
+    for thread in threads:
+        thread.start()
+    peak = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        peak = max(peak, streamer.rss())
+        time.sleep(0.2)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    return peak
+
+
+@dataclass
+class Result:
+    streamer: str
+    piece_kib: int
+    cold_ttfb_s: list[float] = field(default_factory=list)
+    cold_from_spawn_s: list[float] = field(default_factory=list)
+    seek_ttfb_s: list[float] = field(default_factory=list)
+    throughput_mb_s: float = 0.0
+    rss_5_streams_mb: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        def med(xs: list[float]) -> float | None:
+            return round(statistics.median(xs) * 1000, 1) if xs else None
+
+        return {
+            "streamer": self.streamer,
+            "piece_kib": self.piece_kib,
+            "cold_ttfb_ms_median": med(self.cold_ttfb_s),
+            "cold_from_process_start_ms_median": med(self.cold_from_spawn_s),
+            "seek_ttfb_ms_median": med(self.seek_ttfb_s),
+            "seek_ttfb_ms_p90": round(
+                sorted(self.seek_ttfb_s)[int(len(self.seek_ttfb_s) * 0.9)] * 1000, 1
+            )
+            if self.seek_ttfb_s
+            else None,
+            "seeks": len(self.seek_ttfb_s),
+            "cold_runs": len(self.cold_ttfb_s),
+            "throughput_mb_s": round(self.throughput_mb_s / 1e6, 2),
+            "rss_5_streams_mb": round(self.rss_5_streams_mb / 1e6, 1),
+        }
+
+
+def run_streamer(
+    kind: str, args: argparse.Namespace, ctx: dict[str, Any], piece_kib: int
+) -> Result:
+    result = Result(kind, piece_kib)
+    size = ctx["size"]
+    rng = random.Random(args.seed)
+    offsets = [int(size * rng.uniform(0.05, 0.95)) for _ in range(args.seeks)]
+    for run in range(-1, args.cold_runs):  # run -1 warms the seeder up, not counted
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+        try:
+            if kind == "peerflix":
+                streamer = start_peerflix(ctx["torrent_file"], ctx["peer"], work)
+            else:
+                shutil.copy(ctx["catalog"], work / "catalog.sqlite")
+                streamer = start_engine(kind == "naive", work, [ctx["peer"]], ctx["key_for"])
+            try:
+                first = ttfb(streamer, 0)
+                if run < 0:
+                    continue
+                result.cold_ttfb_s.append(first)
+                result.cold_from_spawn_s.append(time.perf_counter() - streamer.started)
+                if run < args.cold_runs - 1:
+                    continue
+                for offset in offsets:
+                    result.seek_ttfb_s.append(ttfb(streamer, offset, read=256 * 1024))
+                result.throughput_mb_s = throughput(
+                    streamer,
+                    int(size * rng.uniform(0.1, 0.5)),
+                    min(args.throughput_mb << 20, size // 3),
+                )
+                result.rss_5_streams_mb = rss_with_streams(streamer, size, 5, args.rss_seconds)
+            finally:
+                streamer.stop()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--rate", type=int, default=4_000_000, help="seeder upload limit, bytes/s")
+    parser.add_argument("--pieces-kib", default="256,4096", help="piece sizes to try")
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--seeks", type=int, default=24)
+    parser.add_argument("--throughput-mb", type=int, default=32)
+    parser.add_argument("--rss-seconds", type=float, default=8.0)
+    parser.add_argument("--streamers", default="engine,naive,peerflix")
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--child-engine", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_engine:
+        child_engine(json.loads(args.child_engine))
+        return
+
+    from engine.keys import StreamKeySigner
+    from miauflix.crypto import FieldCipher
+    from sandbox.demo_media import render_large
+    from sandbox.seeder import Seeder, make_torrent
+    from sandbox.tracker import Tracker
+    from tests.engine.conftest import CatalogSource, FileServer, write_catalog
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"rendering a {args.size_mb} MB video (cached in {OUT / 'media'}) ...", flush=True)
+    film = render_large(OUT / "media", megabytes=args.size_mb)
+    size = film.stat().st_size
+    tracker = Tracker().start()
+    seeder = Seeder(upload_rate_limit=args.rate).start()
+    kinds = [k for k in args.streamers.split(",") if k]
+    if "peerflix" in kinds and (not PEERFLIX.exists() or shutil.which("node") is None):
+        print("peerflix not installed (cd benchmarks/peer && npm ci): skipping it", flush=True)
+        kinds.remove("peerflix")
+    results: list[dict[str, Any]] = []
+    master = SECRET.encode()
+    signer = StreamKeySigner(master, 3600)
+    try:
+        for piece_kib in [int(p) for p in args.pieces_kib.split(",")]:
+            torrent = make_torrent(
+                film, trackers=[tracker.announce_url], piece_size=piece_kib * 1024
+            )
+            seeder.seed(torrent)
+            files = FileServer({"/film.torrent": torrent.torrent})
+            work = Path(tempfile.mkdtemp(prefix="bench-ctx-"))
+            catalog = work / "catalog.sqlite"
+            source = CatalogSource("bench", 1, torrent, torrent.info_hash,
+                                   torrent_url=f"{files.url}/film.torrent",
+                                   magnet=torrent.magnet([tracker.announce_url]))  # fmt: skip
+            write_catalog(catalog, FieldCipher(master), [source])
+            torrent_file = work / "film.torrent"
+            torrent_file.write_bytes(torrent.torrent)
+            ctx = {
+                "size": size,
+                "catalog": catalog,
+                "torrent_file": torrent_file,
+                "peer": seeder.endpoint,
+                "key_for": lambda: signer.issue("bench", "bench")[0],
+            }
+            for kind in kinds:
+                print(f"  {kind} with {piece_kib} KiB pieces ...", flush=True)
+                summary = run_streamer(kind, args, ctx, piece_kib).summary()
+                print("   ", summary, flush=True)
+                results.append(summary)
+            files.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        seeder.stop()
+        tracker.stop()
+    report = {
+        "file_bytes": size,
+        "seeder_rate_bytes_s": args.rate,
+        "cpu_count": os.cpu_count(),
+        "results": results,
+    }
+    (OUT / "streaming.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,463 @@
+"""The streaming engine: one libtorrent session, the torrents in it, one alert poller thread.
+
+``StreamingEngine.open(source_id)`` resolves a catalog source (verified .torrent or magnet),
+adds it (from resume data when there is some), picks the film and preloads head and tail.
+The poller thread dispatches alerts (piece arrivals wake readers), and every half second
+folds in download rates, keeps peers connected, pauses/removes idle torrents, saves resume
+data and enforces the disk quota (least recently used idle torrents are evicted first).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from engine import lt
+from engine.catalog import Catalog
+from engine.config import EngineSettings
+from engine.errors import (
+    EngineClosed,
+    EngineError,
+    MetadataTimeout,
+    SourceResolveError,
+    StreamLimitReached,
+    VpnRequired,
+)
+from engine.files import pick_main_file
+from engine.pieces import PlannerConfig
+from engine.resolve import resolve
+from engine.storage import StorageRecord, StorageStore
+from engine.torrents import ActiveTorrent
+from engine.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
+from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.settings import Settings
+
+log = logging.getLogger("miauflix.engine")
+
+HOUSEKEEPING_S = 0.5
+RESUME_SAVE_S = 30.0
+QUOTA_CHECK_S = 2.0
+
+
+def _parse_peer(text: str) -> tuple[str, int]:
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
+        raise EngineError(f"static peer {text!r} is not host:port")
+    return host.strip("[]"), int(port)
+
+
+class StreamingEngine:
+    """Owns the session; thread-safe; ``start()`` before use, ``close()`` at the end."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine_settings: EngineSettings,
+        *,
+        catalog: Catalog | None = None,
+        http_client: httpx.Client | None = None,
+        interfaces: InterfaceView | None = None,
+        naive: bool = False,
+        listen_host: str = "0.0.0.0",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.config = engine_settings
+        master = load_or_create_master_key(
+            settings.key_path, settings.secret_key.get_secret_value()
+        )
+        self.master_key = master
+        self.catalog = catalog or Catalog(settings.catalog_path, FieldCipher(master))
+        self._http = http_client or httpx.Client(
+            timeout=engine_settings.engine_fetch_timeout, follow_redirects=True
+        )
+        self._interfaces = interfaces or SystemInterfaces()
+        self.naive = naive
+        self._listen_host = listen_host
+        self._clock = clock
+        self.store = StorageStore(engine_settings.download_dir(settings))
+        self.static_peers = [_parse_peer(p) for p in settings.engine_peers]
+        self._lock = threading.RLock()
+        self._opening: dict[str, threading.Lock] = {}
+        self._torrents: dict[str, ActiveTorrent] = {}  # by info-hash
+        self._by_source: dict[str, str] = {}  # source_id -> info-hash
+        self._handles: dict[str, lt.Handle] = {}
+        self._session: lt.Session | None = None
+        self._poller: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._last_resume_save = 0.0
+        self._last_quota = 0.0
+        self._last_reannounce: dict[str, float] = {}
+        self.vpn = VpnState(engine_settings.require_vpn, True, None, "not checked yet")
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> StreamingEngine:
+        self.vpn = check_vpn(
+            self._interfaces,
+            required=self.config.require_vpn,
+            configured=self.config.vpn_interface,
+        )
+        if not self.vpn.ok:
+            log.error("VPN guard: %s; torrents will be refused", self.vpn.reason)
+        cfg = self.config
+        self._session = lt.Session(
+            lt.SessionConfig(
+                listen_interfaces=f"{self._listen_host}:{self.settings.engine_bt_port}",
+                dht=cfg.engine_dht,
+                lsd=cfg.engine_lsd,
+                utp=cfg.engine_utp,
+                connections_limit=cfg.engine_connections_limit,
+                upload_rate_limit=cfg.engine_upload_rate_limit,
+                download_rate_limit=cfg.engine_download_rate_limit,
+                tick_interval_ms=cfg.engine_tick_ms,
+                max_out_request_queue=cfg.engine_request_queue,
+                request_queue_time=1,
+                outgoing_interface=self.vpn.interface or "",
+            )
+        )
+        self._poller = threading.Thread(target=self._poll, name="miauflix-alerts", daemon=True)
+        self._poller.start()
+        return self
+
+    @property
+    def bt_port(self) -> int:
+        return self._session.listen_port() if self._session else 0
+
+    def close(self) -> None:
+        """Save resume data for every torrent, then stop the poller and the session."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        with self._lock:
+            torrents = list(self._torrents.values())
+        for torrent in torrents:
+            self._save_resume(torrent)
+            self._record(torrent)
+            torrent.close()
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self._http.close()
+        self.store.close()
+
+    # --- opening sources ------------------------------------------------------------------
+
+    def open(self, source_id: str, *, user: str | None = None) -> ActiveTorrent:
+        """The torrent of ``source_id`` in the session with metadata and a film chosen."""
+        if self._stop.is_set() or self._session is None:
+            raise EngineClosed("the engine is not running")
+        if not self.vpn.ok:
+            raise VpnRequired(self.vpn.reason)
+        with self._lock:
+            if user is not None:
+                self._check_user_limit(user, source_id)
+            lock = self._opening.setdefault(source_id, threading.Lock())
+        with lock:
+            with self._lock:
+                known = self._by_source.get(source_id)
+                if known and known in self._torrents:
+                    return self._torrents[known]
+            torrent = self._add(source_id)
+        with self._lock:
+            self._torrents[torrent.info_hash] = torrent
+            self._by_source[source_id] = torrent.info_hash
+        torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
+        self._record(torrent)
+        return torrent
+
+    def _check_user_limit(self, user: str, source_id: str) -> None:
+        streaming = {t.source_id for t in self._torrents.values() if user in t.users()} - {
+            source_id
+        }
+        if len(streaming) >= self.config.engine_max_streams_per_user:
+            raise StreamLimitReached(
+                f"user {user} already streams {len(streaming)} sources "
+                f"(MIAUFLIX_ENGINE_MAX_STREAMS_PER_USER={self.config.engine_max_streams_per_user})"
+            )
+
+    def _add(self, source_id: str) -> ActiveTorrent:
+        assert self._session is not None
+        self._make_room()
+        secrets = self.catalog.secrets(source_id)
+        resume = self.store.read_resume(secrets.info_hash)
+        known = self.store.read_torrent(secrets.info_hash)
+        trackers = list(self.settings.engine_trackers)
+        save_path = self.store.save_path(secrets.info_hash)
+        if resume and known:
+            handle = self._session.add_torrent(
+                save_path=save_path, resume=resume, torrent=known, trackers=trackers
+            )
+        else:
+            resolved = resolve(self._http, secrets, trackers)
+            if resolved.fetch_error:
+                log.info("source %s: using the magnet (%s)", source_id, resolved.fetch_error)
+            handle = self._session.add_torrent(
+                save_path=save_path,
+                torrent=resolved.torrent,
+                magnet=None if resolved.torrent else resolved.magnet,
+                trackers=trackers,
+            )
+        handle.set_max_connections(self.config.engine_connections_per_torrent)
+        self._handles[handle.info_hash] = handle
+        self._connect_static(handle)
+        try:
+            meta = self._wait_metadata(handle, source_id)
+            main = pick_main_file(meta)
+        except SourceResolveError:
+            self._session.remove(handle)
+            self._handles.pop(handle.info_hash, None)
+            raise
+        self.store.write_torrent(meta.info_hash, handle.torrent_bytes())
+        planner = PlannerConfig(
+            readahead_seconds=self.config.engine_readahead_seconds,
+            bitrate=self._bitrate(source_id, main.size),
+        )
+        return ActiveTorrent(
+            source_id=source_id,
+            handle=handle,
+            meta=meta,
+            main=main,
+            save_path=save_path,
+            planner_config=planner,
+            naive=self.naive,
+        )
+
+    def _bitrate(self, source_id: str, size: int) -> float:
+        try:
+            mbps = self.catalog.source(source_id).bitrate_mbps
+        except EngineError:
+            mbps = None
+        if mbps and mbps > 0:
+            return mbps * 1_000_000 / 8
+        return max(size / 5400, 250_000.0)  # assume a 90-minute film
+
+    def _wait_metadata(self, handle: lt.Handle, source_id: str) -> lt.TorrentMeta:
+        deadline = time.monotonic() + self.config.engine_metadata_timeout
+        while not handle.has_metadata():
+            if time.monotonic() > deadline:
+                raise MetadataTimeout(
+                    f"no metadata for source {source_id} after "
+                    f"{self.config.engine_metadata_timeout:.0f}s (no peer had it)"
+                )
+            if self._stop.wait(0.05):
+                raise EngineClosed("the engine is shutting down")
+        return handle.meta()
+
+    def _connect_static(self, handle: lt.Handle) -> None:
+        for host, port in self.static_peers:
+            handle.connect_peer(host, port)
+
+    # --- the poller ----------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        last = 0.0
+        while not self._stop.is_set():
+            session = self._session
+            if session is None:
+                break
+            try:
+                session.wait_for_alert(100)
+                for event in session.pop_events():
+                    self._dispatch(event)
+                now = time.monotonic()
+                if now - last >= HOUSEKEEPING_S:
+                    last = now
+                    self.housekeeping()
+            except Exception:  # the poller must outlive any single bad alert
+                log.exception("alert poller")
+
+    def _dispatch(self, event: lt.Event) -> None:
+        torrent = self._torrents.get(event.info_hash)
+        if isinstance(event, lt.PieceFinished):
+            if torrent is not None:
+                torrent.on_piece(event.piece)
+        elif isinstance(event, lt.PieceRead):
+            if torrent is not None:
+                torrent.on_piece_read(event.piece, event.data, event.error)
+        elif isinstance(event, lt.TorrentFailed):
+            log.warning("torrent %s: %s", event.info_hash[:8], event.message)
+
+    def _save_resume(self, torrent: ActiveTorrent) -> None:
+        handle = self._handles.get(torrent.info_hash)
+        if handle is not None and handle.is_valid():
+            self.store.write_resume(torrent.info_hash, handle.resume_data())
+
+    def housekeeping(self) -> None:
+        """Rates, peers, idle torrents, resume data, quota (called by the poller)."""
+        now = time.monotonic()
+        with self._lock:
+            torrents = list(self._torrents.values())
+        for torrent in torrents:
+            handle = self._handles.get(torrent.info_hash)
+            if handle is None or not handle.is_valid():
+                continue
+            stats = handle.stats()
+            torrent.sync_have(handle.have_pieces())
+            torrent.tick(stats)
+            if torrent.reader_count() and stats.num_peers == 0:
+                self._revive(handle)
+            idle = torrent.idle_seconds()
+            if idle >= self.config.engine_idle_remove_seconds:
+                self._retire(torrent, delete_data=False)
+            elif idle >= self.config.engine_idle_pause_seconds and not torrent.paused:
+                torrent.set_paused(True)
+                self._save_resume(torrent)
+                self._record(torrent)
+        if now - self._last_resume_save >= RESUME_SAVE_S:
+            self._last_resume_save = now
+            for torrent in torrents:
+                self._save_resume(torrent)
+                self._record(torrent)
+        if now - self._last_quota >= QUOTA_CHECK_S:
+            self._last_quota = now
+            for torrent in torrents:
+                self._record(torrent)
+            self.enforce_quota()
+
+    def _revive(self, handle: lt.Handle) -> None:
+        """Readers wait and no peer is connected: dial static peers, re-announce (2 s apart)."""
+        now = time.monotonic()
+        if now - self._last_reannounce.get(handle.info_hash, 0.0) < 2.0:
+            return
+        self._last_reannounce[handle.info_hash] = now
+        self._connect_static(handle)
+        handle.force_reannounce()
+
+    # --- bounds --------------------------------------------------------------------------
+
+    def _make_room(self) -> None:
+        """Keep under ``engine_max_active_torrents``: retire the least recently used idle one."""
+        with self._lock:
+            active = list(self._torrents.values())
+        if len(active) < self.config.engine_max_active_torrents:
+            return
+        idle = sorted((t for t in active if t.reader_count() == 0), key=lambda t: t.last_access)
+        if not idle:
+            raise StreamLimitReached(
+                f"{len(active)} torrents are streaming "
+                f"(MIAUFLIX_ENGINE_MAX_ACTIVE_TORRENTS={self.config.engine_max_active_torrents})"
+            )
+        self._retire(idle[0], delete_data=False)
+
+    def _retire(self, torrent: ActiveTorrent, *, delete_data: bool) -> None:
+        """Take a torrent out of the session (resume data saved first unless deleting)."""
+        info_hash = torrent.info_hash
+        handle = self._handles.get(info_hash)
+        if not delete_data:
+            self._save_resume(torrent)
+        with self._lock:
+            self._torrents.pop(info_hash, None)
+            if self._by_source.get(torrent.source_id) == info_hash:
+                self._by_source.pop(torrent.source_id, None)
+            self._handles.pop(info_hash, None)
+        torrent.close()
+        if handle is not None and self._session is not None:
+            self._session.remove(handle, delete_files=delete_data)
+        if delete_data:
+            self.store.forget(info_hash, delete_data=True)
+        else:
+            self._record(torrent, state="stored")
+
+    def enforce_quota(self) -> list[str]:
+        """Evict least recently used idle torrents' data until under the quota."""
+        quota = self.config.disk_quota_bytes
+        if quota <= 0:
+            return []
+        evicted: list[str] = []
+        total = self.store.total_bytes()
+        for record in self.store.records():
+            if total <= quota:
+                break
+            torrent = self._torrents.get(record.info_hash)
+            if torrent is not None and torrent.reader_count():
+                continue
+            if torrent is not None:
+                self._retire(torrent, delete_data=True)
+            else:
+                self.store.forget(record.info_hash, delete_data=True)
+            total -= record.bytes_have
+            evicted.append(record.source_id)
+            log.info("quota: evicted source %s (%d bytes)", record.source_id, record.bytes_have)
+        return evicted
+
+    def _record(self, torrent: ActiveTorrent, state: str | None = None) -> None:
+        if state is None:
+            state = (
+                "streaming" if torrent.reader_count() else ("paused" if torrent.paused else "idle")
+            )
+        existing = self.store.get(torrent.info_hash)
+        self.store.upsert(
+            StorageRecord(
+                info_hash=torrent.info_hash,
+                source_id=torrent.source_id,
+                name=torrent.meta.name,
+                file_path=torrent.main.path,
+                file_size=torrent.size,
+                num_pieces=torrent.meta.num_pieces,
+                pieces_have=torrent.pieces_have(),
+                bytes_have=torrent.file_bytes_have(),
+                added_at=existing.added_at if existing else time.time(),
+                last_access=torrent.last_access_wall,
+                state=state,
+            )
+        )
+
+    # --- status ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            live = dict(self._torrents)
+        sources = []
+        for record in reversed(self.store.records()):
+            torrent = live.get(record.info_hash)
+            entry: dict[str, Any] = {
+                "source_id": record.source_id,
+                "name": record.name,
+                "file": record.file_path,
+                "size_bytes": record.file_size,
+                "pieces_have": record.pieces_have,
+                "num_pieces": record.num_pieces,
+                "bytes_have": record.bytes_have,
+                "progress": round(record.progress, 4),
+                "last_access": record.last_access,
+                "state": record.state,
+                "in_session": torrent is not None,
+            }
+            if torrent is not None:
+                entry.update(
+                    pieces_have=torrent.pieces_have(),
+                    bytes_have=torrent.file_bytes_have(),
+                    readers=torrent.reader_count(),
+                    download_rate=int(torrent.download_rate),
+                    paused=torrent.paused,
+                )
+                entry["progress"] = round(entry["bytes_have"] / max(record.file_size, 1), 4)
+            sources.append(entry)
+        return {
+            "libtorrent": lt.VERSION,
+            "mode": "naive-sequential" if self.naive else "deadlines",
+            "bt_port": self.bt_port,
+            "vpn": self.vpn.as_dict(),
+            "disk": {
+                "quota_bytes": self.config.disk_quota_bytes,
+                "used_bytes": self.store.total_bytes(),
+                "download_dir": str(self.store.root),
+            },
+            "active_torrents": len(live),
+            "sources": sources,
+        }
+
+    def torrent_for(self, source_id: str) -> ActiveTorrent | None:
+        with self._lock:
+            info_hash = self._by_source.get(source_id)
+            return self._torrents.get(info_hash) if info_hash else None
+
+    def data_path(self, info_hash: str) -> Path:
+        return self.store.save_path(info_hash)

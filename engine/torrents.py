@@ -1,0 +1,254 @@
+"""One torrent being streamed: its handle, its main file, its readers and their cursors.
+
+Readers block in :meth:`ActiveTorrent.wait_piece` on a condition that the alert poller
+signals from :meth:`ActiveTorrent.on_piece`; every cursor move or arrival re-plans and
+applies the planner's actions to the handle (libtorrent queues those calls, so holding
+the lock while making them is cheap).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from engine.errors import EngineClosed
+from engine.files import FileSpan, content_type, file_priorities
+from engine.lt import FileEntry, TorrentMeta, TorrentStats
+from engine.pieces import Actions, PiecePlanner, PlannerConfig
+
+
+class TorrentHandle(Protocol):
+    """What an :class:`ActiveTorrent` needs from a libtorrent handle (fakes implement it)."""
+
+    info_hash: str
+
+    def have_pieces(self) -> list[bool]: ...
+    def set_piece_deadline(self, piece: int, deadline_ms: int) -> None: ...
+    def reset_piece_deadline(self, piece: int) -> None: ...
+    def prioritize_pieces(self, priorities: list[int]) -> None: ...
+    def prioritize_files(self, priorities: list[int]) -> None: ...
+    def set_sequential(self, on: bool) -> None: ...
+    def read_piece(self, piece: int) -> None: ...
+    def stats(self) -> TorrentStats: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+@dataclass
+class _Reader:
+    user: str
+    piece: int
+
+
+_reader_ids = itertools.count(1)
+
+
+class ActiveTorrent:
+    """A torrent in the session with metadata and a chosen file."""
+
+    def __init__(
+        self,
+        *,
+        source_id: str,
+        handle: TorrentHandle,
+        meta: TorrentMeta,
+        main: FileEntry,
+        save_path: Path,
+        planner_config: PlannerConfig,
+        naive: bool = False,
+    ) -> None:
+        self.source_id = source_id
+        self.handle = handle
+        self.meta = meta
+        self.main = main
+        self.save_path = save_path
+        self.span = FileSpan.of(meta, main)
+        self.content_type = content_type(main.path)
+        self.naive = naive
+        self._cond = threading.Condition()
+        self._readers: dict[int, _Reader] = {}
+        self._closed = False
+        self.paused = False
+        self.download_rate = 0.0
+        self.last_access = time.monotonic()
+        self.last_access_wall = time.time()
+        self.planner = PiecePlanner(self.span, planner_config, handle.have_pieces())
+        self.on_disk: set[int] = set()  # pieces whose bytes in the file were hash-checked
+        self._reads: dict[int, tuple[bytes, str]] = {}  # piece -> (data, error) from read_piece
+        handle.prioritize_files(file_priorities(meta, main))
+        if naive:
+            handle.set_sequential(True)
+        else:
+            self._apply(self.planner.open())
+
+    # --- paths and facts -------------------------------------------------------------------
+
+    @property
+    def info_hash(self) -> str:
+        return self.meta.info_hash
+
+    @property
+    def file_path(self) -> Path:
+        return self.save_path / self.main.path
+
+    @property
+    def size(self) -> int:
+        return self.main.size
+
+    def pieces_have(self) -> int:
+        with self._cond:
+            return sum(self.planner.have)
+
+    def file_bytes_have(self) -> int:
+        with self._cond:
+            have = self.planner.have
+            span = self.span
+            total = 0
+            for piece in range(span.first_piece, span.last_piece + 1):
+                if have[piece]:
+                    start = max(piece * span.piece_length - span.offset, 0)
+                    total += span.piece_end(piece) - start
+            return total
+
+    def has(self, piece: int) -> bool:
+        return bool(self.planner.have[piece])
+
+    # --- readers --------------------------------------------------------------------------
+
+    def add_reader(self, user: str, position: int) -> int:
+        with self._cond:
+            if self._closed:
+                raise EngineClosed(f"torrent of source {self.source_id} is closing")
+            reader = next(_reader_ids)
+            piece = self.span.piece_at(min(max(position, 0), max(self.size - 1, 0)))
+            self._readers[reader] = _Reader(user, piece)
+            self._touch()
+            if self.paused:
+                self.handle.resume()
+                self.paused = False
+            self.planner.set_cursor(reader, piece)
+            self._replan()
+            return reader
+
+    def move_reader(self, reader: int, piece: int) -> None:
+        with self._cond:
+            state = self._readers.get(reader)
+            if state is None or state.piece == piece:
+                return
+            state.piece = piece
+            self._touch()
+            self.planner.set_cursor(reader, piece)
+            self._replan()
+
+    def remove_reader(self, reader: int) -> None:
+        with self._cond:
+            if self._readers.pop(reader, None) is not None:
+                self._touch()
+                self.planner.drop_reader(reader)
+                self._replan()
+
+    def reader_count(self) -> int:
+        with self._cond:
+            return len(self._readers)
+
+    def users(self) -> set[str]:
+        with self._cond:
+            return {r.user for r in self._readers.values()}
+
+    def wait_piece(self, piece: int, timeout: float) -> bool:
+        """Block until ``piece`` is verified (True) or ``timeout`` passes (False)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self.planner.have[piece]:
+                if self._closed:
+                    raise EngineClosed(f"torrent of source {self.source_id} closed")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 1.0))
+            return True
+
+    # --- events from the poller -----------------------------------------------------------
+
+    def on_piece(self, piece: int) -> None:
+        with self._cond:
+            if 0 <= piece < len(self.planner.have) and not self.planner.have[piece]:
+                self.planner.mark_have(piece)
+                self._cond.notify_all()
+                self._replan()
+
+    def sync_have(self, have: list[bool]) -> None:
+        """Fold in the handle's bitfield (covers alerts that arrived before registration)."""
+        with self._cond:
+            fresh = [i for i, h in enumerate(have) if h and not self.planner.have[i]]
+            for piece in fresh:
+                self.planner.mark_have(piece)
+            if fresh:
+                self._cond.notify_all()
+                self._replan()
+
+    def on_piece_read(self, piece: int, data: bytes, error: str) -> None:
+        with self._cond:
+            self._reads[piece] = (data, error)
+            self._cond.notify_all()
+
+    def read_through_session(self, piece: int, timeout: float) -> bytes | None:
+        """The piece's bytes via libtorrent's disk thread (None on timeout or error)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._reads.pop(piece, None)
+            self.handle.read_piece(piece)
+            while piece not in self._reads:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    return None
+                self._cond.wait(min(remaining, 1.0))
+            data, error = self._reads.pop(piece)
+        return data if not error else None
+
+    def tick(self, stats: TorrentStats) -> None:
+        """Periodic: fold in the measured rate and re-plan."""
+        with self._cond:
+            self.download_rate = 0.7 * self.download_rate + 0.3 * stats.download_rate
+            self._replan()
+
+    def set_paused(self, paused: bool) -> None:
+        with self._cond:
+            if paused and not self.paused:
+                self.handle.pause()
+            elif not paused and self.paused:
+                self.handle.resume()
+            self.paused = paused
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def idle_seconds(self) -> float:
+        with self._cond:
+            if self._readers:
+                return 0.0
+            return time.monotonic() - self.last_access
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self.last_access = time.monotonic()
+        self.last_access_wall = time.time()
+
+    def _replan(self) -> None:
+        if not self.naive:
+            self._apply(self.planner.update(self.download_rate))
+
+    def _apply(self, actions: Actions) -> None:
+        if actions.priorities is not None:
+            self.handle.prioritize_pieces(actions.priorities)
+        for piece, deadline in actions.deadlines:
+            self.handle.set_piece_deadline(piece, deadline)
+        for piece in actions.resets:
+            self.handle.reset_piece_deadline(piece)

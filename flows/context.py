@@ -1,0 +1,119 @@
+"""What one ingest run carries around, and the fetch-then-land step every task uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+
+from flows.http import Clients, Fetched, UpstreamClient
+from flows.landing import canonical_request_key, fresh_keys, land, utcnow
+from miauflix.settings import Settings
+
+
+@dataclass
+class TableCounts:
+    """Per raw table: requests answered, failed, skipped as fresh; rows landed; attempts."""
+
+    fetched: int = 0  # answered: 200, or TMDB's 404
+    failed: int = 0  # retries/mirrors exhausted or unusable answer; landed all the same
+    skipped_fresh: int = 0
+    landed: int = 0
+    attempts: int = 0  # HTTP attempts including retries and mirror failovers
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One logical upstream GET, relative to the service's base URL."""
+
+    path: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+    entity_key: str = ""
+
+    @property
+    def key(self) -> str:
+        return canonical_request_key(self.path, self.params)
+
+
+class IngestContext:
+    """Connection, clients and counters of one run.
+
+    A plain class on purpose: Prefect walks dataclass task parameters and may rebuild
+    them, which would split the counters between copies.
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        clients: Clients,
+        settings: Settings,
+        run_id: str,
+        *,
+        started_at: datetime | None = None,
+    ) -> None:
+        self.con = con
+        self.clients = clients
+        self.settings = settings
+        self.run_id = run_id
+        self.started_at = started_at or utcnow()
+        self.counts: dict[str, TableCounts] = {}
+
+    def __repr__(self) -> str:  # shown by Prefect in task parameters
+        return f"IngestContext(run_id={self.run_id!r})"
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(hours=self.settings.freshness_hours)
+
+    @property
+    def since(self) -> datetime:
+        """Oldest landed row this run may reuse: fresh rows and this run's own rows."""
+        return min(self.started_at, self.started_at - self.max_age)
+
+    def count(self, table: str) -> TableCounts:
+        return self.counts.setdefault(table, TableCounts())
+
+
+async def fetch_and_land(
+    ctx: IngestContext,
+    table: str,
+    client: UpstreamClient,
+    requests: Sequence[Request],
+    *,
+    answer_statuses: Collection[int] = (),
+    keep_data: bool = False,
+) -> list[Fetched]:
+    """Fetch the requests that are not fresh, concurrently, and land them in one batch.
+
+    Returns the fetched records (fresh ones are skipped and counted). With
+    ``keep_data=False`` the parsed JSON is dropped to keep memory flat.
+    """
+    unique = list({r.key: r for r in requests}.values())
+    fresh = fresh_keys(
+        ctx.con, table, [r.key for r in unique], ctx.max_age, answer_statuses=answer_statuses
+    )
+    todo = [r for r in unique if r.key not in fresh]
+    counts = ctx.count(table)
+    counts.skipped_fresh += len(unique) - len(todo)
+    if not todo:
+        return []
+    results = await asyncio.gather(
+        *(
+            client.fetch(r.path, r.params, entity_key=r.entity_key, keep_data=keep_data)
+            for r in todo
+        )
+    )
+    counts.landed += land(ctx.con, table, results, ctx.run_id)
+    for result in results:
+        counts.attempts += result.attempts
+        if result.ok:
+            counts.fetched += 1
+        else:
+            counts.failed += 1
+    return results

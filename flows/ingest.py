@@ -1,0 +1,247 @@
+"""The ingest flow: TMDB configuration, genres, lists, movie details, then YTS; all landed.
+
+Concurrency model (one rate limiter per service per process): the flow runs ONE event
+loop, and every task is an ``async`` Prefect task awaited inside it. The TMDB and YTS
+clients (connection pools, token buckets, sticky mirror) are created once in that loop
+and shared by all tasks, so the rate limits hold for the whole run. Concurrency lives
+inside the tasks (``http_concurrency`` requests in flight per service); across tasks,
+up to ``pipelines`` movie chunks are in flight at once, each "details, then YTS for the
+IMDb ids found", so that a chunk's slow tail (a request in backoff) overlaps with the
+next chunks and TMDB and YTS are fetched side by side. Thread- or process-based Prefect
+task runners would each need their own limiter and would exceed the ceilings.
+
+``ingest_flow`` is the Prefect entry point; :func:`ingest_async` does the same work
+without Prefect (``use_tasks=False``), which tests use to stay fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import duckdb
+import httpx
+from prefect import flow
+
+from flows.context import IngestContext, TableCounts
+from flows.http import open_clients
+from flows.landing import fresh_keys
+from flows.retry import RetryPolicy
+from flows.tmdb import (
+    ANSWER_STATUSES,
+    LIST_PATHS,
+    MOVIES_TABLE,
+    details_requests,
+    fetch_configuration,
+    fetch_genres,
+    fetch_list,
+    fetch_movie_details,
+    list_movie_ids,
+)
+from flows.yts import YTS_TABLE, fetch_yts_movies, imdb_ids_for, yts_request
+from miauflix.settings import Settings
+from warehouse.schema import RAW_TABLES, ensure_base_schema
+
+# How far a run goes: each scope includes the stages before it (their fresh rows are
+# skipped, so a scheduled "sources" run after a "lists" run fetches only YTS).
+SCOPES = ("lists", "movies", "sources", "all")
+
+DETAILS_CHUNK = 250  # movie ids per details task
+YTS_CHUNK = 500  # IMDb ids per YTS task
+PIPELINES = 4  # movie chunks in flight at once
+
+T = TypeVar("T")
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did, per raw table."""
+
+    run_id: str
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    movies: int = 0  # distinct movie ids found in the lists
+    imdb_ids: int = 0  # distinct IMDb ids looked up on YTS (fetched or fresh)
+    seconds: float = 0.0
+
+    @property
+    def fetched(self) -> int:
+        return sum(c.fetched for c in self.tables.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c.failed for c in self.tables.values())
+
+    @property
+    def landed(self) -> int:
+        return sum(c.landed for c in self.tables.values())
+
+    @property
+    def skipped_fresh(self) -> int:
+        return sum(c.skipped_fresh for c in self.tables.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (for ``sync_runs.summary``)."""
+        return {
+            "run_id": self.run_id,
+            "movies": self.movies,
+            "imdb_ids": self.imdb_ids,
+            "seconds": round(self.seconds, 3),
+            "fetched": self.fetched,
+            "failed": self.failed,
+            "landed": self.landed,
+            "skipped_fresh": self.skipped_fresh,
+            "tables": {name: counts.as_dict() for name, counts in self.tables.items()},
+        }
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _caller(use_tasks: bool) -> Callable[..., Awaitable[Any]]:
+    """Run a task as a Prefect task run, or its plain coroutine function."""
+
+    def call(task_obj: Any, *args: Any) -> Awaitable[Any]:
+        return task_obj(*args) if use_tasks else task_obj.fn(*args)
+
+    return call
+
+
+def _check_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise ValueError(f"unknown ingest scope {scope!r}; expected one of {SCOPES}")
+    return scope
+
+
+async def run_ingest(
+    ctx: IngestContext,
+    *,
+    scope: str = "all",
+    use_tasks: bool = True,
+    details_chunk: int = DETAILS_CHUNK,
+    yts_chunk: int = YTS_CHUNK,
+    pipelines: int = PIPELINES,
+) -> IngestSummary:
+    """Fetch and land everything ``scope`` asks for, on an open connection and clients.
+
+    ``lists``: configuration, genres, lists. ``movies``: also movie details.
+    ``sources`` and ``all``: also YTS.
+    """
+    _check_scope(scope)
+    started = time.perf_counter()
+    call = _caller(use_tasks)
+    for table in RAW_TABLES:
+        ctx.count(table)
+
+    results = await asyncio.gather(
+        call(fetch_configuration, ctx),
+        call(fetch_genres, ctx),
+        *(call(fetch_list, ctx, name) for name in LIST_PATHS),
+    )
+    page_keys = [key for keys in results[2:] for key in keys]
+    movie_ids = list_movie_ids(ctx, page_keys)
+    summary = IngestSummary(run_id=ctx.run_id, tables=ctx.counts, movies=len(movie_ids))
+    if scope == "lists":
+        summary.seconds = time.perf_counter() - started
+        return summary
+    with_sources = scope in ("sources", "all")
+
+    # Movies whose details are all fresh need no TMDB task, only a YTS look-up.
+    languages = ctx.settings.tmdb_languages
+    keys_of = {m: [r.key for r in details_requests([m], languages)] for m in movie_ids}
+    fresh = fresh_keys(
+        ctx.con,
+        MOVIES_TABLE,
+        (k for keys in keys_of.values() for k in keys),
+        ctx.max_age,
+        answer_statuses=ANSWER_STATUSES,
+    )
+    stale_ids = [m for m in movie_ids if any(k not in fresh for k in keys_of[m])]
+    fresh_ids = [m for m in movie_ids if all(k in fresh for k in keys_of[m])]
+    ctx.count(MOVIES_TABLE).skipped_fresh += len(fresh_ids) * len(languages)
+
+    queued: set[str] = set()
+
+    async def yts_for(ids: Sequence[int], label: str) -> None:
+        if not with_sources:
+            return
+        imdb = [i for i in dict.fromkeys(imdb_ids_for(ctx, ids).values()) if i not in queued]
+        queued.update(imdb)
+        keys = {i: yts_request(i).key for i in imdb}
+        fresh_yts = fresh_keys(ctx.con, YTS_TABLE, keys.values(), ctx.max_age)
+        todo = [i for i in imdb if keys[i] not in fresh_yts]
+        ctx.count(YTS_TABLE).skipped_fresh += len(imdb) - len(todo)
+        for n, chunk in enumerate(_chunks(todo, yts_chunk)):
+            await call(fetch_yts_movies, ctx, chunk, f"{label}-{n}")
+
+    gate = asyncio.Semaphore(pipelines)
+
+    async def pipeline(ids: list[int], label: str) -> None:
+        async with gate:
+            await call(fetch_movie_details, ctx, ids, label)
+            await yts_for(ids, label)
+
+    await asyncio.gather(
+        yts_for(fresh_ids, "fresh"),
+        *(
+            pipeline(ids, f"{n:04d}")
+            for n, ids in enumerate(_chunks(stale_ids, max(1, details_chunk)))
+        ),
+    )
+    summary.imdb_ids = len(queued)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+async def ingest_async(
+    settings: Settings,
+    run_id: str,
+    *,
+    scope: str = "all",
+    use_tasks: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+    **tuning: int,
+) -> IngestSummary:
+    """Open the warehouse and the clients, run the ingest, close everything.
+
+    The DuckDB connection (and with it the write lock) lives only as long as this call.
+    ``tuning`` passes ``details_chunk``, ``yts_chunk``, ``pipelines`` to :func:`run_ingest`.
+    """
+    _check_scope(scope)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.warehouse_path))
+    try:
+        ensure_base_schema(con)
+        async with open_clients(settings, transport=transport, policy=policy) as clients:
+            ctx = IngestContext(con, clients, settings, run_id)
+            return await run_ingest(ctx, scope=scope, use_tasks=use_tasks, **tuning)
+    finally:
+        con.close()
+
+
+def _run_coroutine(make: Callable[[], Awaitable[T]]) -> T:
+    """``asyncio.run`` here, or in a helper thread when this thread already runs a loop."""
+
+    async def main() -> T:
+        return await make()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    context = contextvars.copy_context()  # keep Prefect's run context in the helper thread
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="miauflix-ingest") as pool:
+        return pool.submit(context.run, asyncio.run, main()).result()
+
+
+@flow(name="ingest", flow_run_name="ingest-{scope}", validate_parameters=False)
+def ingest_flow(settings: Settings, run_id: str, scope: str = "all") -> IngestSummary:
+    """Fetch TMDB (and YTS) as far as ``scope`` goes; land every response raw."""
+    return _run_coroutine(lambda: ingest_async(settings, run_id, scope=scope, use_tasks=True))

@@ -1,0 +1,57 @@
+"""YTS ingest: ``list_movies.json?query_term=<imdb id>`` per movie, through the mirrors.
+
+IMDb ids come from the landed TMDB details (``imdb_id``, else ``external_ids.imdb_id``)
+of this run and of earlier fresh rows, read back from DuckDB in one query per batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from prefect import task
+from prefect.cache_policies import NONE
+
+from flows.context import IngestContext, Request, fetch_and_land
+from flows.landing import latest_successes
+from flows.tmdb import MOVIES_TABLE, details_requests
+
+YTS_TABLE = "raw_yts_movies"
+LIST_MOVIES_PATH = "/api/v2/list_movies.json"
+IMDB_ID = re.compile(r"tt\d{7,10}", re.ASCII)
+
+_IMDB_SQL = (
+    "coalesce(nullif(json_extract_string(payload, '$.imdb_id'), ''), "
+    "json_extract_string(payload, '$.external_ids.imdb_id'))"
+)
+
+
+def is_imdb_id(value: object) -> bool:
+    return isinstance(value, str) and IMDB_ID.fullmatch(value) is not None
+
+
+def yts_request(imdb_id: str) -> Request:
+    if not is_imdb_id(imdb_id):
+        raise ValueError(f"not an IMDb id: {imdb_id!r}")
+    return Request(LIST_MOVIES_PATH, {"query_term": imdb_id}, imdb_id)
+
+
+def imdb_ids_for(ctx: IngestContext, movie_ids: Iterable[int]) -> dict[int, str]:
+    """TMDB id -> IMDb id from the latest successful details rows (this run or fresh).
+
+    Values that are not well-formed IMDb ids (``tt`` + 7-10 digits) are ignored.
+    """
+    keys = [r.key for r in details_requests(movie_ids, ctx.settings.tmdb_languages)]
+    rows = latest_successes(ctx.con, MOVIES_TABLE, keys, ctx.since, select=_IMDB_SQL)
+    found: dict[int, str] = {}
+    for _key, entity_key, _status, imdb in rows:
+        if is_imdb_id(imdb) and str(entity_key).isdigit():
+            found.setdefault(int(str(entity_key)), str(imdb))
+    return found
+
+
+@task(name="yts-movies", task_run_name="yts-{label}", cache_policy=NONE)
+async def fetch_yts_movies(ctx: IngestContext, imdb_ids: list[str], label: str) -> int:
+    """Land the YTS answers for a chunk of IMDb ids (invalid ids are skipped)."""
+    requests = [yts_request(i) for i in dict.fromkeys(imdb_ids) if is_imdb_id(i)]
+    return len(await fetch_and_land(ctx, YTS_TABLE, ctx.clients.yts, requests))

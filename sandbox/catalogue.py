@@ -1,0 +1,452 @@
+"""A seeded synthetic movie catalogue that answers like TMDB v3 and YTS v2.
+
+Only index arrays are built up front (ids, and lazily the sort orders of the lists);
+every record is generated on demand from (seed, id), so 100,000 movies construct in well
+under a second and the same seed always gives the same bodies.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, timedelta
+from typing import Any, NamedTuple
+
+from sandbox import tmdb_records, tv_records, vocab, yts_records
+from sandbox.errors import CatalogueError
+from sandbox.seeding import (
+    SALT_CHANGES,
+    SALT_DIRTY,
+    SALT_IDS,
+    SALT_IMDB,
+    SALT_TRENDING_DAY,
+    SALT_TRENDING_WEEK,
+    SALT_UPCOMING,
+    SALT_YTS,
+    mix,
+    rng,
+    unit,
+)
+from sandbox.yts_records import DEFAULT_YTS_BASE
+
+PAGE_SIZE = 20
+MAX_PAGE = 500
+CHANGES_PAGE_SIZE = 100
+MIN_MOVIES, MAX_MOVIES = 10, 100_000
+NO_IMDB_SHARE = 0.03
+NO_TORRENTS_SHARE = 0.10
+
+LIST_NAMES = ("popular", "top_rated", "now_playing", "upcoming", "trending_day", "trending_week")
+TMDB_DIRTY_KINDS = ("tmdb_runtime_type", "tmdb_missing_id", "tmdb_html")
+YTS_DIRTY_KINDS = (
+    "yts_seeds_type",
+    "yts_size_negative",
+    "yts_size_huge",
+    "yts_hash_short",
+    "yts_hash_nonhex",
+    "yts_duplicate_torrent",
+    "yts_html",
+)
+HTML_KINDS = ("tmdb_html", "yts_html")
+YTS_SORT_KEYS = (
+    "date_added", "title", "year", "rating", "peers", "seeds", "download_count", "like_count",
+)  # fmt: skip
+
+_IMDB_MODULUS = 40_000_000
+_IMDB_MULTIPLIER = 7_654_321  # odd, not a multiple of 5: a bijection modulo 4e7
+_IMDB_FLOOR = 100_000
+_IMDB_RE = re.compile(r"^tt(\d{7,9})$")
+
+
+class DirtyRecord(NamedTuple):
+    """One record made dirty on purpose: ``service`` is ``tmdb`` or ``yts``."""
+
+    kind: str
+    service: str
+    tmdb_id: int
+    imdb_id: str | None
+
+
+class SyntheticCatalogue:
+    """``movies`` existing TMDB movies (10..100,000), deterministic for ``seed``."""
+
+    def __init__(
+        self,
+        movies: int,
+        seed: int = 42,
+        *,
+        dirty_rate: float = 0.0,
+        extra_torrents: dict[str, list[dict[str, Any]]] | None = None,
+        torrent_files: dict[str, bytes] | None = None,
+    ) -> None:
+        if isinstance(movies, bool) or not isinstance(movies, int):
+            raise CatalogueError(f"movies must be an int, got {movies!r}")
+        if not MIN_MOVIES <= movies <= MAX_MOVIES:
+            raise CatalogueError(f"movies must be {MIN_MOVIES}..{MAX_MOVIES}, got {movies}")
+        if not 0.0 <= dirty_rate <= 1.0:
+            raise CatalogueError(f"dirty_rate must be within 0..1, got {dirty_rate}")
+        self.movies = movies
+        self.seed = seed
+        self.dirty_rate = dirty_rate
+        n_missing = max(1, movies // 100)
+        max_id = max(1_300_000, (movies + n_missing) * 13)
+        drawn = rng(seed, SALT_IDS).sample(range(2, max_id), movies + n_missing)
+        self.tmdb_ids: list[int] = sorted(drawn[:movies])
+        self.missing_ids: list[int] = sorted(drawn[movies:])
+        self._existing = frozenset(self.tmdb_ids)
+        self._universe = sorted(drawn)
+        n_shows = max(5, movies // 10)
+        self.tv_ids: list[int] = sorted(rng(seed, SALT_IDS, 2).sample(range(1, 300_000), n_shows))
+        self._tv_existing = frozenset(self.tv_ids)
+        self._imdb_offset = mix(seed, SALT_IMDB) % _IMDB_MODULUS
+        self._imdb_inverse = pow(_IMDB_MULTIPLIER, -1, _IMDB_MODULUS)
+        self._orders: dict[str, list[int]] = {}
+        self._yts_orders: dict[str, list[int]] = {}
+        self._yts_rank: dict[int, int] | None = None
+        self._dirty = self._pick_dirty() if dirty_rate > 0 else {}
+        self._extra: dict[str, list[dict[str, Any]]] = {}
+        self._files: dict[str, bytes] = {}
+        for imdb_id, extra in (extra_torrents or {}).items():
+            self.add_torrents(imdb_id, extra)
+        for hash_hex, blob in (torrent_files or {}).items():
+            self._files[hash_hex.upper()] = blob
+
+    # --- ids -----------------------------------------------------------------------------
+    def exists(self, tmdb_id: int) -> bool:
+        return tmdb_id in self._existing
+
+    def imdb_id_of(self, tmdb_id: int) -> str | None:
+        """The movie's IMDb id, or None (unknown movie, or one of the ~3% without)."""
+        if tmdb_id not in self._existing or unit(self.seed, tmdb_id, SALT_IMDB) < NO_IMDB_SHARE:
+            return None
+        n = (tmdb_id * _IMDB_MULTIPLIER + self._imdb_offset) % _IMDB_MODULUS + _IMDB_FLOOR
+        return f"tt{n:07d}"
+
+    def tmdb_id_of(self, imdb_id: str) -> int | None:
+        """Inverse of ``imdb_id_of``; None when no movie has that IMDb id."""
+        match = _IMDB_RE.match(imdb_id.strip().lower())
+        if not match:
+            return None
+        n = int(match.group(1)) - _IMDB_FLOOR
+        tmdb_id = ((n - self._imdb_offset) * self._imdb_inverse) % _IMDB_MODULUS
+        return tmdb_id if self.imdb_id_of(tmdb_id) == imdb_id.strip().lower() else None
+
+    def demo_imdb_ids(self, k: int) -> list[str]:
+        """``k`` stable IMDb ids of clean, existing movies: the most popular ones."""
+        out: list[str] = []
+        for tmdb_id in self._order("popular"):
+            imdb_id = self.imdb_id_of(tmdb_id)
+            if imdb_id and tmdb_id not in self._dirty:
+                out.append(imdb_id)
+                if len(out) == k:
+                    return out
+        raise CatalogueError(f"only {len(out)} demo movies available, {k} asked")
+
+    # --- TMDB ----------------------------------------------------------------------------
+    def movie(self, tmdb_id: int, language: str = "en") -> dict[str, Any] | None:
+        """Full details with translations, images and external_ids; None -> 404."""
+        if tmdb_id not in self._existing:
+            return None
+        body = tmdb_records.details(self.seed, tmdb_id, self.imdb_id_of(tmdb_id), language)
+        kind = self._dirty.get(tmdb_id)
+        if kind == "tmdb_runtime_type":
+            body["runtime"] = "abc"
+        elif kind == "tmdb_missing_id":
+            del body["id"]
+        return body
+
+    def list_page(self, name: str, page: int, language: str = "en") -> dict[str, Any]:
+        """One page (20 results) of a TMDB movie list; ``trending_day``/``trending_week``."""
+        name = {"trending": "trending_day"}.get(name, name)
+        if name not in LIST_NAMES:
+            raise CatalogueError(f"unknown list {name!r}; expected one of {LIST_NAMES}")
+        if not 1 <= page <= MAX_PAGE:
+            raise CatalogueError(f"page must be 1..{MAX_PAGE}, got {page}")
+        order = self._order(name)
+        start = (page - 1) * PAGE_SIZE
+        results = [
+            tmdb_records.summary(self.seed, i, language) for i in order[start : start + PAGE_SIZE]
+        ]
+        if name.startswith("trending"):
+            for result in results:
+                result["media_type"] = "movie"
+        body: dict[str, Any] = {}
+        if name in ("now_playing", "upcoming"):
+            ref = tmdb_records.REFERENCE_DATE
+            low, high = (ref - timedelta(days=40), ref) if name == "now_playing" else (ref, ref)
+            body["dates"] = {
+                "maximum": (high + timedelta(days=21)).isoformat(),
+                "minimum": low.isoformat(),
+            }
+        body.update(
+            page=page,
+            results=results,
+            total_pages=min(math.ceil(len(order) / PAGE_SIZE), MAX_PAGE),
+            total_results=len(order),
+        )
+        return body
+
+    def genres(self, language: str = "en") -> dict[str, Any]:
+        spanish = tmdb_records.split_language(language)[0] == "es"
+        return {
+            "genres": [
+                {"id": gid, "name": es if spanish else en}
+                for gid, (en, es, _yts) in vocab.MOVIE_GENRES.items()
+            ]
+        }
+
+    def tv_genres(self, language: str = "en") -> dict[str, Any]:
+        spanish = tmdb_records.split_language(language)[0] == "es"
+        return {
+            "genres": [
+                {"id": gid, "name": es if spanish else en}
+                for gid, (en, es) in vocab.TV_GENRES.items()
+            ]
+        }
+
+    def configuration(self) -> dict[str, Any]:
+        return {
+            "change_keys": list(vocab.CHANGE_KEYS),
+            "images": {
+                "base_url": "http://image.tmdb.org/t/p/",
+                "secure_base_url": "https://image.tmdb.org/t/p/",
+                **{key: list(sizes) for key, sizes in vocab.IMAGE_SIZES.items()},
+            },
+        }
+
+    def changes(self, start: date, end: date, page: int) -> dict[str, Any]:
+        """``/3/movie/changes``: ~2% of ids change per day; 100 results a page."""
+        per_day = max(1, len(self._universe) // 50)
+        changed: set[int] = set()
+        day = start
+        while day <= end:
+            changed.update(
+                rng(self.seed, SALT_CHANGES, day.toordinal()).sample(self._universe, per_day)
+            )
+            day += timedelta(days=1)
+        ids = sorted(changed)
+        chunk = ids[(page - 1) * CHANGES_PAGE_SIZE : page * CHANGES_PAGE_SIZE]
+        return {
+            "results": [{"id": i, "adult": False if i in self._existing else None} for i in chunk],
+            "page": page,
+            "total_pages": math.ceil(len(ids) / CHANGES_PAGE_SIZE),
+            "total_results": len(ids),
+        }
+
+    # --- TMDB TV (no torrents: shapes only) -------------------------------------------------
+    def tv_show(self, tv_id: int, language: str = "en") -> dict[str, Any] | None:
+        """``/3/tv/{id}`` with external_ids and translations; None -> 404."""
+        if tv_id not in self._tv_existing:
+            return None
+        imdb_id = None
+        if unit(self.seed, tv_id, SALT_IMDB, 2) >= 0.05:
+            n = (tv_id * _IMDB_MULTIPLIER + self._imdb_offset) % 10_000_000 + 50_000_000
+            imdb_id = f"tt{n}"
+        return tv_records.tv_show(self.seed, tv_id, imdb_id, language)
+
+    def tv_season(self, tv_id: int, season_number: int) -> dict[str, Any] | None:
+        """``/3/tv/{id}/season/{n}``; None when the show or the season does not exist."""
+        if tv_id not in self._tv_existing:
+            return None
+        return tv_records.tv_season(self.seed, tv_id, season_number)
+
+    # --- YTS -----------------------------------------------------------------------------
+    def on_yts(self, tmdb_id: int) -> bool:
+        """Whether YTS lists the movie (synthetic torrents or injected extra ones)."""
+        imdb_id = self.imdb_id_of(tmdb_id)
+        return imdb_id is not None and (imdb_id in self._extra or self._has_own_torrents(tmdb_id))
+
+    def _has_own_torrents(self, tmdb_id: int) -> bool:
+        return unit(self.seed, tmdb_id, SALT_YTS) >= NO_TORRENTS_SHARE
+
+    def yts_torrents(self, imdb_id: str, base_url: str = DEFAULT_YTS_BASE) -> list[dict[str, Any]]:
+        """The movie's YTS torrents (empty: YTS does not have it). Dirt applied."""
+        tmdb_id = self.tmdb_id_of(imdb_id)
+        if tmdb_id is None:
+            return []
+        return self._torrents(tmdb_id, imdb_id.strip().lower(), None, base_url)
+
+    def _torrents(
+        self, tmdb_id: int, imdb_id: str, core: tmdb_records.MovieCore | None, base_url: str
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self._has_own_torrents(tmdb_id):
+            core = core or tmdb_records.movie_core(self.seed, tmdb_id)
+            out = yts_records.torrents(self.seed, core, base_url)
+            _apply_yts_dirt(out, self._dirty.get(tmdb_id))
+        for extra in self._extra.get(imdb_id, ()):
+            torrent = dict(extra)
+            torrent.setdefault("url", f"{base_url}/torrent/download/{torrent['hash'].upper()}")
+            out.append(torrent)
+        return out
+
+    def yts_movie(self, imdb_id: str, base_url: str = DEFAULT_YTS_BASE) -> dict[str, Any] | None:
+        """The ``list_movies.json`` movie object, or None when YTS does not have the movie."""
+        tmdb_id = self.tmdb_id_of(imdb_id)
+        return None if tmdb_id is None else self.yts_movie_of(tmdb_id, base_url)
+
+    def yts_movie_of(self, tmdb_id: int, base_url: str = DEFAULT_YTS_BASE) -> dict[str, Any] | None:
+        """``yts_movie`` by TMDB id (what the list_movies route uses)."""
+        imdb_id = self.imdb_id_of(tmdb_id)
+        if imdb_id is None:
+            return None
+        core = tmdb_records.movie_core(self.seed, tmdb_id)
+        torrents = self._torrents(tmdb_id, imdb_id, core, base_url)
+        if not torrents:
+            return None
+        yts_id = self._yts_ranks()[tmdb_id]
+        return yts_records.movie_object(self.seed, core, imdb_id, yts_id, torrents, base_url)
+
+    def yts_search(
+        self,
+        *,
+        query_term: str = "",
+        quality: str = "all",
+        minimum_rating: int = 0,
+        sort_by: str = "date_added",
+        order_by: str = "desc",
+    ) -> list[int]:
+        """TMDB ids of the YTS movies matching, in the order YTS lists them."""
+        if sort_by not in YTS_SORT_KEYS:
+            raise CatalogueError(f"unknown sort_by {sort_by!r}")
+        term = query_term.strip().lower()
+        if _IMDB_RE.match(term):
+            tmdb_id = self.tmdb_id_of(term)
+            ids = [tmdb_id] if tmdb_id is not None and self.on_yts(tmdb_id) else []
+        else:
+            ids = self._yts_order(sort_by)
+            if order_by == "desc":
+                ids = ids[::-1]
+            words = [w for w in term.split() if w != "0"]
+            if words:
+                ids = [
+                    i
+                    for i in ids
+                    if all(w in tmdb_records.title_of(self.seed, i).lower() for w in words)
+                ]
+        if quality.lower() != "all":
+            ids = [i for i in ids if self._has_quality(i, quality)]
+        if minimum_rating > 0:
+            ids = [i for i in ids if tmdb_records.vote_average(self.seed, i) >= minimum_rating]
+        return ids
+
+    def _has_quality(self, tmdb_id: int, quality: str) -> bool:
+        if self._has_own_torrents(tmdb_id) and yts_records.matches_quality(
+            self.seed, tmdb_id, quality
+        ):
+            return True
+        extras = self._extra.get(self.imdb_id_of(tmdb_id) or "", ())
+        return any(t.get("quality", "").lower() == quality.lower() for t in extras)
+
+    def add_torrents(
+        self, imdb_id: str, torrents: list[dict[str, Any]], files: dict[str, bytes] | None = None
+    ) -> None:
+        """Inject real torrents (e.g. the local seeder's) for an existing movie."""
+        key = imdb_id.strip().lower()
+        if self.tmdb_id_of(key) is None:
+            raise CatalogueError(f"no movie with IMDb id {imdb_id!r} in this catalogue")
+        for torrent in torrents:
+            if not isinstance(torrent.get("hash"), str):
+                raise CatalogueError(f"extra torrent for {imdb_id} has no hash: {torrent!r}")
+        self._extra.setdefault(key, []).extend(dict(t) for t in torrents)
+        for hash_hex, blob in (files or {}).items():
+            self._files[hash_hex.upper()] = blob
+        self._yts_orders.clear()
+        self._yts_rank = None
+
+    def torrent_file(self, info_hash: str) -> bytes | None:
+        """Bytes of a .torrent registered through ``torrent_files``/``add_torrents``."""
+        return self._files.get(info_hash.upper())
+
+    # --- dirt ----------------------------------------------------------------------------
+    def dirty_kind(self, tmdb_id: int) -> str | None:
+        return self._dirty.get(tmdb_id)
+
+    def dirty_ids(self) -> list[DirtyRecord]:
+        """Every record made dirty, with its kind (see TMDB_/YTS_DIRTY_KINDS)."""
+        return [
+            DirtyRecord(kind, kind.split("_", 1)[0], i, self.imdb_id_of(i))
+            for i, kind in sorted(self._dirty.items())
+        ]
+
+    def _pick_dirty(self) -> dict[int, str]:
+        dirty = {}
+        for tmdb_id in self.tmdb_ids:
+            if unit(self.seed, tmdb_id, SALT_DIRTY) < self.dirty_rate:
+                kinds: tuple[str, ...] = TMDB_DIRTY_KINDS
+                if self.imdb_id_of(tmdb_id) and self._has_own_torrents(tmdb_id):
+                    kinds += YTS_DIRTY_KINDS
+                dirty[tmdb_id] = kinds[mix(self.seed, tmdb_id, SALT_DIRTY, 1) % len(kinds)]
+        return dirty
+
+    # --- lazily built orders --------------------------------------------------------------
+    def _order(self, name: str) -> list[int]:
+        order = self._orders.get(name)
+        if order is None:
+            order = self._build_order(name)
+            self._orders[name] = order
+        return order
+
+    def _build_order(self, name: str) -> list[int]:
+        seed, ids = self.seed, self._universe
+        if name == "popular":
+            return sorted(ids, key=lambda i: (-tmdb_records.popularity(seed, i), i))
+        if name == "top_rated":
+            keyed = [(tmdb_records.votes(seed, i), i) for i in ids]
+            keyed.sort(key=lambda item: (-item[0][1], -item[0][0], item[1]))
+            return [i for _, i in keyed]
+        if name == "now_playing":
+            return sorted(ids, key=lambda i: (-tmdb_records.release_ordinal(seed, i), i))
+        salt = {
+            "upcoming": SALT_UPCOMING,
+            "trending_day": SALT_TRENDING_DAY,
+            "trending_week": SALT_TRENDING_WEEK,
+        }[name]
+        shuffled = list(ids)
+        rng(seed, salt).shuffle(shuffled)
+        return shuffled
+
+    def _yts_order(self, sort_by: str) -> list[int]:
+        """YTS movies in ascending ``sort_by`` order (cached per key)."""
+        order = self._yts_orders.get(sort_by)
+        if order is None:
+            seed = self.seed
+            ids = [i for i in self.tmdb_ids if self.on_yts(i)]
+            keys: dict[str, Any] = {
+                "date_added": lambda i: yts_records.upload_unix(seed, i),
+                "title": lambda i: tmdb_records.title_of(seed, i),
+                "year": lambda i: tmdb_records.release_ordinal(seed, i),
+                "rating": lambda i: tmdb_records.vote_average(seed, i),
+                "peers": lambda i: yts_records.swarm(seed, i),
+                "seeds": lambda i: yts_records.swarm(seed, i),
+                "download_count": lambda i: tmdb_records.popularity(seed, i),
+                "like_count": lambda i: tmdb_records.popularity(seed, i),
+            }
+            key = keys[sort_by]
+            order = sorted(ids, key=lambda i: (key(i), i))
+            self._yts_orders[sort_by] = order
+        return order
+
+    def _yts_ranks(self) -> dict[int, int]:
+        """YTS's own movie ids: 1.. in upload order."""
+        if self._yts_rank is None:
+            self._yts_rank = {i: n for n, i in enumerate(self._yts_order("date_added"), 1)}
+        return self._yts_rank
+
+
+def _apply_yts_dirt(torrents: list[dict[str, Any]], kind: str | None) -> None:
+    if not kind or not torrents:
+        return
+    first = torrents[0]
+    if kind == "yts_seeds_type":
+        first["seeds"] = "many"
+    elif kind == "yts_size_negative":
+        first["size_bytes"] = -5
+    elif kind == "yts_size_huge":
+        first["size_bytes"] = 10**16
+    elif kind == "yts_hash_short":
+        first["hash"] = first["hash"][:39]
+    elif kind == "yts_hash_nonhex":
+        first["hash"] = "XYZ" + first["hash"][3:]
+    elif kind == "yts_duplicate_torrent":
+        torrents.append(dict(first))

@@ -1,0 +1,43 @@
+"""Flask extensions, created unbound here and ``init_app``-ed by :func:`serve.app.create_app`,
+plus typed accessors for the per-app objects (settings, catalog reader, app database)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from flask import current_app
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+if TYPE_CHECKING:
+    from miauflix.settings import Settings
+    from serve.appdb import AppDB
+    from serve.catalog import CatalogReader
+
+jwt = JWTManager()
+# Retry-After is set by serve.errors on the 429 itself; no X-RateLimit-* noise elsewhere.
+limiter = Limiter(get_remote_address, headers_enabled=False, strategy="fixed-window")
+
+_KEY = "miauflix"
+
+
+def bind(app_extensions: dict[str, object], **objects: object) -> None:
+    """Store the per-app objects (``settings``, ``catalog``, ``appdb``) on the app."""
+    app_extensions[_KEY] = dict(objects)
+
+
+def _get(name: str) -> object:
+    return cast(dict[str, object], current_app.extensions[_KEY])[name]
+
+
+def app_settings() -> Settings:
+    return cast("Settings", _get("settings"))
+
+
+def catalog_reader() -> CatalogReader:
+    return cast("CatalogReader", _get("catalog"))
+
+
+def app_db() -> AppDB:
+    return cast("AppDB", _get("appdb"))

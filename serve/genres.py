@@ -1,0 +1,38 @@
+"""``GET /api/genres?language=``: genre names in a language (English fallback) with counts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+
+from serve.extensions import catalog_reader, limiter
+from serve.params import language_arg
+from serve.tokens import require_user
+
+bp = Blueprint("genres", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    require_user()
+
+
+limiter.shared_limit(
+    lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
+)(bp)
+
+
+@bp.get("/genres")
+def genres() -> ResponseReturnValue:
+    language, _region = language_arg()
+    snapshot = catalog_reader().snapshot()
+    names = snapshot.genre_names(language)
+    counts = {
+        int(row[0]): int(row[1])
+        for row in snapshot.query("SELECT genre_id, COUNT(*) FROM movie_genres GROUP BY genre_id")
+    }
+    results = [
+        {"id": gid, "name": name, "movie_count": counts.get(gid, 0)}
+        for gid, name in sorted(names.items(), key=lambda item: (item[1].casefold(), item[0]))
+    ]
+    return jsonify({"language": language, "results": results})

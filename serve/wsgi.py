@@ -1,0 +1,93 @@
+"""WSGI entry points: ``gunicorn serve.wsgi:app`` and :func:`run_server` for the CLI.
+
+``app`` is created lazily on first access (module ``__getattr__``), so importing
+:func:`run_server` does not build an app from the environment as a side effect.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from miauflix.settings import Settings, load_settings
+from serve.app import create_app
+
+DEFAULT_THREADS = 8
+
+
+def default_workers() -> int:
+    """Worker processes: one per core plus one, at most 4 (SQLite reads scale with cores)."""
+    return max(2, min(4, (os.cpu_count() or 1) + 1))
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Gunicorn driven from Python with an already-built app (loaded once, then forked)."""
+
+    def __init__(self, application: Flask, options: dict[str, Any]) -> None:
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def gunicorn_options(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Gunicorn configuration: gthread workers, logs to stdout/stderr."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or int(str(getattr(settings, "api_workers", default_workers()))),
+        "worker_class": "gthread",
+        "threads": threads or int(str(getattr(settings, "api_threads", DEFAULT_THREADS))),
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "miauflix-api",
+        "max_requests": 0,
+    }
+
+
+def run_server(
+    settings: Settings | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+) -> None:
+    """Serve the API under gunicorn until interrupted (blocks).
+
+    The app is built once here (first admin, migrations, key file) and the workers fork
+    from it, so start-up work and the printed admin password happen exactly once.
+    """
+    settings = settings or load_settings()
+    application = create_app(settings)
+    options = gunicorn_options(
+        settings, host or settings.host, port or settings.port, workers, threads
+    )
+    _Gunicorn(application, options).run()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

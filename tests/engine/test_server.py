@@ -1,0 +1,198 @@
+"""The engine's HTTP stream: byte-exact ranges against the original file, HTTP semantics."""
+
+from __future__ import annotations
+
+import random
+import socket
+import struct
+import threading
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import psutil
+import pytest
+
+from engine.keys import PURPOSE_STATUS, StreamKeySigner
+from tests.engine.conftest import Running, Swarm
+
+
+def test_full_get_streams_the_original_file_byte_for_byte(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    original = swarm.tail_index.path.read_bytes()
+    response = client.get(running.url("alice", "src-tail"))
+    assert response.status_code == 200
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-type"] == "video/mp4"
+    assert int(response.headers["content-length"]) == len(original)
+    assert response.content == original
+
+
+def test_random_ranges_match_the_original_bytes(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    original = swarm.faststart.path.read_bytes()
+    size = len(original)
+    url = running.url("alice", "src-fast")
+    rng = random.Random(7)
+    for _ in range(12):
+        start = rng.randrange(size)
+        end = min(size - 1, start + rng.randrange(1, 300_000))
+        response = client.get(url, headers={"Range": f"bytes={start}-{end}"})
+        assert response.status_code == 206
+        assert response.headers["content-range"] == f"bytes {start}-{end}/{size}"
+        assert response.content == original[start : end + 1]
+
+
+def test_head_reports_size_and_type_without_a_body(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    response = client.head(running.url("alice", "src-tail"))
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == swarm.tail_index.size
+    assert response.headers["accept-ranges"] == "bytes"
+    assert response.headers["content-type"] == "video/mp4"
+    assert response.content == b""
+    ranged = client.head(running.url("alice", "src-tail"), headers={"Range": "bytes=-100"})
+    assert ranged.status_code == 206
+    size = swarm.tail_index.size
+    assert ranged.headers["content-range"] == f"bytes {size - 100}-{size - 1}/{size}"
+    assert ranged.headers["content-length"] == "100"
+
+
+def test_suffix_and_open_ended_ranges_return_the_right_bytes(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    original = swarm.tail_index.path.read_bytes()
+    url = running.url("alice", "src-tail")
+    tail = client.get(url, headers={"Range": "bytes=-70000"})
+    assert tail.status_code == 206 and tail.content == original[-70000:]
+    rest = client.get(url, headers={"Range": f"bytes={len(original) - 1000}-"})
+    assert rest.status_code == 206 and rest.content == original[-1000:]
+
+
+def test_unsatisfiable_range_is_416_with_the_size(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    size = swarm.tail_index.size
+    response = client.get(running.url("alice", "src-tail"), headers={"Range": f"bytes={size}-"})
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{size}"
+    assert response.json()["error"]["code"] == "range_not_satisfiable"
+
+
+@pytest.mark.parametrize("header", ["bytes=abc", "bytes=9-1", "pages=1-2", "bytes=0-1,5-9"])
+def test_malformed_range_is_ignored_not_a_500(
+    running: Running, swarm: Swarm, client: httpx.Client, header: str
+) -> None:
+    response = client.head(running.url("alice", "src-fast"), headers={"Range": header})
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == swarm.faststart.size
+
+
+def test_if_range_with_a_stale_etag_sends_the_whole_file(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    url = running.url("alice", "src-fast")
+    etag = client.head(url).headers["etag"]
+    fresh = client.head(url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    stale = client.head(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    assert (fresh.status_code, stale.status_code) == (206, 200)
+
+
+def test_bad_expired_and_foreign_keys_are_refused_with_the_error_shape(
+    running: Running, client: httpx.Client
+) -> None:
+    base = running.server.url
+    bad = client.get(f"{base}/stream/not-a-key")
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "invalid_stream_key"
+    expired_key, _ = running.signer.issue("alice", "src-tail", ttl=-1)
+    expired = client.get(f"{base}/stream/{expired_key}")
+    assert expired.status_code == 401 and expired.json()["error"]["code"] == "stream_key_expired"
+    foreign_key, _ = StreamKeySigner(b"another installation" * 3, 60).issue("alice", "src-tail")
+    foreign = client.get(f"{base}/stream/{foreign_key}")
+    assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "foreign_stream_key"
+    assert set(foreign.json()["error"]) == {"code", "message"}
+
+
+def test_key_for_a_source_missing_from_the_catalog_is_404(
+    running: Running, client: httpx.Client
+) -> None:
+    response = client.get(running.url("alice", "no-such-source"))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "source_not_found"
+
+
+def test_two_concurrent_readers_share_one_torrent(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    original = swarm.tail_index.path.read_bytes()
+    url = running.url("alice", "src-tail")
+    half = len(original) // 2
+    results: dict[str, bytes] = {}
+
+    def fetch(name: str, header: str) -> None:
+        with httpx.Client(timeout=60) as own:
+            results[name] = own.get(url, headers={"Range": header}).content
+
+    threads = [
+        threading.Thread(target=fetch, args=("head", f"bytes=0-{half}")),
+        threading.Thread(target=fetch, args=("tail", f"bytes={half + 1}-")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    assert results["head"] + results["tail"] == original
+    assert running.engine.status()["active_torrents"] == 1
+
+
+def _abort_stream(url: str) -> None:
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    sock.recv(4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # RST mid-body
+
+
+def test_aborted_streams_release_their_readers_and_leak_nothing(
+    running: Running, client: httpx.Client
+) -> None:
+    url = running.url("alice", "src-tail")
+    assert client.head(url).status_code == 200  # torrent in the session
+    process = psutil.Process()
+    _abort_stream(url)
+    time.sleep(0.5)
+    fds, threads = process.num_fds(), process.num_threads()
+    for _ in range(100):
+        _abort_stream(url)
+    torrent = running.engine.torrent_for("src-tail")
+    assert torrent is not None
+    deadline = time.monotonic() + 30
+    while torrent.reader_count() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert torrent.reader_count() == 0
+    time.sleep(0.5)
+    assert process.num_fds() <= fds + 5
+    assert process.num_threads() <= threads + 5
+    assert client.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
+
+
+def test_status_needs_a_status_key(running: Running, client: httpx.Client) -> None:
+    url = f"{running.server.url}/api/engine/status"
+    assert client.get(url).status_code == 401
+    stream_key, _ = running.signer.issue("alice", "src-tail")
+    denied = client.get(url, headers={"Authorization": f"Bearer {stream_key}"})
+    assert denied.status_code == 403
+    key, _ = running.signer.issue("admin", "*", purpose=PURPOSE_STATUS)
+    status = client.get(url, headers={"Authorization": f"Bearer {key}"})
+    assert status.status_code == 200
+    assert status.json()["vpn"]["ok"] is True
+
+
+def test_unknown_paths_are_json_404(running: Running, client: httpx.Client) -> None:
+    response = client.get(f"{running.server.url}/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

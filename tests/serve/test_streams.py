@@ -1,0 +1,115 @@
+"""POST /api/movies/<id>/stream: source choice, signed URL the engine accepts, input checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_jwt_extended import JWTManager, create_access_token
+
+from engine.keys import StreamKeySigner
+from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.settings import Settings
+from serve.streams import bp
+from tests.engine.conftest import CatalogSource, write_catalog
+
+H1, H2, H3 = "1" * 40, "2" * 40, "3" * 40
+
+
+@pytest.fixture
+def master(settings: Settings) -> bytes:
+    return load_or_create_master_key(settings.key_path, settings.secret_key.get_secret_value())
+
+
+@pytest.fixture
+def app(settings: Settings, master: bytes) -> Iterator[Flask]:
+    write_catalog(settings.catalog_path, FieldCipher(master), [
+        CatalogSource("web-best", 550, None, H1, quality="1080p", rank_web=1, rank_tv=2),
+        CatalogSource("tv-best", 550, None, H2, quality="720p", rank_web=2, rank_tv=1),
+        CatalogSource("other", 680, None, H3, quality="720p"),
+    ])  # fmt: skip
+    app = Flask(__name__)
+    app.config.update(
+        JWT_SECRET_KEY="k" * 40, MIAUFLIX_SETTINGS=settings, MIAUFLIX_STREAM_KEY_TTL=600
+    )
+    JWTManager(app)
+    app.register_blueprint(bp)
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        return {"Authorization": f"Bearer {create_access_token(identity='17')}"}
+
+
+def test_best_web_source_is_issued_with_a_signed_url(
+    client: FlaskClient, auth: dict[str, str], settings: Settings, master: bytes
+) -> None:
+    response = client.post("/api/movies/550/stream", headers=auth)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["source"]["source_id"] == "web-best"
+    assert "info_hash" not in str(body) and H1 not in str(body)
+    assert body["stream_url"].startswith(f"{settings.engine_url}/stream/")
+    claims = StreamKeySigner(master, 600).verify(body["stream_url"].rsplit("/", 1)[1])
+    assert (claims.user, claims.source_id) == ("17", "web-best")
+    expires = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
+    assert abs(expires.timestamp() - claims.expires_at) < 1
+
+
+def test_profile_quality_and_source_choose_the_source(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    def pick(body: dict[str, str]) -> str:
+        response = client.post("/api/movies/550/stream", json=body, headers=auth)
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["source"]["source_id"])
+
+    assert pick({"profile": "tv"}) == "tv-best"
+    assert pick({"quality": "720p"}) == "tv-best"
+    assert pick({"source_id": "web-best", "profile": "tv"}) == "web-best"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"source_id": "other"}, 404, "source_not_found"),
+        ({"quality": "2160p"}, 404, "source_not_found"),
+        ({"profile": "phone"}, 400, "invalid_body"),
+        ({"quality": "best; DROP TABLE"}, 400, "invalid_body"),
+        ({"source_id": "../../etc"}, 400, "invalid_body"),
+        ({"source_id": 5}, 400, "invalid_body"),
+        ({"source_id": "web-best", "quality": "720p"}, 400, "invalid_body"),
+        ({"admin": True}, 400, "invalid_body"),
+        ([1, 2], 400, "invalid_body"),
+    ],
+)
+def test_bad_requests_get_the_error_shape(
+    client: FlaskClient, auth: dict[str, str], body: object, status: int, code: str
+) -> None:
+    response = client.post("/api/movies/550/stream", json=body, headers=auth)
+    assert response.status_code == status
+    assert response.get_json() == {
+        "error": {"code": code, "message": response.get_json()["error"]["message"]}
+    }
+
+
+def test_malformed_json_and_unknown_movie(client: FlaskClient, auth: dict[str, str]) -> None:
+    bad = client.post(
+        "/api/movies/550/stream", data="{nope", headers={**auth, "Content-Type": "application/json"}
+    )
+    assert bad.status_code == 400
+    assert client.post("/api/movies/999/stream", headers=auth).status_code == 404
+
+
+def test_anonymous_requests_are_refused(client: FlaskClient) -> None:
+    assert client.post("/api/movies/550/stream").status_code == 401

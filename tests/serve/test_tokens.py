@@ -1,0 +1,160 @@
+"""Catalogue endpoints need a valid JWT: missing, tampered, alg none, wrong audience or
+issuer, expired, foreign key, unknown user all answer 401 in the error shape."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+
+import jwt as pyjwt
+import pytest
+from flask.testing import FlaskClient
+
+from miauflix.crypto import derive_key
+from miauflix.settings import Settings
+from serve.tokens import AUDIENCE, ISSUER
+from tests.helpers.catalog import SampleMarts
+from tests.serve.conftest import assert_error
+
+PROTECTED = [
+    "/api/movies",
+    "/api/movies/550",
+    "/api/lists",
+    "/api/genres",
+    "/api/status",
+    "/api/auth/me",
+]
+
+
+def _key(settings: Settings) -> bytes:
+    return derive_key(settings.secret_key.get_secret_value().encode(), "jwt")
+
+
+def _claims(**overrides: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": "1",
+        "role": "admin",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": str(uuid.uuid4()),
+        "type": "access",
+        "fresh": False,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _get(client: FlaskClient, path: str, token: str) -> object:
+    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+def test_protected_endpoints_refuse_requests_without_a_token(
+    client: FlaskClient, published: SampleMarts, path: str
+) -> None:
+    assert_error(client.get(path), 401, "authorization_required")
+
+
+def test_a_correctly_forged_token_is_accepted_so_the_negative_cases_mean_something(
+    client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    token = pyjwt.encode(_claims(), _key(settings), algorithm="HS256")
+    assert client.get("/api/lists", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+def test_tampered_signature_is_rejected(
+    client: FlaskClient, admin_token: str, published: SampleMarts, path: str
+) -> None:
+    header, payload, signature = admin_token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    response = client.get(path, headers={"Authorization": f"Bearer {header}.{payload}.{flipped}"})
+    assert_error(response, 401, "invalid_token")
+
+
+def test_tampered_payload_with_original_signature_is_rejected(
+    client: FlaskClient, admin_token: str, published: SampleMarts
+) -> None:
+    header, payload, signature = admin_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "2"
+    forged = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+    assert_error(client.get("/api/lists", headers={"Authorization": f"Bearer {forged}"}), 401)
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE"])
+def test_alg_none_token_is_rejected(client: FlaskClient, published: SampleMarts, alg: str) -> None:
+    header = _b64(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(_claims()).encode())
+    for token in (f"{header}.{payload}.", f"{header}.{payload}"):
+        response = client.get("/api/movies", headers={"Authorization": f"Bearer {token}"})
+        assert_error(response, 401, "invalid_token")
+
+
+@pytest.mark.filterwarnings("ignore:The HMAC key")
+def test_other_hmac_algorithm_with_the_right_key_is_rejected(
+    client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    token = pyjwt.encode(_claims(), _key(settings), algorithm="HS512")
+    assert_error(client.get("/api/movies", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "someone-else"},
+        {"aud": None},
+        {"iss": "evil"},
+        {"iss": None},
+    ],
+)
+def test_wrong_or_missing_audience_and_issuer_are_rejected(
+    client: FlaskClient, settings: Settings, published: SampleMarts, claims: dict[str, object]
+) -> None:
+    token = pyjwt.encode(_claims(**claims), _key(settings), algorithm="HS256")
+    assert_error(client.get("/api/movies", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+def test_expired_token_is_rejected_as_expired(
+    client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    now = int(time.time())
+    token = pyjwt.encode(
+        _claims(iat=now - 7200, nbf=now - 7200, exp=now - 60), _key(settings), algorithm="HS256"
+    )
+    response = client.get("/api/movies", headers={"Authorization": f"Bearer {token}"})
+    assert_error(response, 401, "token_expired")
+
+
+def test_token_signed_with_another_key_is_rejected(
+    client: FlaskClient, published: SampleMarts
+) -> None:
+    token = pyjwt.encode(_claims(), derive_key(b"another-master-secret" * 2, "jwt"), "HS256")
+    response = client.get("/api/movies", headers={"Authorization": f"Bearer {token}"})
+    assert_error(response, 401, "invalid_token")
+
+
+def test_master_key_itself_is_not_the_signing_key(
+    client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    token = pyjwt.encode(_claims(), settings.secret_key.get_secret_value(), "HS256")
+    assert_error(client.get("/api/movies", headers={"Authorization": f"Bearer {token}"}), 401)
+
+
+@pytest.mark.parametrize("sub", ["999", "abc", "-1", ""])
+def test_token_for_a_user_that_does_not_exist_is_rejected(
+    client: FlaskClient, settings: Settings, published: SampleMarts, sub: str
+) -> None:
+    token = pyjwt.encode(_claims(sub=sub), _key(settings), algorithm="HS256")
+    response = client.get("/api/movies", headers={"Authorization": f"Bearer {token}"})
+    assert_error(response, 401)

@@ -1,0 +1,91 @@
+"""Entry point of the warehouse: raw_* -> stg_* + quarantine -> mart_*, for one run.
+
+``transform(con, run_id)`` rebuilds staging and marts in full from the raw tables and
+replaces the run's quarantine rows, all in one DuckDB transaction (a failure leaves the
+previous tables untouched). It is idempotent: the same raw data gives the same tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from warehouse.db import utcnow
+from warehouse.errors import TransformError
+from warehouse.marts import build_marts, write_marts
+from warehouse.quarantine import quarantine_counts, replace_quarantine
+from warehouse.reconcile import Reconciliation, reconcile
+from warehouse.schema import ensure_base_schema
+from warehouse.staging import Staged, stage, write_staging
+
+
+@dataclass
+class TransformSummary:
+    """What one transform did (JSON-friendly through ``dataclasses.asdict``)."""
+
+    run_id: str
+    rows: dict[str, int] = field(default_factory=dict)  # per stg_* and mart_* table
+    quarantined: dict[str, int] = field(default_factory=dict)  # per reason category
+    gone: int = 0  # TMDB 404s: movies removed upstream
+    stale_kept: int = 0  # newest fetch failed, the previous good answer was used
+    sources_without_movie: int = 0  # staged torrents whose imdb id matches no movie
+    reconciliation: list[Reconciliation] = field(default_factory=list)
+    reconciliation_ok: bool = False
+    as_of: datetime | None = None  # reference time of the age component
+    seconds: float = 0.0
+
+
+def _as_of(staged: Staged) -> datetime:
+    """Reference time for source age: when the swarms were last observed (deterministic)."""
+    newest = staged.tables["stg_yts__torrents"].get_column("fetched_at").max()
+    return newest if isinstance(newest, datetime) else utcnow()
+
+
+def transform(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, as_of: datetime | None = None
+) -> TransformSummary:
+    """Rebuild staging, the run's quarantine rows and the marts; never fails on bad data.
+
+    Raises :class:`TransformError` only when the warehouse itself fails (disk, DuckDB).
+    """
+    clock = time.perf_counter()
+    step = "schema"
+    try:
+        ensure_base_schema(con)
+        step = "staging"
+        staged = stage(con)
+        reference = as_of or _as_of(staged)
+        step = "marts"
+        marts = build_marts(staged.tables, reference)
+        step = "write"
+        con.execute("BEGIN TRANSACTION")
+        try:
+            rows = write_staging(con, staged)
+            replace_quarantine(con, run_id, staged.quarantine, utcnow())
+            rows.update(write_marts(con, marts))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        step = "reconciliation"
+        recon = reconcile(con, run_id)
+    except (duckdb.Error, pl.exceptions.PolarsError, OSError) as exc:
+        raise TransformError(run_id, step, exc) from exc
+    ledger = staged.ledger_frame()
+    torrents = staged.tables["stg_yts__torrents"]
+    return TransformSummary(
+        run_id=run_id,
+        rows=rows,
+        quarantined=quarantine_counts(con, run_id),
+        gone=ledger.filter(pl.col("outcome") == "gone").height,
+        stale_kept=ledger.filter(pl.col("stale") & (pl.col("outcome") != "quarantined")).height,
+        sources_without_movie=torrents.filter(pl.col("tmdb_id").is_null()).height,
+        reconciliation=recon,
+        reconciliation_ok=all(r.ok for r in recon),
+        as_of=reference,
+        seconds=round(time.perf_counter() - clock, 3),
+    )
