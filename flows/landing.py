@@ -1,7 +1,8 @@
 """Raw landing: append upstream responses to the ``raw_*`` tables, and read them back.
 
-Rows are appended in one batch per call (an Arrow table inserted with one
-``INSERT ... SELECT``), never row by row. Every raw table has the same columns
+Rows are appended in one batch per call (a polars frame inserted with one
+``INSERT ... SELECT``), never row by row. Polars rather than ``pyarrow.table``: building
+an Arrow table from Python lists imports pandas, which costs seconds per process here. Every raw table has the same columns
 (:data:`warehouse.schema.RAW_COLUMNS`); ``request_key`` is canonical, so a request made
 through any mirror, with or without an API key, has the same key, which is what the
 freshness check (:func:`fresh_keys`) looks up.
@@ -15,24 +16,22 @@ from typing import Protocol
 from urllib.parse import urlencode
 
 import duckdb
-import pyarrow as pa
+import polars as pl
 
 from flows.errors import LandingError
 from flows.redact import SECRET_PARAMS
 from warehouse.schema import RAW_TABLES
 
-RAW_SCHEMA = pa.schema(
-    [
-        ("request_key", pa.string()),
-        ("entity_key", pa.string()),
-        ("url", pa.string()),
-        ("fetched_at", pa.timestamp("us")),
-        ("status", pa.int32()),
-        ("payload", pa.string()),
-        ("run_id", pa.string()),
-    ]
-)
-_COLUMNS = ", ".join(RAW_SCHEMA.names)
+RAW_SCHEMA = {
+    "request_key": pl.String,
+    "entity_key": pl.String,
+    "url": pl.String,
+    "fetched_at": pl.Datetime("us"),
+    "status": pl.Int32,
+    "payload": pl.String,
+    "run_id": pl.String,
+}
+_COLUMNS = ", ".join(RAW_SCHEMA)
 
 
 class Landable(Protocol):
@@ -90,7 +89,7 @@ def land(
     for row in rows:
         if row.fetched_at.tzinfo is not None:
             raise LandingError(f"fetched_at must be naive UTC: {row.request_key}")
-    frame = pa.table(
+    frame = pl.DataFrame(
         {
             "request_key": [r.request_key for r in rows],
             "entity_key": [r.entity_key for r in rows],
@@ -137,7 +136,7 @@ def _latest_success_sql(table: str, answer_statuses: Collection[int]) -> str:
 def _with_keys(
     con: duckdb.DuckDBPyConnection, keys: Iterable[str], sql: str, params: list[object]
 ) -> list[tuple[object, ...]]:
-    frame = pa.table({"request_key": pa.array(list(keys), pa.string())})
+    frame = pl.DataFrame({"request_key": list(keys)}, schema={"request_key": pl.String})
     con.register("_miauflix_keys", frame)
     try:
         return con.execute(sql, params).fetchall()

@@ -18,7 +18,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from miauflix.settings import Settings
 
-_NOISY_LOGGERS = ("prefect.events", "prefect._internal", "prefect.server", "uvicorn", "httpx")
+_NOISY_LOGGERS = (
+    "prefect.events",
+    "prefect._internal",
+    "prefect.server",
+    "uvicorn",
+    "httpx",
+    "great_expectations",
+)
 
 
 class _ProgressHandler(logging.Handler):

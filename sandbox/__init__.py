@@ -1,1 +1,9 @@
-"""sandbox."""
+"""The offline sandbox: local stand-ins for every external service.
+
+Fake upstream (TMDB v3, YTS v2, Trakt) over a seeded synthetic catalogue:
+``catalogue`` (SyntheticCatalogue; records from ``tmdb_records``, ``yts_records``,
+``tv_records``), ``fake_upstream`` (the server: ``start_fake_upstream`` or
+``python -m sandbox.fake_upstream``), routes per service (``tmdb_routes``, ``yts_routes``,
+``trakt_routes``), ``faults`` (FaultConfig, counters) and ``fast_http`` (the HTTP/1.1
+protocol it runs on). The local seeder and tracker live beside them.
+"""
