@@ -2,10 +2,11 @@
 
 Rows are appended in one batch per call (a polars frame inserted with one
 ``INSERT ... SELECT``), never row by row. Polars rather than ``pyarrow.table``: building
-an Arrow table from Python lists imports pandas, which costs seconds per process here. Every raw table has the same columns
-(:data:`warehouse.schema.RAW_COLUMNS`); ``request_key`` is canonical, so a request made
-through any mirror, with or without an API key, has the same key, which is what the
-freshness check (:func:`fresh_keys`) looks up.
+an Arrow table from Python lists imports pandas, which costs seconds per process here.
+
+Every raw table has the same columns (:data:`warehouse.schema.RAW_COLUMNS`);
+``request_key`` is canonical, so a request made through any mirror, with or without an
+API key, has the same key, which is what the freshness check (:func:`fresh_keys`) uses.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flows.errors import LandingError
 from flows.redact import SECRET_PARAMS
 from warehouse.schema import RAW_TABLES
 
-RAW_SCHEMA = {
+RAW_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "request_key": pl.String,
     "entity_key": pl.String,
     "url": pl.String,
@@ -77,9 +78,7 @@ def _check_table(table: str) -> str:
     return table
 
 
-def land(
-    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Landable], run_id: str
-) -> int:
+def land(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Landable], run_id: str) -> int:
     """Append ``rows`` to ``table`` in one batch; returns the number of rows landed."""
     _check_table(table)
     if not rows:

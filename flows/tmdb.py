@@ -77,9 +77,7 @@ def movie_ids_from_page(data: Any) -> list[int]:
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
         return []
-    return [
-        item["id"] for item in results if isinstance(item, dict) and is_tmdb_id(item.get("id"))
-    ]
+    return [item["id"] for item in results if isinstance(item, dict) and is_tmdb_id(item.get("id"))]
 
 
 def pages_to_fetch(first_page: Any, configured: int) -> range:
@@ -89,7 +87,7 @@ def pages_to_fetch(first_page: Any, configured: int) -> range:
     return range(2, last + 1)
 
 
-@task(name="tmdb-configuration", cache_policy=NONE)
+@task(name="tmdb-configuration", task_run_name="tmdb-configuration", cache_policy=NONE)
 async def fetch_configuration(ctx: IngestContext) -> int:
     """Land ``/3/configuration`` (image base URL and sizes)."""
     done = await fetch_and_land(
@@ -101,7 +99,7 @@ async def fetch_configuration(ctx: IngestContext) -> int:
     return len(done)
 
 
-@task(name="tmdb-genres", cache_policy=NONE)
+@task(name="tmdb-genres", task_run_name="tmdb-genres", cache_policy=NONE)
 async def fetch_genres(ctx: IngestContext) -> int:
     """Land the movie genre list for every configured language."""
     requests = [genre_request(lang) for lang in ctx.settings.tmdb_languages]

@@ -56,6 +56,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_settings(**overrides), ui=not args.no_prefect_ui)
 
 
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from miauflix.keys import prune_keys, rotate_keys
+
+    settings = _settings(data_dir=args.data_dir)
+    if args.action == "prune":
+        removed = prune_keys(settings)
+        print(f"miauflix: removed {len(removed)} retired key(s): {', '.join(removed) or '-'}")
+        return 0
+    summary = rotate_keys(settings)
+    print(
+        f"miauflix: rotated key {summary.old_key_id} -> {summary.new_key_id}; re-encrypted "
+        f"{summary.catalog_sources} catalog sources and {summary.app_secrets} app secrets"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="miauflix",
@@ -114,6 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--port", type=int, help="overrides MIAUFLIX_ENGINE_PORT")
     engine.add_argument("--data-dir", help="overrides MIAUFLIX_DATA_DIR")
     engine.set_defaults(func=_cmd_engine)
+
+    keys = sub.add_parser(
+        "keys",
+        help="rotate or prune the master secret",
+        description="rotate: new master key, re-encrypt catalog.sqlite and app.sqlite "
+        "without stopping readers (old key kept for in-flight tokens). prune: delete "
+        "retired keys once every process has restarted.",
+    )
+    keys.add_argument("action", choices=["rotate", "prune"], help="what to do")
+    keys.add_argument("--data-dir", help="overrides MIAUFLIX_DATA_DIR")
+    keys.set_defaults(func=_cmd_keys)
     return parser
 
 

@@ -11,11 +11,15 @@ import secrets
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 
 from rich.console import Console
 
 from miauflix.processes import ProcessError, Supervisor, free_port, port_is_free
 from miauflix.settings import Settings
+from sandbox.catalogue import SyntheticCatalogue
+from sandbox.fake_upstream import start_fake_upstream
+from sandbox.seeder import DemoSwarm, demo_torrents
 
 PY = sys.executable
 
@@ -51,72 +55,121 @@ def _base_env(settings: Settings, upstream: str, password: str) -> dict[str, str
     return env
 
 
+def _demo_imdb_ids(catalogue: SyntheticCatalogue, count: int) -> list[str]:
+    """Popular movies (so they are in the first list pages) with no synthetic torrents: the
+    locally seeded demo videos become their only sources, so Play streams real video."""
+    picked: list[str] = []
+    page = 1
+    while len(picked) < count and page <= 5:
+        for item in catalogue.list_page("popular", page)["results"]:
+            imdb_id = catalogue.imdb_id_of(int(item["id"]))
+            if imdb_id and not catalogue.yts_torrents(imdb_id) and imdb_id not in picked:
+                picked.append(imdb_id)
+        page += 1
+    return picked[:count] or catalogue.demo_imdb_ids(count)
+
+
+def _start_sandbox(settings: Settings, stack: ExitStack) -> tuple[str, str]:
+    """Seed the demo videos and serve the fake upstreams in this process.
+
+    Returns the upstream base URL and the seeder's ``host:port``.
+    """
+    swarm = stack.enter_context(DemoSwarm(settings.data_dir / "media"))
+    catalogue = SyntheticCatalogue(settings.sandbox_movies, seed=settings.sandbox_seed)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    extra, files = demo_torrents(
+        swarm.torrents,
+        _demo_imdb_ids(catalogue, len(swarm.torrents)),
+        url_for=lambda upper: f"{base}/yts/torrent/download/{upper}",
+    )
+    for imdb_id, torrents in extra.items():
+        catalogue.add_torrents(imdb_id, torrents, files)
+    stack.enter_context(start_fake_upstream(catalogue, port=port))
+    return base, swarm.seeder.endpoint
+
+
 def run_demo(settings: Settings, ui: bool = True) -> int:
     console = Console()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     password = _demo_admin_password(settings)
     sup = Supervisor()
-    try:
-        port = free_port()
-        upstream = f"http://127.0.0.1:{port}"
-        env = _base_env(settings, upstream, password)
-        console.print(f"[bold]miauflix demo[/bold]: data in {settings.data_dir.resolve()}")
-        sup.start(
-            "fake upstream",
-            [PY, "-m", "sandbox.fake_upstream", "--port", str(port),
-             "--movies", str(settings.sandbox_movies), "--seed", str(settings.sandbox_seed)],
-            env,
-        )  # fmt: skip
-        sup.wait_http("fake upstream", f"{upstream}/tmdb/3/configuration", 60)
-        console.print(f"fake TMDB/YTS/Trakt on {upstream} ({settings.sandbox_movies} movies)")
+    with ExitStack() as stack:
+        try:
+            return _run(settings, ui, password, sup, stack, console)
+        except KeyboardInterrupt:
+            console.print("\nstopping…")
+            return 0
+        except ProcessError as exc:
+            console.print(f"[red]demo failed[/red]: {exc}")
+            return 1
+        finally:
+            sup.stop_all()
 
-        if ui:
-            if not port_is_free("127.0.0.1", settings.prefect_ui_port):
-                raise ProcessError(f"port {settings.prefect_ui_port} is taken (Prefect UI)")
-            prefect_url = f"http://127.0.0.1:{settings.prefect_ui_port}"
-            env["PREFECT_API_URL"] = f"{prefect_url}/api"
-            with console.status("starting the Prefect server (about 20 s)…"):
-                sup.start(
-                    "prefect server",
-                    [PY, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                     "--port", str(settings.prefect_ui_port)],
-                    env,
-                )  # fmt: skip
-                sup.wait_http("prefect server", f"{prefect_url}/api/health", 180)
 
-        console.print("first sync:")
-        code = subprocess.call([PY, "-m", "miauflix.cli", "sync"], env=env)
-        if code != 0:
-            console.print(f"[red]first sync failed (exit {code}); the API serves what exists[/red]")
+def _run(
+    settings: Settings,
+    ui: bool,
+    password: str,
+    sup: Supervisor,
+    stack: ExitStack,
+    console: Console,
+) -> int:
+    console.print(f"[bold]miauflix demo[/bold]: data in {settings.data_dir.resolve()}")
+    with console.status("rendering and seeding the demo videos…"):
+        upstream, seeder = _start_sandbox(settings, stack)
+    console.print(f"fake TMDB/YTS/Trakt on {upstream} ({settings.sandbox_movies} movies)")
+    console.print(f"local BitTorrent seeder on {seeder}")
+    env = _base_env(settings, upstream, password)
+    env["MIAUFLIX_ENGINE_PEERS"] = seeder
+    engine_url = f"http://127.0.0.1:{settings.engine_port}"
+    env["MIAUFLIX_ENGINE_URL"] = engine_url
+    if ui:
+        if not port_is_free("127.0.0.1", settings.prefect_ui_port):
+            raise ProcessError(f"port {settings.prefect_ui_port} is taken (Prefect UI)")
+        prefect_url = f"http://127.0.0.1:{settings.prefect_ui_port}"
+        env["PREFECT_API_URL"] = f"{prefect_url}/api"
+        with console.status("starting the Prefect server (about 20 s)…"):
+            sup.start(
+                "prefect server",
+                [PY, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                 "--port", str(settings.prefect_ui_port)],
+                env,
+            )  # fmt: skip
+            sup.wait_http("prefect server", f"{prefect_url}/api/health", 180)
 
-        if ui:
-            sup.start("deployment runner", [PY, "-m", "flows.deployments"], env)
+    console.print("first sync:")
+    code = subprocess.call([PY, "-m", "miauflix.cli", "sync"], env=env)
+    if code != 0:
+        console.print(f"[red]first sync failed (exit {code}); the API serves what exists[/red]")
 
-        api = f"http://{settings.host}:{settings.port}"
-        sup.start(
-            "api",
-            [PY, "-m", "miauflix.cli", "serve", "--host", settings.host,
-             "--port", str(settings.port)],
-            env,
-            quiet=False,
-        )  # fmt: skip
-        sup.wait_http("api", f"{api}/api/health", 60)
+    if ui:
+        sup.start("deployment runner", [PY, "-m", "flows.deployments"], env)
 
-        console.print()
-        console.print(f"[bold green]Miauflix is up[/bold green]  web:  {api}/")
-        console.print(f"  API:        {api}/api  (OpenAPI: {api}/api/openapi.json)")
-        if ui:
-            console.print(f"  Prefect UI: http://127.0.0.1:{settings.prefect_ui_port}")
-        console.print(f"  admin login: {settings.admin_email} / {password}")
-        console.print("Ctrl-C stops everything.")
-        while True:
-            time.sleep(1.0)
-            sup.check_alive()
-    except KeyboardInterrupt:
-        console.print("\nstopping…")
-        return 0
-    except ProcessError as exc:
-        console.print(f"[red]demo failed[/red]: {exc}")
-        return 1
-    finally:
-        sup.stop_all()
+    sup.start(
+        "engine",
+        [PY, "-m", "miauflix.cli", "engine", "--port", str(settings.engine_port)],
+        env,
+    )
+    sup.wait_http("engine", f"{engine_url}/health", 60)
+    api = f"http://{settings.host}:{settings.port}"
+    sup.start(
+        "api",
+        [PY, "-m", "miauflix.cli", "serve", "--host", settings.host,
+         "--port", str(settings.port)],
+        env,
+        quiet=False,
+    )  # fmt: skip
+    sup.wait_http("api", f"{api}/api/health", 60)
+
+    console.print()
+    console.print("[bold green]Miauflix is up[/bold green]")
+    console.print(f"  API:        {api}/api  (OpenAPI: {api}/api/openapi.json)")
+    if ui:
+        console.print(f"  Prefect UI: http://127.0.0.1:{settings.prefect_ui_port}")
+    console.print(f"  engine:     {engine_url}")
+    console.print(f"  admin login: {settings.admin_email} / {password}")
+    console.print("Ctrl-C stops everything.")
+    while True:
+        time.sleep(1.0)
+        sup.check_alive()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -92,9 +92,69 @@ class Settings(BaseSettings):
         description="First admin's password; generated and printed once when empty.",
     )
 
+    access_token_minutes: int = Field(
+        default=15, ge=1, le=1440, description="Lifetime of a JWT access token, minutes."
+    )
+    refresh_token_days: float = Field(
+        default=30.0, gt=0, le=365, description="Lifetime of a login session (refresh token), days."
+    )
+    sessions_per_user: int = Field(
+        default=10, ge=1, le=1000, description="Live sessions per user; the oldest is evicted."
+    )
+    password_min_length: int = Field(
+        default=10, ge=8, le=128, description="Shortest password accepted for new passwords."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="`Secure` flag on auth cookies: auto (when the request came over TLS, "
+        "directly or via a trusted proxy), always, never.",
+    )
+    audit_retention_days: int = Field(
+        default=90, ge=1, le=3650, description="Audit events older than this are deleted."
+    )
+
     # --- API ----------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="API listen host.")
     port: int = Field(default=8000, ge=1, le=65535, description="API listen port.")
+    api_workers: int = Field(
+        default=0, ge=0, le=64, description="Gunicorn worker processes (0: cores + 1, 2 to 4)."
+    )
+    api_threads: int = Field(default=8, ge=1, le=256, description="Threads per gunicorn worker.")
+    api_max_body_bytes: int = Field(
+        default=65536, ge=1024, le=64 * 1024 * 1024, description="Largest request body, bytes."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[], description="Origins allowed by CORS (comma-separated); empty: closed."
+    )
+    rate_limit_enabled: bool = Field(default=True, description="Switch API rate limits off.")
+    rate_limit_storage_uri: str = Field(
+        default="memory://",
+        description="flask-limiter storage: memory:// (per worker) or redis://host:6379 "
+        "(shared by all workers).",
+    )
+    rate_limit_login: str = Field(
+        default="10/minute", description="Login attempts per client address."
+    )
+    rate_limit_refresh: str = Field(
+        default="30/minute", description="Token refreshes per client address."
+    )
+    rate_limit_password: str = Field(
+        default="5/minute", description="Password changes per client address."
+    )
+    rate_limit_catalog: str = Field(
+        default="600/minute", description="Catalogue requests per client address (shared)."
+    )
+    rate_limit_admin: str = Field(
+        default="120/minute", description="Admin requests per client address (shared)."
+    )
+    rate_limit_stream: str = Field(
+        default="1200/minute", description="Stream URL requests per client address."
+    )
 
     # --- engine -------------------------------------------------------------------------
     engine_url: str = Field(
@@ -121,7 +181,15 @@ class Settings(BaseSettings):
     )
     sandbox_seed: int = Field(default=42, description="Seed of the fake upstream catalogue.")
 
-    @field_validator("tmdb_languages", "yts_urls", "engine_trackers", "engine_peers", mode="before")
+    @field_validator(
+        "tmdb_languages",
+        "yts_urls",
+        "engine_trackers",
+        "engine_peers",
+        "trusted_proxies",
+        "cors_origins",
+        mode="before",
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -135,6 +203,44 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"YTS mirror {url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
+
+    @field_validator(
+        "rate_limit_login",
+        "rate_limit_refresh",
+        "rate_limit_password",
+        "rate_limit_catalog",
+        "rate_limit_admin",
+        "rate_limit_stream",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit like '10/minute'") from exc
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted proxy {entry!r} is not an IP or CIDR") from exc
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                raise ValueError(f"CORS origin {origin!r} must look like https://host[:port]")
+        return value
 
     @field_validator("tmdb_url", "trakt_url", "engine_url")
     @classmethod

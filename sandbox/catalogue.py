@@ -10,13 +10,21 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from sandbox import tmdb_records, tv_records, vocab, yts_records
+from sandbox.dirt import (
+    HTML_KINDS,
+    TMDB_DIRTY_KINDS,
+    YTS_DIRTY_KINDS,
+    DirtyRecord,
+    dirty_details,
+    dirty_torrents,
+    pick_dirty,
+)
 from sandbox.errors import CatalogueError
 from sandbox.seeding import (
     SALT_CHANGES,
-    SALT_DIRTY,
     SALT_IDS,
     SALT_IMDB,
     SALT_TRENDING_DAY,
@@ -37,17 +45,6 @@ NO_IMDB_SHARE = 0.03
 NO_TORRENTS_SHARE = 0.10
 
 LIST_NAMES = ("popular", "top_rated", "now_playing", "upcoming", "trending_day", "trending_week")
-TMDB_DIRTY_KINDS = ("tmdb_runtime_type", "tmdb_missing_id", "tmdb_html")
-YTS_DIRTY_KINDS = (
-    "yts_seeds_type",
-    "yts_size_negative",
-    "yts_size_huge",
-    "yts_hash_short",
-    "yts_hash_nonhex",
-    "yts_duplicate_torrent",
-    "yts_html",
-)
-HTML_KINDS = ("tmdb_html", "yts_html")
 YTS_SORT_KEYS = (
     "date_added", "title", "year", "rating", "peers", "seeds", "download_count", "like_count",
 )  # fmt: skip
@@ -58,13 +55,14 @@ _IMDB_FLOOR = 100_000
 _IMDB_RE = re.compile(r"^tt(\d{7,9})$")
 
 
-class DirtyRecord(NamedTuple):
-    """One record made dirty on purpose: ``service`` is ``tmdb`` or ``yts``."""
-
-    kind: str
-    service: str
-    tmdb_id: int
-    imdb_id: str | None
+__all__ = [
+    "HTML_KINDS",
+    "LIST_NAMES",
+    "TMDB_DIRTY_KINDS",
+    "YTS_DIRTY_KINDS",
+    "DirtyRecord",
+    "SyntheticCatalogue",
+]
 
 
 class SyntheticCatalogue:
@@ -103,7 +101,9 @@ class SyntheticCatalogue:
         self._orders: dict[str, list[int]] = {}
         self._yts_orders: dict[str, list[int]] = {}
         self._yts_rank: dict[int, int] | None = None
-        self._dirty = self._pick_dirty() if dirty_rate > 0 else {}
+        self._dirty: dict[int, str] = {}
+        if dirty_rate > 0:
+            self._dirty = pick_dirty(seed, self.tmdb_ids, dirty_rate, self._has_own_yts)
         self._extra: dict[str, list[dict[str, Any]]] = {}
         self._files: dict[str, bytes] = {}
         for imdb_id, extra in (extra_torrents or {}).items():
@@ -148,11 +148,7 @@ class SyntheticCatalogue:
         if tmdb_id not in self._existing:
             return None
         body = tmdb_records.details(self.seed, tmdb_id, self.imdb_id_of(tmdb_id), language)
-        kind = self._dirty.get(tmdb_id)
-        if kind == "tmdb_runtime_type":
-            body["runtime"] = "abc"
-        elif kind == "tmdb_missing_id":
-            del body["id"]
+        dirty_details(body, self._dirty.get(tmdb_id))
         return body
 
     def list_page(self, name: str, page: int, language: str = "en") -> dict[str, Any]:
@@ -256,6 +252,9 @@ class SyntheticCatalogue:
         imdb_id = self.imdb_id_of(tmdb_id)
         return imdb_id is not None and (imdb_id in self._extra or self._has_own_torrents(tmdb_id))
 
+    def _has_own_yts(self, tmdb_id: int) -> bool:
+        return self.imdb_id_of(tmdb_id) is not None and self._has_own_torrents(tmdb_id)
+
     def _has_own_torrents(self, tmdb_id: int) -> bool:
         return unit(self.seed, tmdb_id, SALT_YTS) >= NO_TORRENTS_SHARE
 
@@ -273,7 +272,7 @@ class SyntheticCatalogue:
         if self._has_own_torrents(tmdb_id):
             core = core or tmdb_records.movie_core(self.seed, tmdb_id)
             out = yts_records.torrents(self.seed, core, base_url)
-            _apply_yts_dirt(out, self._dirty.get(tmdb_id))
+            dirty_torrents(out, self._dirty.get(tmdb_id))
         for extra in self._extra.get(imdb_id, ()):
             torrent = dict(extra)
             torrent.setdefault("url", f"{base_url}/torrent/download/{torrent['hash'].upper()}")
@@ -369,16 +368,6 @@ class SyntheticCatalogue:
             for i, kind in sorted(self._dirty.items())
         ]
 
-    def _pick_dirty(self) -> dict[int, str]:
-        dirty = {}
-        for tmdb_id in self.tmdb_ids:
-            if unit(self.seed, tmdb_id, SALT_DIRTY) < self.dirty_rate:
-                kinds: tuple[str, ...] = TMDB_DIRTY_KINDS
-                if self.imdb_id_of(tmdb_id) and self._has_own_torrents(tmdb_id):
-                    kinds += YTS_DIRTY_KINDS
-                dirty[tmdb_id] = kinds[mix(self.seed, tmdb_id, SALT_DIRTY, 1) % len(kinds)]
-        return dirty
-
     # --- lazily built orders --------------------------------------------------------------
     def _order(self, name: str) -> list[int]:
         order = self._orders.get(name)
@@ -432,21 +421,3 @@ class SyntheticCatalogue:
         if self._yts_rank is None:
             self._yts_rank = {i: n for n, i in enumerate(self._yts_order("date_added"), 1)}
         return self._yts_rank
-
-
-def _apply_yts_dirt(torrents: list[dict[str, Any]], kind: str | None) -> None:
-    if not kind or not torrents:
-        return
-    first = torrents[0]
-    if kind == "yts_seeds_type":
-        first["seeds"] = "many"
-    elif kind == "yts_size_negative":
-        first["size_bytes"] = -5
-    elif kind == "yts_size_huge":
-        first["size_bytes"] = 10**16
-    elif kind == "yts_hash_short":
-        first["hash"] = first["hash"][:39]
-    elif kind == "yts_hash_nonhex":
-        first["hash"] = "XYZ" + first["hash"][3:]
-    elif kind == "yts_duplicate_torrent":
-        torrents.append(dict(first))

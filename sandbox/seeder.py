@@ -77,7 +77,7 @@ class Seeder:
             listen_interfaces=f"{self.host}:{self._wanted_port or self.port}",
             utp=self._utp,
             upload_rate_limit=self._rate,
-            rate_limit_local=self._rate > 0,
+            rate_limit_local=True,  # so a limit set later applies to loopback peers too
             tick_interval_ms=100,
             stop_tracker_timeout=0,
             extra={"alert_mask": 0, "unchoke_slots_limit": -1, "seed_choking_algorithm": 1},

@@ -236,27 +236,34 @@ def summary(seed: int, tmdb_id: int, language: str) -> dict[str, Any]:
     }
 
 
+_POSTER_WIDTHS, _POSTER_RATIOS = (1000, 1400, 2000), (1.5, 1.5, 1.5, 1.426, 1.41)
+_BACKDROP_WIDTHS = (1280, 1920, 3840)
+
+
 def _images(r: random.Random, kind: str, language: str) -> list[dict[str, Any]]:
-    count = {"backdrops": r.randint(1, 8), "posters": r.randint(1, 8), "logos": r.randint(0, 5)}
+    """1-5 posters/backdrops or 0-3 logos, best voted first."""
+    rand = r.random
+    count = int(rand() * 4) if kind == "logos" else 1 + int(rand() * 5)
     out: list[dict[str, Any]] = []
-    for _ in range(count[kind]):
+    for _ in range(count):
         if kind == "posters":
-            width = r.choice((1000, 1400, 2000))
-            height, ext = int(width * r.choice((1.5, 1.5, 1.5, 1.426, 1.41))), ".jpg"
+            width = _POSTER_WIDTHS[int(rand() * 3)]
+            height, ext = int(width * _POSTER_RATIOS[int(rand() * 5)]), ".jpg"
         elif kind == "backdrops":
-            width = r.choice((1280, 1920, 3840))
+            width = _BACKDROP_WIDTHS[int(rand() * 3)]
             height, ext = int(width / 1.778), ".jpg"
         else:
-            width = r.randint(250, 4000)
-            height, ext = max(40, int(width / r.uniform(0.8, 6.0))), ".png"
+            width = 250 + int(rand() * 3750)
+            height, ext = max(40, int(width / (0.8 + 5.2 * rand()))), ".png"
+        votes = int(rand() * 13)
         out.append(
             {
                 "aspect_ratio": round(width / height, 3),
                 "height": height,
-                "iso_639_1": None if kind == "backdrops" and r.random() < 0.3 else language,
+                "iso_639_1": None if kind == "backdrops" and rand() < 0.3 else language,
                 "file_path": image_path(r, ext),
-                "vote_average": round(r.uniform(0, 6) if r.random() < 0.8 else 0.0, 3),
-                "vote_count": r.randint(0, 12),
+                "vote_average": round(rand() * 6, 3) if votes else 0,
+                "vote_count": votes,
                 "width": width,
             }
         )

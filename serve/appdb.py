@@ -38,6 +38,58 @@ MIGRATIONS: tuple[tuple[int, str, Sequence[str]], ...] = (
             "CREATE INDEX idx_users_role ON users (role)",
         ),
     ),
+    (
+        2,
+        "sessions, refresh tokens, stream revocation, audit log, user secrets",
+        (
+            # Unix seconds; the engine rejects stream keys issued before this instant.
+            "ALTER TABLE users ADD COLUMN streams_revoked_at INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE users ADD COLUMN password_changed_at TEXT",
+            """CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                refresh_hash TEXT NOT NULL UNIQUE,
+                csrf_hash TEXT NOT NULL,
+                generation INTEGER NOT NULL DEFAULT 0,
+                device TEXT NOT NULL DEFAULT '',
+                ip TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL,
+                last_used_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                revoked_at TEXT,
+                revoked_reason TEXT
+            )""",
+            "CREATE INDEX idx_sessions_user ON sessions (user_id, created_at)",
+            # Refresh tokens already rotated out: presenting one again is a reuse.
+            """CREATE TABLE refresh_history (
+                token_hash TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+                rotated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                event TEXT NOT NULL,
+                severity TEXT NOT NULL
+                    CHECK (severity IN ('info', 'warning', 'critical')),
+                user_id INTEGER,
+                actor_id INTEGER,
+                ip TEXT NOT NULL DEFAULT '',
+                user_agent TEXT NOT NULL DEFAULT '',
+                details TEXT NOT NULL DEFAULT '{}'
+            )""",
+            "CREATE INDEX idx_audit_at ON audit_log (at)",
+            "CREATE INDEX idx_audit_event ON audit_log (event, at)",
+            # Per-user secrets (Trakt tokens, ...): AES-GCM, aad "user_secrets.value:<user>:<name>".
+            """CREATE TABLE user_secrets (
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                value_enc BLOB NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (user_id, name)
+            )""",
+        ),
+    ),
 )
 
 
@@ -57,6 +109,7 @@ class User:
     role: str
     disabled: bool
     created_at: str
+    streams_revoked_at: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -157,6 +210,7 @@ class AppDB:
             role=str(row["role"]),
             disabled=bool(row["disabled"]),
             created_at=str(row["created_at"]),
+            streams_revoked_at=int(row["streams_revoked_at"]),
         )
 
     def user_by_email(self, email: str) -> User | None:
@@ -189,6 +243,52 @@ class AppDB:
         cur = self.connection().execute(
             "UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), user_id)
         )
+        if cur.rowcount == 0:
+            raise AppDBError(f"no user with id {user_id}")
+
+    def list_users(self, limit: int = 100, offset: int = 0) -> list[User]:
+        rows = (
+            self.connection()
+            .execute("SELECT * FROM users ORDER BY id LIMIT ? OFFSET ?", (limit, offset))
+            .fetchall()
+        )
+        return [user for user in map(self._user, rows) if user is not None]
+
+    def count_users(self) -> int:
+        return int(self.connection().execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
+    def count_active_admins(self) -> int:
+        row = (
+            self.connection()
+            .execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+            .fetchone()
+        )
+        return int(row[0])
+
+    def set_role(self, user_id: int, role: str) -> None:
+        if role not in ROLES:
+            raise AppDBError(f"unknown role {role!r} for user {user_id}")
+        cur = self.connection().execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+        if cur.rowcount == 0:
+            raise AppDBError(f"no user with id {user_id}")
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        cur = self.connection().execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+            (password_hash, _now(), user_id),
+        )
+        if cur.rowcount == 0:
+            raise AppDBError(f"no user with id {user_id}")
+
+    def revoke_streams(self, user_id: int, at: float) -> None:
+        """Stream keys of ``user_id`` issued before ``at`` (unix s, rounded up) stop working."""
+        self.connection().execute(
+            "UPDATE users SET streams_revoked_at = MAX(streams_revoked_at, ?) WHERE id = ?",
+            (int(at) + 1, user_id),
+        )
+
+    def delete_user(self, user_id: int) -> None:
+        cur = self.connection().execute("DELETE FROM users WHERE id = ?", (user_id,))
         if cur.rowcount == 0:
             raise AppDBError(f"no user with id {user_id}")
 

@@ -8,16 +8,24 @@ from typing import TYPE_CHECKING, cast
 from flask import current_app
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 if TYPE_CHECKING:
     from miauflix.settings import Settings
     from serve.appdb import AppDB
     from serve.catalog import CatalogReader
+    from serve.sessions import SessionStore
+
+
+def _client_key() -> str:
+    from serve.security import client_ip  # local: security imports this module
+
+    return client_ip()
+
 
 jwt = JWTManager()
 # Retry-After is set by serve.errors on the 429 itself; no X-RateLimit-* noise elsewhere.
-limiter = Limiter(get_remote_address, headers_enabled=False, strategy="fixed-window")
+# Keyed by the client address (X-Forwarded-For only from trusted proxies).
+limiter = Limiter(_client_key, headers_enabled=False, strategy="fixed-window")
 
 _KEY = "miauflix"
 
@@ -41,3 +49,14 @@ def catalog_reader() -> CatalogReader:
 
 def app_db() -> AppDB:
     return cast("AppDB", _get("appdb"))
+
+
+def session_store() -> SessionStore:
+    return cast("SessionStore", _get("sessions"))
+
+
+def limit_streaming(blueprint: object) -> None:
+    """Apply the (generous) streaming limit to a blueprint, e.g. ``serve.streams.bp``."""
+    limiter.shared_limit(
+        lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_STREAM"]), scope="stream"
+    )(blueprint)  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from serve import openapi_auth
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 _JSON = "application/json"
@@ -75,23 +77,6 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Health": {"type": "object", "properties": {"status": {"const": "ok"}}},
-    "LoginRequest": {
-        "type": "object",
-        "required": ["email", "password"],
-        "additionalProperties": False,
-        "properties": {
-            "email": {"type": "string", "minLength": 3, "maxLength": 320},
-            "password": {"type": "string", "minLength": 1, "maxLength": 1024},
-        },
-    },
-    "Token": {
-        "type": "object",
-        "properties": {
-            "access_token": {"type": "string"},
-            "token_type": {"const": "Bearer"},
-            "expires_in": {"type": "integer", "description": "seconds"},
-        },
-    },
     "Me": {
         "type": "object",
         "properties": {
@@ -214,25 +199,6 @@ PATHS: dict[str, Any] = {
             "responses": {"200": {"description": "OpenAPI 3.1 document"}},
         }
     },
-    "/api/auth/login": {
-        "post": {
-            "summary": "Exchange email + password for an access token",
-            "security": [],
-            "requestBody": {
-                "required": True,
-                "content": {_JSON: {"schema": _ref("LoginRequest")}},
-            },
-            "responses": {
-                "200": _ok("Token"),
-                "400": _error("Malformed JSON or invalid fields (named in the message)"),
-                "401": _error("invalid_credentials (same for unknown user and bad password)"),
-                "403": _error("account_disabled"),
-                "413": _error("Body larger than the limit"),
-                "415": _error("Body is not application/json"),
-                "429": _rate_limited(),
-            },
-        }
-    },
     "/api/auth/me": {
         "get": {
             "summary": "The authenticated user",
@@ -330,7 +296,7 @@ PATHS: dict[str, Any] = {
 def build_document() -> dict[str, Any]:
     """The OpenAPI document (every operation also documents 500 with the error shape)."""
     paths: dict[str, Any] = {}
-    for path, operations in PATHS.items():
+    for path, operations in {**PATHS, **openapi_auth.PATHS}.items():
         paths[path] = {}
         for method, operation in operations.items():
             responses = {**operation["responses"], "500": _error("Unexpected server error")}
@@ -341,13 +307,15 @@ def build_document() -> dict[str, Any]:
             "title": "Miauflix API",
             "version": "1",
             "description": "Self-hosted movie streaming. Every error answers "
-            '{"error": {"code": "<snake_case>", "message": "..."}}.',
+            '{"error": {"code": "<snake_case>", "message": "..."}}. Browsers may '
+            "authenticate with the HttpOnly cookies set by login in cookie mode instead of "
+            "the Bearer header; cookie-authenticated writes need X-CSRF-Token.",
         },
         "servers": [{"url": "/"}],
         "security": _SECURED,
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_auth.SCHEMAS},
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

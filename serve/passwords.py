@@ -79,3 +79,43 @@ def burn_verify(password: str) -> None:
 def generate_password() -> str:
     """A random password for the first admin (printed once, never logged)."""
     return secrets.token_urlsafe(18)
+
+
+# --- policy --------------------------------------------------------------------------------
+MIN_LENGTH = 10
+MAX_LENGTH = 1024
+# The most common leaked passwords (lowercased), plus a few service-specific ones.
+_COMMON = """
+    123456 123456789 12345678 password qwerty123 qwerty1 111111 12345 col123456 123123
+    1234567 1234 1234567890 000000 555555 666666 123321 654321 7777777 123 d1lakiss
+    777777 110110jp 1111 987654321 121212 gizli abc123 112233 azerty 159753 1q2w3e4r
+    54321 pass@123 222222 qwertyuiop qwerty 123654 iloveyou a1b2c3 999999 groupd2013
+    1q2w3e 21212 1q2w3e4r5t asdfghjkl 1qaz2wsx password1 password123 password1234
+    qwerty12345 letmein letmein123 welcome welcome1 welcome123 monkey dragon football
+    baseball sunshine princess admin admin123 administrator passw0rd p@ssw0rd p@ssword
+    trustno1 master shadow superman batman starwars whatever freedom michael charlie
+    jennifer hunter2 zaq12wsx 1qazxsw2 qazwsx qwe123 asdf1234 zxcvbnm 11111111
+    00000000 88888888 12341234 1234512345 0123456789 abcd1234 abcdefgh aaaaaaaa
+    changeme changeme123 default secret secret123 miauflix miauflix123 netflix
+    netflix123 movies123 letmein1234 iloveyou123 qwertyuiop123 1234qwer q1w2e3r4
+    q1w2e3r4t5 asdfasdf computer internet samsung google mustang access killer
+"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+
+
+class WeakPassword(ValueError):
+    """The password breaks the policy; the message says how."""
+
+
+def check_password_policy(password: str, min_length: int = MIN_LENGTH, email: str = "") -> None:
+    """Raise :class:`WeakPassword` unless ``password`` is long, uncommon and not the email."""
+    if len(password) < min_length:
+        raise WeakPassword(f"password must be at least {min_length} characters")
+    if len(password) > MAX_LENGTH:
+        raise WeakPassword(f"password must be at most {MAX_LENGTH} characters")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise WeakPassword("password is too common or too simple")
+    local = email.split("@", 1)[0].lower()
+    if email and (lowered == email.lower() or (len(local) >= 4 and lowered == local)):
+        raise WeakPassword("password must not be the email address")

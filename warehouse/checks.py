@@ -9,6 +9,7 @@ imported here only, on first use (it takes ~10 s to import).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -146,6 +147,9 @@ def _reconciliation_suite(con: duckdb.DuckDBPyConnection, run_id: str) -> SuiteR
 def _context(gx: Any) -> Any:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # great-expectations logs its temporary docs directory at INFO on every context.
+    logging.getLogger("great_expectations.data_context").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context

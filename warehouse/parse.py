@@ -37,7 +37,6 @@ QUALITIES: dict[str, tuple[int, bool]] = {  # quality -> (resolution, is_3d)
 }
 MAX_SIZE_BYTES = 1_000_000_000_000  # 1 TB: anything bigger is not a movie torrent
 IMDB_RE = re.compile(r"^tt[0-9]{7,10}$")  # ASCII digits only: \d is Unicode
-HASH_RE = re.compile(r"^[0-9a-f]{40}$")
 INT32 = 2**31 - 1
 STRICT = ConfigDict(allow_inf_nan=False, extra="ignore")
 

@@ -206,16 +206,60 @@ def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.La
             pl.when(_playable(p)).then(_weighted(p)).otherwise(None).alias(f"score_{p}")
             for p in PROFILES
         )
-        # Tie-break: more seeds first, then the hash, so ranks never depend on input order.
-        .sort(["seeds", "info_hash"], descending=[True, False], maintain_order=True)
+        .with_columns(
+            # Tie-break: more seeds first, then the hash, so ranks never depend on input order.
+            pl.arg_sort_by(["seeds", "info_hash"], descending=[True, False])
+            .arg_sort()
+            .cast(pl.UInt64)
+            .alias("_tiebreak"),
+            pl.col("tmdb_id").rank("dense").cast(pl.UInt64).alias("_movie"),
+        )
     )
-    return scored.with_columns(
-        pl.col(f"score_{p}")
-        .rank(method="ordinal", descending=True)
-        .over("tmdb_id")
+    # Three stages so that each sort runs once (polars does not share an arg_sort between
+    # the expressions that use it).
+    return (
+        scored.with_columns(_rank_order(p) for p in PROFILES)
+        .with_columns(
+            pl.col("_movie").gather(pl.col(f"_order_{p}")).alias(f"_in_order_{p}") for p in PROFILES
+        )
+        .with_columns(_rank(p) for p in PROFILES)
+        .drop(
+            "_tiebreak", "_movie", *(f"_{x}_{p}" for x in ("order", "in_order") for p in PROFILES)
+        )
+    )
+
+
+def _rank_order(profile: str) -> pl.Expr:
+    """Row order by (movie, score desc, tie-break), unplayable rows last.
+
+    Per-group ``rank().over()`` costs a hash group-by per profile; one u64 key per row
+    (movie, then position of the score among all scores, then tie-break) sorts once instead.
+    Every step is a global single-key sort, exact for inputs of fewer than 2**32 rows.
+    """
+    n = pl.len().cast(pl.UInt64)
+    score_order = pl.col(f"score_{profile}").rank("dense", descending=True).cast(pl.UInt64)
+    within = (score_order * n + pl.col("_tiebreak")).rank("ordinal").cast(pl.UInt64)
+    return (pl.col("_movie") * n + within).arg_sort(nulls_last=True).alias(f"_order_{profile}")
+
+
+def _rank(profile: str) -> pl.Expr:
+    """1..n per movie: the position of a row in its movie's run of the sorted order."""
+    movie = pl.col(f"_in_order_{profile}")
+    position = pl.int_range(pl.len(), dtype=pl.Int64)
+    first = (
+        pl.when((movie != movie.shift(1)).fill_null(True))
+        .then(position)
+        .otherwise(None)
+        .forward_fill()
+    )
+    rank = (position - first + 1).gather(pl.col(f"_order_{profile}").arg_sort())
+    score = pl.col(f"score_{profile}")
+    return (
+        pl.when(score.is_not_null())
+        .then(rank)
+        .otherwise(None)
         .cast(pl.Int32)
-        .alias(f"rank_{p}")
-        for p in PROFILES
+        .alias(f"rank_{profile}")
     )
 
 

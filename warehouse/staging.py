@@ -123,7 +123,7 @@ class Staged:
 
 
 def _fetch_failure(status: int, payload: str | None) -> str:
-    text = " ".join((payload or "").split())[:200]
+    text = " ".join((payload or "")[:1000].split())[:200]
     if status == 0:
         return f"fetch failed: no response: {text or 'connection error'}"
     return f"fetch failed: HTTP {status}: {text}" if text else f"fetch failed: HTTP {status}"

@@ -59,11 +59,14 @@ def test_window_ahead_of_reader_gets_increasing_deadlines() -> None:
     assert [ms for _, ms in actions.deadlines] == [0, 1000, 2000, 3000, 4000]
 
 
-def test_window_grows_with_the_measured_download_rate_within_bounds() -> None:
-    p = planner()
-    assert p.window_pieces(0) == 5
-    assert p.window_pieces(4 * PIECE) == 20
-    assert p.window_pieces(1000 * PIECE) == 50  # max_window_bytes
+def test_window_is_seconds_of_playback_and_the_buffer_ahead_follows_the_rate() -> None:
+    p = planner(bitrate=PIECE)
+    assert p.window_pieces(0) == 5  # 5 s of playback
+    assert planner(bitrate=PIECE / 10).window_pieces(0) == 4  # never fewer than the minimum
+    assert p.window_pieces(1000 * PIECE) == 5  # deadlines do not pile up on a fast link
+    assert p.ahead_pieces(0) == 10  # 2 more readahead periods at the bitrate
+    assert p.ahead_pieces(4 * PIECE) == 40  # the measured rate widens the buffer
+    assert p.ahead_pieces(1000 * PIECE) == 50  # up to max_window_bytes
 
 
 def test_seek_resets_old_deadlines_and_keeps_their_pieces_wanted() -> None:

@@ -174,12 +174,11 @@ def test_restart_uses_resume_data_instead_of_rechecking(catalog: Settings, swarm
         stop_engine(run)
 
 
-@pytest.mark.slow
 def test_stream_resumes_when_the_seeder_disappears_and_returns(
     catalog: Settings, swarm: Swarm
 ) -> None:
     original = swarm.tail_index.path.read_bytes()
-    swarm.seeder.set_upload_rate_limit(400_000)
+    swarm.seeder.set_upload_rate_limit(300_000)
     run = start_engine(catalog)
     result: dict[str, bytes] = {}
 

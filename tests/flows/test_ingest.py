@@ -38,9 +38,7 @@ def cfg(settings: Settings) -> Settings:
 
 def ingest(cfg: Settings, fake: FakeUpstream, run_id: str = "run-1", **kw: Any) -> IngestSummary:
     return asyncio.run(
-        ingest_async(
-            cfg, run_id, transport=fake.transport(), policy=kw.pop("policy", FAST), **kw
-        )
+        ingest_async(cfg, run_id, transport=fake.transport(), policy=kw.pop("policy", FAST), **kw)
     )
 
 

@@ -132,7 +132,10 @@ def test_recent_success_is_fresh_and_old_success_is_not(con: duckdb.DuckDBPyConn
     land(
         con,
         TABLE,
-        [Row("recent", fetched_at=NOW - timedelta(hours=1)), Row("old", fetched_at=NOW - timedelta(hours=13))],
+        [
+            Row("recent", fetched_at=NOW - timedelta(hours=1)),
+            Row("old", fetched_at=NOW - timedelta(hours=13)),
+        ],
         "r",
     )
     assert _fresh(con, ["recent", "old", "never"]) == {"recent"}

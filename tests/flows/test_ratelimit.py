@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_requests_are_paced_at_the_rate() -> None:
     clock = FakeClock()
     bucket = TokenBucket(10, capacity=1, clock=clock, sleep=clock.sleep)
     stamps = asyncio.run(_stamp(bucket, clock, 21))
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert stamps[0] == 0.0
     assert all(gap == pytest.approx(0.1) for gap in gaps)
     assert stamps[-1] == pytest.approx(2.0)

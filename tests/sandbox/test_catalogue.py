@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 
@@ -86,6 +89,28 @@ def test_same_seed_gives_identical_bodies() -> None:
             assert a.yts_movie(imdb_id) == b.yts_movie(imdb_id)
     assert a.list_page("popular", 3) == b.list_page("popular", 3)
     assert a.list_page("trending_week", 2) == b.list_page("trending_week", 2)
+
+
+def test_bodies_are_identical_across_processes_and_hash_seeds() -> None:
+    script = (
+        "import hashlib, json; from sandbox.catalogue import SyntheticCatalogue as C; "
+        "c = C(200, seed=5, dirty_rate=0.1); i = c.tmdb_ids[:20]; "
+        "body = [c.movie(t, 'es') for t in i] + [c.yts_movie(c.imdb_id_of(t) or '') for t in i]"
+        " + [c.list_page('trending_day', 2), c.tv_show(c.tv_ids[0]), c.dirty_ids()]; "
+        "print(hashlib.sha256(json.dumps(body).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        ).stdout
+        for hash_seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(digests.pop().strip()) == 64
 
 
 def test_different_seeds_give_different_catalogues() -> None:

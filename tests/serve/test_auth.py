@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import jwt as pyjwt
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from miauflix.crypto import derive_key
 from miauflix.settings import Settings, load_settings
 from serve.app import create_app
 from serve.appdb import AppDB
+from serve.extensions import app_db
 from serve.passwords import hash_password
 from serve.tokens import AUDIENCE, ISSUER
 from tests.serve.conftest import assert_error, login
@@ -27,7 +29,7 @@ def test_login_returns_a_bearer_token_with_the_documented_claims(
     assert response.status_code == 200
     body = response.get_json()
     assert body["token_type"] == "Bearer"
-    assert body["expires_in"] == 3600
+    assert body["expires_in"] == 15 * 60
     claims = pyjwt.decode(
         body["access_token"],
         _signing_key(settings),
@@ -37,7 +39,7 @@ def test_login_returns_a_bearer_token_with_the_documented_claims(
     )
     assert claims["role"] == "admin"
     assert claims["sub"] == "1"
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - claims["iat"] == 15 * 60
     assert len(claims["jti"]) >= 16
 
 
@@ -163,3 +165,46 @@ def test_generated_admin_password_is_printed_once_and_works(
     assert capsys.readouterr().out == ""
     response = login(first.test_client(), "root@example.test", password)
     assert response.status_code == 200
+
+
+def _tokens(client: FlaskClient, email: str, password: str) -> dict[str, str]:
+    body = login(client, email, password).get_json()
+    assert "access_token" in body, body
+    return {k: str(v) for k, v in body.items()}
+
+
+def test_password_change_needs_the_old_password_and_ends_other_sessions(
+    app: Flask, client: FlaskClient, settings: Settings
+) -> None:
+    old = settings.admin_password.get_secret_value()
+    here, elsewhere = (
+        _tokens(client, settings.admin_email, old),
+        _tokens(client, settings.admin_email, old),
+    )
+    headers = {"Authorization": f"Bearer {here['access_token']}"}
+    wrong = client.post(
+        "/api/auth/password",
+        json={"old_password": "not it", "new_password": "a brand new passphrase"},
+        headers=headers,
+    )
+    assert_error(wrong, 401, "invalid_credentials")
+    weak = client.post(
+        "/api/auth/password",
+        json={"old_password": old, "new_password": "password1234"},
+        headers=headers,
+    )
+    assert "new_password" in assert_error(weak, 400, "weak_password")
+    changed = client.post(
+        "/api/auth/password",
+        json={"old_password": old, "new_password": "a brand new passphrase"},
+        headers=headers,
+    )
+    assert changed.get_json() == {"changed": True, "sessions_revoked": 1}
+    assert client.get("/api/auth/me", headers=headers).status_code == 200
+    other = {"Authorization": f"Bearer {elsewhere['access_token']}"}
+    assert_error(client.get("/api/auth/me", headers=other), 401, "invalid_token")
+    assert_error(login(client, settings.admin_email, old), 401, "invalid_credentials")
+    assert login(client, settings.admin_email, "a brand new passphrase").status_code == 200
+    with app.app_context():
+        admin = app_db().user_by_email(settings.admin_email)
+        assert admin is not None and admin.streams_revoked_at > 0

@@ -7,17 +7,17 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from miauflix.settings import Settings, load_settings
 from serve.app import create_app
 from tests.helpers.catalog import SampleMarts
 from tests.serve.conftest import assert_error, login
 
 
-class TightSettings(Settings):
-    """Settings with the knobs serve reads through getattr (the lead may add them)."""
-
-    rate_limit_catalog: str = "4/minute"
-    rate_limit_login: str = "2/minute"
+def TightSettings(**values: object) -> Settings:
+    """The test settings with tight catalogue and login limits."""
+    return load_settings(
+        **{**values, "rate_limit_catalog": "4/minute", "rate_limit_login": "2/minute"}
+    )
 
 
 def test_login_is_limited_to_ten_attempts_per_minute_per_address(

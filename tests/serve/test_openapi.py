@@ -7,7 +7,12 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-PUBLIC = {("/api/health", "get"), ("/api/openapi.json", "get"), ("/api/auth/login", "post")}
+PUBLIC = {
+    ("/api/health", "get"),
+    ("/api/openapi.json", "get"),
+    ("/api/auth/login", "post"),
+    ("/api/auth/refresh", "post"),
+}
 
 
 def _api_operations(app: Flask) -> set[tuple[str, str]]:

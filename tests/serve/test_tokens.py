@@ -10,10 +10,12 @@ import uuid
 
 import jwt as pyjwt
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from miauflix.crypto import derive_key
 from miauflix.settings import Settings
+from serve.extensions import session_store
 from serve.tokens import AUDIENCE, ISSUER
 from tests.helpers.catalog import SampleMarts
 from tests.serve.conftest import assert_error
@@ -65,11 +67,35 @@ def test_protected_endpoints_refuse_requests_without_a_token(
     assert_error(client.get(path), 401, "authorization_required")
 
 
+def _live_session(app: Flask) -> str:
+    with app.app_context():
+        issued, _ = session_store().create(1, "test", "")
+        return issued.session.id
+
+
 def test_a_correctly_forged_token_is_accepted_so_the_negative_cases_mean_something(
-    client: FlaskClient, settings: Settings, published: SampleMarts
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
 ) -> None:
-    token = pyjwt.encode(_claims(), _key(settings), algorithm="HS256")
+    token = pyjwt.encode(_claims(sid=_live_session(app)), _key(settings), algorithm="HS256")
     assert client.get("/api/lists", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_signed_token_without_a_live_session_is_refused(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    for sid in (None, "", "0" * 32, 7):
+        token = pyjwt.encode(_claims(sid=sid), _key(settings), algorithm="HS256")
+        assert_error(_get(client, "/api/lists", token), 401, "invalid_token")  # type: ignore[arg-type]
+
+
+def test_a_token_carrying_a_stale_role_is_refused(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    sid = _live_session(app)
+    good = pyjwt.encode(_claims(sid=sid), _key(settings), algorithm="HS256")
+    assert _get(client, "/api/lists", good).status_code == 200  # type: ignore[attr-defined]
+    stale = pyjwt.encode(_claims(sid=sid, role="user"), _key(settings), algorithm="HS256")
+    assert_error(_get(client, "/api/lists", stale), 401, "invalid_token")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path", PROTECTED)

@@ -248,9 +248,8 @@ def test_each_kind_of_torrent_garbage_is_rejected_alone(
     assert [t["hash"] for t in torrents] == ["cd" * 20]
     assert len(rejected) == 1
     assert rejected[0].reason.startswith(reason)
-    assert json.loads(rejected[0].payload)["quality"] == {"quality": "1080p", **overrides}[
-        "quality"
-    ]
+    expected = {**yts_torrent(HASH), **overrides}
+    assert json.loads(rejected[0].payload) == expected
 
 
 def test_missing_torrent_keys_are_named() -> None:
