@@ -15,6 +15,7 @@ from datetime import timedelta
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.audit_retention import audit_retention
 from flows.pipeline import sync_flow
 
 
@@ -34,17 +35,29 @@ SCHEDULES: tuple[Schedule, ...] = (
 )
 
 
+AUDIT_RETENTION_CRON = "17 3 * * *"  # daily, at a quiet hour
+
+
 def build_deployments() -> list[RunnerDeployment]:
+    retention = audit_retention.to_deployment(
+        name="daily",
+        cron=AUDIT_RETENTION_CRON,
+        description="Delete audit events and ended sessions past MIAUFLIX_AUDIT_RETENTION_DAYS",
+        tags=["miauflix"],
+    )
     return [
-        sync_flow.to_deployment(
-            name=item.name,
-            interval=item.every,
-            parameters={"scope": item.scope},
-            description=item.description,
-            concurrency_limit=1,
-            tags=["miauflix"],
-        )
-        for item in SCHEDULES
+        retention,
+        *[
+            sync_flow.to_deployment(
+                name=item.name,
+                interval=item.every,
+                parameters={"scope": item.scope},
+                description=item.description,
+                concurrency_limit=1,
+                tags=["miauflix"],
+            )
+            for item in SCHEDULES
+        ],
     ]
 
 

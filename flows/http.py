@@ -238,6 +238,8 @@ class UpstreamClient:
     def _classify(self, response: httpx.Response, raw: bytes, shown: str) -> _Outcome:
         status = response.status_code
         body = raw.decode(response.encoding or "utf-8", errors="replace")
+        if response.history:  # redirected: land the URL that answered
+            shown = redact_url(response.url)
         if status == 429:
             return _Outcome(
                 "rate_limited",
@@ -257,7 +259,12 @@ class UpstreamClient:
                 retry_after=response.headers.get("retry-after"),
             )
         if status == 404 and self.not_found_is_answer:
-            return _Outcome("ok", status, shown, body, data=_parse_object(body))
+            # Only TMDB's own "not found" (status_code 34) says the id is gone; an HTML
+            # 404 from a proxy or a wrong base URL must not mark movies as deleted.
+            data = _parse_object(body)
+            if data is not None and data.get("status_code") == 34:
+                return _Outcome("ok", status, shown, body, data=data)
+            return _Outcome("final", status, shown, body, reason="404 without TMDB error body")
         if 200 <= status < 300:
             data = _parse_object(body)
             if data is None:

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import httpx
-from prefect import flow
+from prefect import flow, get_run_logger
 
 from flows.context import IngestContext, TableCounts
 from flows.http import open_clients
@@ -244,4 +244,15 @@ def _run_coroutine(make: Callable[[], Awaitable[T]]) -> T:
 @flow(name="ingest", flow_run_name="ingest-{scope}", validate_parameters=False)
 def ingest_flow(settings: Settings, run_id: str, scope: str = "all") -> IngestSummary:
     """Fetch TMDB (and YTS) as far as ``scope`` goes; land every response raw."""
-    return _run_coroutine(lambda: ingest_async(settings, run_id, scope=scope, use_tasks=True))
+    summary = _run_coroutine(lambda: ingest_async(settings, run_id, scope=scope, use_tasks=True))
+    get_run_logger().info(
+        "ingest %s: %d movies, %d fetched, %d failed, %d fresh skipped, %d rows in %.1f s",
+        scope,
+        summary.movies,
+        summary.fetched,
+        summary.failed,
+        summary.skipped_fresh,
+        summary.landed,
+        summary.seconds,
+    )
+    return summary

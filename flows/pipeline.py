@@ -20,7 +20,7 @@ from prefect.runtime import flow_run
 
 from flows.ingest import ingest_flow
 from flows.run_record import record_run_end, record_run_start, utcnow, write_last_sync
-from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.crypto import Keyring
 from miauflix.errors import MiauflixError
 from miauflix.settings import Settings, load_settings
 from warehouse.checks import DQResult, format_dq_summary, run_checks
@@ -81,15 +81,15 @@ def transform_task(settings: Settings, run_id: str) -> dict[str, Any]:
 def check_task(settings: Settings, run_id: str) -> DQResult:
     """Run the great-expectations suites; results are recorded in ``dq_runs``."""
     with _connect(settings) as con:
-        return run_checks(con, run_id)
+        return run_checks(con, run_id, max_quarantine_share=settings.dq_max_quarantine_share)
 
 
 @task(name="publish", cache_policy=NO_CACHE)
 def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
     """Write a fresh catalog.sqlite and swap it in atomically."""
-    master = load_or_create_master_key(settings.key_path, settings.secret_key.get_secret_value())
+    keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
     with _connect(settings) as con:
-        summary = publish_catalog(con, settings.catalog_path, FieldCipher(master), run_id)
+        summary = publish_catalog(con, settings.catalog_path, keyring, run_id)
     return _as_dict(summary)
 
 

@@ -173,6 +173,13 @@ class Settings(BaseSettings):
     )
 
     # --- orchestration ------------------------------------------------------------------
+    dq_max_quarantine_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Block the publish when more than this share of an upstream's records "
+        "is quarantined (the upstream probably changed shape).",
+    )
     prefect_ui_port: int = Field(
         default=4200, ge=1, le=65535, description="Port of the Prefect server `demo` starts."
     )

@@ -12,11 +12,23 @@ from flask import Flask
 
 from miauflix.crypto import CryptoError, Keyring, derive_key, load_or_create_master_key
 from miauflix.settings import Settings, load_settings
-from serve import admin, auth, genres, health, lists, movies, openapi, security, status
+from serve import (
+    admin,
+    auth,
+    engine_status,
+    genres,
+    health,
+    lists,
+    movies,
+    openapi,
+    security,
+    status,
+    streams,
+)
 from serve.appdb import AppDB
 from serve.catalog import CatalogReader
 from serve.errors import register_error_handlers
-from serve.extensions import bind, jwt, limiter
+from serve.extensions import bind, jwt, limit_streaming, limiter
 from serve.limiter_storage import storage_uri
 from serve.sessions import SessionStore
 from serve.tokens import configure_jwt
@@ -32,8 +44,11 @@ BLUEPRINTS = (
     lists.bp,
     genres.bp,
     status.bp,
+    streams.bp,
+    engine_status.bp,
     openapi.bp,
 )
+limit_streaming(streams.bp)  # once, at import: the limiter keeps blueprint limits globally
 
 
 def master_key(settings: Settings) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from flask import current_app
+from flask import Blueprint, current_app
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 
@@ -55,8 +55,8 @@ def session_store() -> SessionStore:
     return cast("SessionStore", _get("sessions"))
 
 
-def limit_streaming(blueprint: object) -> None:
+def limit_streaming(blueprint: Blueprint) -> None:
     """Apply the (generous) streaming limit to a blueprint, e.g. ``serve.streams.bp``."""
     limiter.shared_limit(
         lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_STREAM"]), scope="stream"
-    )(blueprint)  # type: ignore[arg-type]
+    )(blueprint)

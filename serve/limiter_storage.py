@@ -26,7 +26,7 @@ class SweptMemoryStorage(MemoryStorage):
         self._sweep_lock = threading.Lock()
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - overrides the private hook
+    def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now - self._last_sweep < SWEEP_INTERVAL:
             return

@@ -32,6 +32,7 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 MAX_QUERY = 100
 GALLERY_PER_KIND = 10
+MAX_CACHED_COUNTS = 4096
 
 _ORDER = {
     "popularity": "m.popularity DESC, m.tmdb_id",
@@ -129,7 +130,7 @@ def list_movies() -> ResponseReturnValue:
         order = _ORDER[sort or "popularity"]
 
     base = f"FROM movies m {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
-    total = int(snapshot.query(f"SELECT COUNT(*) {base}", params)[0][0])
+    total = _count(snapshot, base, params)
     ids = [
         int(row[0])
         for row in snapshot.query(
@@ -146,6 +147,17 @@ def list_movies() -> ResponseReturnValue:
             "total_pages": math.ceil(total / per_page),
         }
     )
+
+
+def _count(snapshot: CatalogSnapshot, base: str, params: list[Any]) -> int:
+    """COUNT(*) for a filter, cached on the snapshot (the file is immutable)."""
+    counts: dict[tuple[str, tuple[Any, ...]], int] = snapshot.cache.setdefault("counts", {})
+    key = (base, tuple(params))
+    if key not in counts:
+        if len(counts) >= MAX_CACHED_COUNTS:
+            counts.clear()
+        counts[key] = int(snapshot.query(f"SELECT COUNT(*) {base}", params)[0][0])
+    return counts[key]
 
 
 def _summaries(

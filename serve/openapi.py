@@ -283,6 +283,50 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/movies/{tmdb_id}/stream": {
+        "post": {
+            "summary": "Issue a short-lived stream URL for the best (or a named) source",
+            "security": _SECURED,
+            "parameters": [_param("tmdb_id", {"type": "integer", "minimum": 1}, "TMDB id", "path")],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    _JSON: {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "source_id": {"type": "string"},
+                                "quality": {"type": "string", "pattern": "^[0-9]{3,4}p$|^3D$"},
+                                "profile": {"type": "string", "enum": ["web", "tv"]},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "stream_url, expires_at and the chosen source"},
+                "400": _error("Invalid body"),
+                **_AUTH_ERRORS,
+                "404": _error("Unknown movie or no playable source"),
+                "429": _rate_limited(),
+                "502": _error("The source cannot be resolved"),
+            },
+        }
+    },
+    "/api/engine/status": {
+        "get": {
+            "summary": "Engine storage per source (admin)",
+            "security": _SECURED,
+            "responses": {
+                "200": {"description": "Per-source storage records and engine state"},
+                **_AUTH_ERRORS,
+                "403": _error("Admins only"),
+                "429": _rate_limited(),
+                "502": _error("The engine is unreachable"),
+            },
+        }
+    },
     "/api/status": {
         "get": {
             "summary": "Catalog version, last sync and its data-quality result",

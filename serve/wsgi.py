@@ -50,9 +50,9 @@ def gunicorn_options(
     """Gunicorn configuration: gthread workers, logs to stdout/stderr."""
     return {
         "bind": f"{host}:{port}",
-        "workers": workers or int(str(getattr(settings, "api_workers", default_workers()))),
+        "workers": workers or settings.api_workers or default_workers(),
         "worker_class": "gthread",
-        "threads": threads or int(str(getattr(settings, "api_threads", DEFAULT_THREADS))),
+        "threads": threads or settings.api_threads or DEFAULT_THREADS,
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,

@@ -24,6 +24,7 @@ from warehouse.reconcile import reconcile
 from warehouse.schema import ensure_base_schema
 
 RECONCILIATION_SUITE = "reconciliation"
+QUARANTINE_SUITE = "quarantine_share"
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,26 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(row and row[0])
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> DQResult:
+def _quarantine_share_suite(
+    con: duckdb.DuckDBPyConnection, run_id: str, max_share: float
+) -> SuiteResult:
+    """Per raw table, the share of this run's records that were quarantined stays bounded:
+    a catalogue missing most of an upstream is worse than yesterday's catalogue."""
+    failures = []
+    rows = reconcile(con, run_id)
+    for r in rows:
+        share = r.records_quarantined / r.records if r.records else 0.0
+        if share > max_share:
+            details = f"{r.records_quarantined}/{r.records} records quarantined ({share:.0%})"
+            failures.append(
+                Failure(f"quarantine_share <= {max_share:.0%}", r.source_table, details)
+            )
+    return SuiteResult(QUARANTINE_SUITE, not failures, len(rows), len(failures), failures)
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, max_quarantine_share: float = 0.25
+) -> DQResult:
     """Run every suite on the current staging and mart tables; append them to ``dq_runs``."""
     import great_expectations as gx
 
@@ -190,6 +210,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> DQResult:
         except (duckdb.Error, gx.exceptions.GreatExpectationsError) as exc:
             raise CheckError(run_id, table, exc) from exc
     results.append(_reconciliation_suite(con, run_id))
+    results.append(_quarantine_share_suite(con, run_id, max_quarantine_share))
     record_results(con, run_id, results)
     return DQResult(
         run_id=run_id,

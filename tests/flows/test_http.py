@@ -49,7 +49,7 @@ def make_client(
     client = UpstreamClient(
         service,
         bases,
-        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=True),
         limiter=TokenBucket(1000, clock=clock, sleep=clock.sleep),
         policy=RetryPolicy(retries=retries, base_delay=0.5, max_delay=4.0, rng=lambda: 1.0),
         auth_params=auth_params,
@@ -141,6 +141,27 @@ def test_tmdb_404_is_an_answer_and_not_retried() -> None:
     assert result.ok and result.status == 404 and result.attempts == 1
     assert result.data == body and result.error is None
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>Not Found</html>", '{"status_code": 7}', '{"success": false}', ""]
+)
+def test_404_without_tmdb_not_found_body_is_a_failure(body: str) -> None:
+    client, _ = make_client(lambda r: httpx.Response(404, text=body))
+    result = fetch(client)
+    assert not result.ok and result.status == 404 and result.attempts == 1
+    assert isinstance(result.error, UpstreamBadResponse)
+
+
+def test_redirected_request_lands_the_final_url() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "tmdb.test":
+            return httpx.Response(301, headers={"Location": "http://moved.test/3/movie/550"})
+        return httpx.Response(200, json={"id": 550})
+
+    client, _ = make_client(handler, auth_params={"api_key": V3_KEY})
+    result = fetch(client)
+    assert result.ok and result.url == "http://moved.test/3/movie/550"
 
 
 def test_404_is_a_failure_where_it_is_not_an_answer() -> None:

@@ -107,9 +107,7 @@ def test_faults_are_survived_and_every_served_movie_lands_with_200(
     summary = run(cfg, "run-faults")
 
     assert summary.failed == 0
-    assert summary.movies == len(upstream.catalogue.tmdb_ids) + len(
-        upstream.catalogue.missing_ids
-    )
+    assert summary.movies == len(upstream.catalogue.tmdb_ids) + len(upstream.catalogue.missing_ids)
     assert_catalogue_landed(cfg, upstream.catalogue)
     injected = upstream.stats.snapshot()["faults"]
     # The run really went through the faults it was meant to survive.

@@ -38,6 +38,8 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
         )
         state = ingest_flow(cfg, "run-prefect", return_state=True)
     assert state.is_completed()
+    flow_run_id = state.state_details.flow_run_id
+    assert flow_run_id is not None
     summary = state.result()
     assert isinstance(summary, IngestSummary)
     assert summary.failed == 0 and summary.movies == 30 + len(catalogue.missing_ids)
@@ -49,9 +51,7 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
 
     with get_client(sync_client=True) as client:
         task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(
-                id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
-            ),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
             sort=TaskRunSort.EXPECTED_START_TIME_ASC,
             limit=200,  # explicit: this server version rejects a null limit
         )
@@ -61,7 +61,7 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
     assert all(run.state is not None and run.state.is_completed() for run in task_runs)
     # Flow parameters are stored by the Prefect API: the key must not be among them.
     with get_client(sync_client=True) as client:
-        flow_run = client.read_flow_run(state.state_details.flow_run_id)
+        flow_run = client.read_flow_run(flow_run_id)
     stored = json.dumps(flow_run.parameters, default=str)
     assert "tmdb_api_key" in stored and KEY not in stored
 

@@ -93,7 +93,7 @@ def test_content_length_body_and_keep_alive_reuse() -> None:
 def test_chunked_body_with_extensions_and_trailers() -> None:
     answer = (
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"4;ext=1\r\n{\"a\"\r\n5\r\n: 1, \r\n4\r\n\"b\":\r\n2\r\n 2\r\n1\r\n}\r\n"
+        b'4;ext=1\r\n{"a"\r\n5\r\n: 1, \r\n4\r\n"b":\r\n2\r\n 2\r\n1\r\n}\r\n'
         b"0\r\nX-Trailer: yes\r\n\r\n"
     )
 
@@ -120,11 +120,12 @@ def test_body_without_length_is_read_until_close() -> None:
 def test_informational_answer_is_skipped_and_204_has_no_body() -> None:
     async def main() -> None:
         answer = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"
-        async with RawServer(answer, ok()) as base:
-            async with httpx.AsyncClient(transport=FastHTTPTransport(1)) as client:
-                response = await client.get(base)
-                assert response.status_code == 204 and response.content == b""
-                assert (await client.get(base)).status_code == 200
+        server = RawServer(answer, ok())
+        client = httpx.AsyncClient(transport=FastHTTPTransport(1))
+        async with server as base, client:
+            response = await client.get(base)
+            assert response.status_code == 204 and response.content == b""
+            assert (await client.get(base)).status_code == 200
 
     run(main())
 

@@ -87,7 +87,7 @@ def test_rotate_reseals_everything_under_a_new_key(file_settings: Settings) -> N
     assert plain == {s.info_hash.lower() for s in marts.sources}
     assert all(ih[2:6] == fresh.key_id for _, ih, _ in after)
     # The stale reader meets an unknown key id, reloads the key files and carries on.
-    sid, ih, magnet = after[0]
+    sid, _ih, magnet = after[0]
     assert stale_reader.decrypt_str(magnet, f"sources.magnet:{sid}").startswith("magnet:")
     con = sqlite3.connect(file_settings.app_db_path)
     (blob,) = con.execute("SELECT value_enc FROM user_secrets").fetchone()
