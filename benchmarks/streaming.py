@@ -53,6 +53,9 @@ def _free_port() -> int:
 # --- the engine as a child process -----------------------------------------------------
 
 
+BENCH_EMAIL, BENCH_USER = "bench@miauflix.local", "1"
+
+
 def child_engine(config: dict[str, Any]) -> None:
     """Run an engine + HTTP server; print READY <port>; stop on SIGTERM."""
     from engine.config import load_engine_settings
@@ -66,6 +69,14 @@ def child_engine(config: dict[str, Any]) -> None:
         engine_peers=config["peers"],
     )
     cfg = load_engine_settings(engine_disk_quota_mb=0, engine_utp=False, **config.get("engine", {}))
+    # The engine checks every stream key's user against app.sqlite: give it the bench user.
+    from serve.appdb import AppDB
+
+    appdb = AppDB(settings.app_db_path)
+    appdb.migrate()
+    if appdb.user_by_email(BENCH_EMAIL) is None:
+        created = appdb.create_user(BENCH_EMAIL, "!", "user")
+        assert str(created.id) == BENCH_USER, "the bench user must be the first user"
     engine, signer = build_engine(settings, cfg, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
@@ -359,7 +370,7 @@ def main() -> None:
                 "catalog": catalog,
                 "torrent_file": torrent_file,
                 "peer": seeder.endpoint,
-                "key_for": lambda: signer.issue("bench", "bench")[0],
+                "key_for": lambda: signer.issue(BENCH_USER, "bench")[0],
             }
             for kind in kinds:
                 print(f"  {kind} with {piece_kib} KiB pieces ...", flush=True)

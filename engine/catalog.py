@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.errors import SourceNotFound, SourceResolveError
-from miauflix.crypto import CryptoError, FieldCipher
+from miauflix.crypto import CryptoError
 
 PROFILES = ("web", "tv")
 
@@ -53,10 +53,16 @@ class SourceSecrets:
     torrent_url: str | None
 
 
-class Catalog:
-    """Lookups on one catalog file; decrypts with ``cipher``."""
+class Decrypter(Protocol):
+    """What the catalog needs to open secrets: a ``FieldCipher`` or a ``Keyring``."""
 
-    def __init__(self, path: Path, cipher: FieldCipher) -> None:
+    def decrypt_str(self, blob: bytes, aad: str) -> str: ...
+
+
+class Catalog:
+    """Lookups on one catalog file; decrypts with ``cipher`` (a keyring after rotations)."""
+
+    def __init__(self, path: Path, cipher: Decrypter) -> None:
         self.path = path
         self._cipher = cipher
 

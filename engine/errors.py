@@ -51,6 +51,30 @@ class ForeignStreamKey(StreamKeyError):
     code = "foreign_stream_key"
 
 
+class StreamKeyRevoked(StreamKeyError):
+    """Issued at or before the user's ``streams_revoked_at`` (logout, password change...)."""
+
+    code = "stream_key_revoked"
+
+
+class StreamUserDisabled(StreamKeyError):
+    """The key's user is disabled in the API's database."""
+
+    status = 403
+    code = "user_disabled"
+
+
+class StreamUserUnknown(StreamKeyError):
+    """The key's user is not (or no longer) in the API's database."""
+
+    status = 403
+    code = "user_unknown"
+
+
+class RevocationUnavailable(EngineError):
+    """The API's ``app.sqlite`` cannot be read, so no stream key can be checked (fail closed)."""
+
+
 class StreamLimitReached(EngineError):
     """The user already holds the maximum number of concurrent streams."""
 

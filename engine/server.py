@@ -25,6 +25,7 @@ from engine.errors import (
     EngineError,
     MetadataTimeout,
     NoPlayableFile,
+    RevocationUnavailable,
     SourceNotFound,
     SourceResolveError,
     StreamKeyError,
@@ -35,6 +36,7 @@ from engine.errors import (
 from engine.keys import PURPOSE_STATUS, StreamKeySigner
 from engine.ranges import UNSATISFIABLE, ByteRange, parse_range
 from engine.reader import iter_range
+from engine.revocation import RevocationCheck
 from engine.service import StreamingEngine
 from engine.torrents import ActiveTorrent
 from miauflix.settings import Settings
@@ -52,6 +54,7 @@ def _error_status(exc: EngineError) -> tuple[int, str]:
         (SourceNotFound, 404, "source_not_found"),
         (StreamLimitReached, 429, "stream_limit_reached"),
         (VpnRequired, 503, "vpn_required"),
+        (RevocationUnavailable, 503, "revocation_check_unavailable"),
         (EngineClosed, 503, "engine_closed"),
         (MetadataTimeout, 504, "metadata_timeout"),
         (NoPlayableFile, 422, "no_playable_file"),
@@ -126,6 +129,7 @@ class _StreamHandler(BaseHTTPRequestHandler):
 
     def _stream(self, key: str, *, head: bool) -> None:
         claims = self.server.signer.verify(key)
+        self.server.revocation.check(claims)
         torrent = self.server.engine.open(claims.source_id, user=claims.user)
         size = torrent.size
         etag = f'"{torrent.source_id}-{torrent.main.index}-{size}"'
@@ -174,21 +178,33 @@ class _EngineHTTPServer(ThreadingHTTPServer):
     block_on_close = False
     engine: StreamingEngine
     signer: StreamKeySigner
+    revocation: RevocationCheck
 
     def handle_error(self, request: object, client_address: object) -> None:
         log.exception("engine HTTP handler failed for %s", client_address)
 
 
 class EngineServer:
-    """The HTTP front of a :class:`StreamingEngine`, served from a daemon thread."""
+    """The HTTP front of a :class:`StreamingEngine`, served from a daemon thread.
+
+    Stream keys are checked against the API's ``users`` table (``revocation``, by default
+    on ``settings.app_db_path``); there is no way to turn that off.
+    """
 
     def __init__(
-        self, engine: StreamingEngine, signer: StreamKeySigner, host: str, port: int
+        self,
+        engine: StreamingEngine,
+        signer: StreamKeySigner,
+        host: str,
+        port: int,
+        revocation: RevocationCheck | None = None,
     ) -> None:
         self.engine = engine
+        self.revocation = revocation or RevocationCheck(engine.settings.app_db_path)
         self._httpd = _EngineHTTPServer((host, port), _StreamHandler)
         self._httpd.engine = engine
         self._httpd.signer = signer
+        self._httpd.revocation = self.revocation
         self.host = host
         self.port = int(self._httpd.server_address[1])
         self._thread: threading.Thread | None = None
@@ -217,7 +233,7 @@ def build_engine(
 ) -> tuple[StreamingEngine, StreamKeySigner]:
     cfg = engine_settings or load_engine_settings()
     engine = StreamingEngine(settings, cfg, **kwargs)
-    return engine, StreamKeySigner(engine.master_key, cfg.stream_key_ttl)
+    return engine, StreamKeySigner(engine.keyring, cfg.stream_key_ttl)
 
 
 def run_engine(settings: Settings, host: str | None = None, port: int | None = None) -> None:
@@ -231,6 +247,9 @@ def run_engine(settings: Settings, host: str | None = None, port: int | None = N
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     log.info("engine on %s (BitTorrent port %d)", server.url, engine.bt_port)
+    if not settings.app_db_path.exists():
+        log.warning("%s does not exist yet: stream keys are refused until the API creates it",
+                    settings.app_db_path)  # fmt: skip
     try:
         server.serve_forever()
     finally:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from engine import lt
-from engine.catalog import Catalog
+from engine.catalog import Catalog, SourceSecrets
 from engine.config import EngineSettings
 from engine.errors import (
     EngineClosed,
@@ -35,7 +35,7 @@ from engine.resolve import resolve
 from engine.storage import StorageRecord, StorageStore
 from engine.torrents import ActiveTorrent
 from engine.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
-from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.crypto import Keyring
 from miauflix.settings import Settings
 
 log = logging.getLogger("miauflix.engine")
@@ -69,11 +69,10 @@ class StreamingEngine:
     ) -> None:
         self.settings = settings
         self.config = engine_settings
-        master = load_or_create_master_key(
-            settings.key_path, settings.secret_key.get_secret_value()
-        )
-        self.master_key = master
-        self.catalog = catalog or Catalog(settings.catalog_path, FieldCipher(master))
+        # Current master plus the ones kept by `miauflix keys rotate`: catalog values sealed
+        # under any of them open, and a rotation is picked up without a restart.
+        self.keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
+        self.catalog = catalog or Catalog(settings.catalog_path, self.keyring)
         self._http = http_client or httpx.Client(
             timeout=engine_settings.engine_fetch_timeout, follow_redirects=True
         )
@@ -156,36 +155,44 @@ class StreamingEngine:
         if not self.vpn.ok:
             raise VpnRequired(self.vpn.reason)
         with self._lock:
+            known = self._by_source.get(source_id)
+            if known and known in self._torrents:
+                if user is not None:
+                    self._check_user_limit(user, known)
+                return self._torrents[known]
+        secrets = self.catalog.secrets(source_id)
+        with self._lock:
             if user is not None:
-                self._check_user_limit(user, source_id)
-            lock = self._opening.setdefault(source_id, threading.Lock())
+                self._check_user_limit(user, secrets.info_hash)
+            lock = self._opening.setdefault(secrets.info_hash, threading.Lock())
         with lock:
             with self._lock:
-                known = self._by_source.get(source_id)
-                if known and known in self._torrents:
-                    return self._torrents[known]
-            torrent = self._add(source_id)
-        with self._lock:
-            self._torrents[torrent.info_hash] = torrent
-            self._by_source[source_id] = torrent.info_hash
-        torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
+                torrent = self._torrents.get(secrets.info_hash)
+                if torrent is not None:
+                    # The same torrent under a new source id (a key rotation re-sealed the
+                    # catalog): from now on it answers to the new id.
+                    torrent.source_id = source_id
+                    self._by_source[source_id] = torrent.info_hash
+            if torrent is None:
+                torrent = self._add(source_id, secrets)
+                with self._lock:
+                    self._torrents[torrent.info_hash] = torrent
+                    self._by_source[source_id] = torrent.info_hash
+                torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
         self._record(torrent)
         return torrent
 
-    def _check_user_limit(self, user: str, source_id: str) -> None:
-        streaming = {t.source_id for t in self._torrents.values() if user in t.users()} - {
-            source_id
-        }
+    def _check_user_limit(self, user: str, info_hash: str) -> None:
+        streaming = {h for h, t in self._torrents.items() if user in t.users()} - {info_hash}
         if len(streaming) >= self.config.engine_max_streams_per_user:
             raise StreamLimitReached(
                 f"user {user} already streams {len(streaming)} sources "
                 f"(MIAUFLIX_ENGINE_MAX_STREAMS_PER_USER={self.config.engine_max_streams_per_user})"
             )
 
-    def _add(self, source_id: str) -> ActiveTorrent:
+    def _add(self, source_id: str, secrets: SourceSecrets) -> ActiveTorrent:
         assert self._session is not None
         self._make_room()
-        secrets = self.catalog.secrets(source_id)
         resume = self.store.read_resume(secrets.info_hash)
         known = self.store.read_torrent(secrets.info_hash)
         trackers = list(self.settings.engine_trackers)
@@ -354,8 +361,8 @@ class StreamingEngine:
             self._save_resume(torrent)
         with self._lock:
             self._torrents.pop(info_hash, None)
-            if self._by_source.get(torrent.source_id) == info_hash:
-                self._by_source.pop(torrent.source_id, None)
+            for source_id in [s for s, h in self._by_source.items() if h == info_hash]:
+                del self._by_source[source_id]
             self._handles.pop(info_hash, None)
         torrent.close()
         if handle is not None and self._session is not None:

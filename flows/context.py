@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
 
 import duckdb
 
-from flows.http import Clients, Fetched, UpstreamClient
+from flows.clients import Clients
+from flows.http import Fetched, UpstreamClient
 from flows.landing import canonical_request_key, fresh_keys, land, utcnow
 from miauflix.settings import Settings
 
@@ -36,8 +39,9 @@ class Request:
     params: Mapping[str, str | int] = field(default_factory=dict)
     entity_key: str = ""
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """The canonical request key (computed once: it is looked up several times)."""
         return canonical_request_key(self.path, self.params)
 
 
@@ -88,24 +92,36 @@ async def fetch_and_land(
     *,
     answer_statuses: Collection[int] = (),
     keep_data: bool = False,
+    extract: Callable[[dict[str, Any]], Any] | None = None,
+    check_fresh: bool = True,
 ) -> list[Fetched]:
     """Fetch the requests that are not fresh, concurrently, and land them in one batch.
 
     Returns the fetched records (fresh ones are skipped and counted). With
-    ``keep_data=False`` the parsed JSON is dropped to keep memory flat.
+    ``keep_data=False`` the parsed JSON is dropped to keep memory flat; ``extract``
+    keeps a small part of it. ``check_fresh=False`` trusts the caller's own filtering.
     """
     unique = list({r.key: r for r in requests}.values())
-    fresh = fresh_keys(
-        ctx.con, table, [r.key for r in unique], ctx.max_age, answer_statuses=answer_statuses
-    )
-    todo = [r for r in unique if r.key not in fresh]
+    todo = unique
+    if check_fresh:
+        fresh = fresh_keys(
+            ctx.con, table, [r.key for r in unique], ctx.max_age, answer_statuses=answer_statuses
+        )
+        todo = [r for r in unique if r.key not in fresh]
     counts = ctx.count(table)
     counts.skipped_fresh += len(unique) - len(todo)
     if not todo:
         return []
     results = await asyncio.gather(
         *(
-            client.fetch(r.path, r.params, entity_key=r.entity_key, keep_data=keep_data)
+            client.fetch(
+                r.path,
+                r.params,
+                entity_key=r.entity_key,
+                keep_data=keep_data,
+                extract=extract,
+                request_key=r.key,
+            )
             for r in todo
         )
     )

@@ -17,12 +17,9 @@ URL (TMDB) are the one-mirror case.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
-import math
-import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,19 +36,13 @@ from flows.errors import (
     UpstreamUnavailable,
 )
 from flows.landing import canonical_request_key, utcnow
-from flows.ratelimit import Clock, Sleep, TokenBucket
-from flows.redact import Redactor, install_httpx_log_filter, redact_url
+from flows.ratelimit import Sleep, TokenBucket
+from flows.redact import Redactor, redact_url
 from flows.retry import RetryPolicy, is_retryable_status
-from flows.transport import FastHTTPTransport
-from miauflix.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
-POOL_CONNECTIONS = 4  # connections per httpx pool; see pool_sizes()
-USER_AGENT = "miauflix/0.1 (+self-hosted)"
-BASE_HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
-_V4_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,21 +77,6 @@ class _Outcome:
     data: Any = None
     reason: str = ""
     retry_after: str | None = None
-
-
-def looks_like_v4_token(key: str) -> bool:
-    """TMDB v4 read tokens are JWTs (long, three dot-separated base64url parts)."""
-    return len(key) > 100 and _V4_TOKEN.fullmatch(key) is not None
-
-
-def tmdb_credentials(key: str) -> tuple[dict[str, str], dict[str, str]]:
-    """``(headers, query params)`` carrying a TMDB key: Bearer for v4, ``api_key`` for v3."""
-    key = key.strip()
-    if not key:
-        return {}, {}
-    if looks_like_v4_token(key):
-        return {"Authorization": f"Bearer {key}"}, {}
-    return {}, {"api_key": key}
 
 
 class UpstreamClient:
@@ -158,14 +134,18 @@ class UpstreamClient:
         *,
         entity_key: str,
         keep_data: bool = True,
+        extract: Callable[[dict[str, Any]], Any] | None = None,
+        request_key: str | None = None,
     ) -> Fetched:
         """Run one logical GET to completion (success or landed failure).
 
         With ``keep_data=False`` the body is still validated as JSON but the parsed
         object is not kept (``Fetched.data`` is None): saves memory on big batches.
+        ``extract`` keeps only ``extract(parsed)`` instead (e.g. one field).
+        ``request_key`` may be passed when the caller already computed it.
         """
         query = {str(k): str(v) for k, v in (params or {}).items()}
-        request_key = canonical_request_key(path, query)
+        request_key = request_key or canonical_request_key(path, query)
         query_string = urlencode(list(query.items()), safe=",:")
         self.requests += 1
         attempts = failed_rounds = throttled = 0
@@ -176,7 +156,9 @@ class UpstreamClient:
                 attempts += 1
                 if outcome.kind in ("ok", "final"):
                     self._sticky = base
-                    if not keep_data:
+                    if extract is not None and isinstance(outcome.data, dict):
+                        outcome.data = extract(outcome.data)
+                    elif not keep_data:
                         outcome.data = None
                     return self._finish(request_key, entity_key, outcome, attempts)
                 if outcome.kind == "rate_limited":
@@ -348,93 +330,3 @@ def _parse_object(body: str) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def pool_sizes(concurrency: int, per_pool: int = POOL_CONNECTIONS) -> list[int]:
-    """Split ``concurrency`` connections into pools of at most ``per_pool``.
-
-    httpcore scans every pooled connection (a readability poll each) on every request,
-    so one pool of 16 costs about twice the CPU per request of four pools of 4
-    (measured on loopback: ~2.2 ms vs ~1.0 ms). Requests are spread round-robin.
-    """
-    count = max(1, math.ceil(concurrency / per_pool))
-    base, extra = divmod(max(1, concurrency), count)
-    return [base + (1 if n < extra else 0) for n in range(count)]
-
-
-@dataclass
-class Clients:
-    """The upstream clients of one ingest run (one event loop)."""
-
-    tmdb: UpstreamClient
-    yts: UpstreamClient
-
-
-@contextlib.asynccontextmanager
-async def open_clients(
-    settings: Settings,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    policy: RetryPolicy | None = None,
-    clock: Clock | None = None,
-    sleep: Sleep | None = None,
-) -> AsyncIterator[Clients]:
-    """TMDB and YTS clients configured from ``settings``; closes their pools on exit.
-
-    By default each pool uses :class:`flows.transport.FastHTTPTransport` (plain http,
-    falling back to httpx's own transport for https). ``transport`` (e.g.
-    ``httpx.MockTransport``), ``policy``, ``clock`` and ``sleep`` are for tests; the
-    policy defaults to ``settings.http_retries``.
-    """
-    install_httpx_log_filter()
-    policy = policy or RetryPolicy(retries=settings.http_retries)
-    sleep = sleep or asyncio.sleep
-    clock_kw: dict[str, Any] = {"sleep": sleep}
-    if clock is not None:
-        clock_kw["clock"] = clock
-    concurrency = settings.http_concurrency
-    key = settings.tmdb_api_key.get_secret_value()
-    headers, auth_params = tmdb_credentials(key)
-
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def pools(extra_headers: Mapping[str, str]) -> list[httpx.AsyncClient]:
-            clients = []
-            for size in pool_sizes(concurrency):
-                client = httpx.AsyncClient(
-                    timeout=httpx.Timeout(settings.http_timeout),
-                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                    headers={
-                        "Accept": "application/json",
-                        "User-Agent": USER_AGENT,
-                        **extra_headers,
-                    },
-                    follow_redirects=True,
-                    transport=transport or FastHTTPTransport(size),
-                )
-                clients.append(await stack.enter_async_context(client))
-            return clients
-
-        yield Clients(
-            tmdb=UpstreamClient(
-                "tmdb",
-                [settings.tmdb_url],
-                await pools(headers),
-                limiter=TokenBucket(settings.tmdb_rate_limit, **clock_kw),
-                policy=policy,
-                concurrency=concurrency,
-                auth_params=auth_params,
-                secrets=[key] if key else [],
-                not_found_is_answer=True,
-                sleep=sleep,
-            ),
-            yts=UpstreamClient(
-                "yts",
-                settings.yts_urls,
-                await pools({}),
-                limiter=TokenBucket(settings.yts_rate_limit, **clock_kw),
-                policy=policy,
-                concurrency=concurrency,
-                sleep=sleep,
-            ),
-        )

@@ -17,6 +17,7 @@ without Prefect (``use_tasks=False``), which tests use to stay fast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -28,8 +29,8 @@ import duckdb
 import httpx
 from prefect import flow, get_run_logger
 
+from flows.clients import open_clients
 from flows.context import IngestContext, TableCounts
-from flows.http import open_clients
 from flows.landing import fresh_keys
 from flows.retry import RetryPolicy
 from flows.tmdb import (
@@ -51,9 +52,15 @@ from warehouse.schema import RAW_TABLES, ensure_base_schema
 # skipped, so a scheduled "sources" run after a "lists" run fetches only YTS).
 SCOPES = ("lists", "movies", "sources", "all")
 
-DETAILS_CHUNK = 250  # movie ids per details task
-YTS_CHUNK = 500  # IMDb ids per YTS task
+# A Prefect task run costs ~0.1 s here (API calls, events, a fresh API client with its
+# own SSL context), mostly in background threads that compete with the event loop for
+# the GIL. So chunks grow with the run: at most MAX_CHUNKS movie chunks, at least
+# DETAILS_CHUNK movies each (10,000 movies -> 16 chunks of 625).
+DETAILS_CHUNK = 250  # minimum movie ids per details task
+MAX_CHUNKS = 16
+YTS_CHUNK = 1000  # IMDb ids per YTS task (a chunk's YTS batch is one task)
 PIPELINES = 4  # movie chunks in flight at once
+CHECKPOINT_THRESHOLD = "1GB"  # DuckDB WAL size that forces a checkpoint during ingest
 
 T = TypeVar("T")
 
@@ -113,6 +120,11 @@ def _caller(use_tasks: bool) -> Callable[..., Awaitable[Any]]:
     return call
 
 
+def chunk_size(total: int, minimum: int = DETAILS_CHUNK, max_chunks: int = MAX_CHUNKS) -> int:
+    """Movies per chunk: at least ``minimum``, and no more than ``max_chunks`` chunks."""
+    return max(1, minimum, -(-total // max(1, max_chunks)))
+
+
 def _check_scope(scope: str) -> str:
     if scope not in SCOPES:
         raise ValueError(f"unknown ingest scope {scope!r}; expected one of {SCOPES}")
@@ -168,30 +180,39 @@ async def run_ingest(
 
     queued: set[str] = set()
 
-    async def yts_for(ids: Sequence[int], label: str) -> None:
-        if not with_sources:
-            return
-        imdb = [i for i in dict.fromkeys(imdb_ids_for(ctx, ids).values()) if i not in queued]
+    async def yts_for(imdb_ids: Sequence[str], label: str) -> None:
+        imdb = [i for i in dict.fromkeys(imdb_ids) if i not in queued]
         queued.update(imdb)
         keys = {i: yts_request(i).key for i in imdb}
         fresh_yts = fresh_keys(ctx.con, YTS_TABLE, keys.values(), ctx.max_age)
         todo = [i for i in imdb if keys[i] not in fresh_yts]
         ctx.count(YTS_TABLE).skipped_fresh += len(imdb) - len(todo)
         for n, chunk in enumerate(_chunks(todo, yts_chunk)):
-            await call(fetch_yts_movies, ctx, chunk, f"{label}-{n}")
+            await call(fetch_yts_movies, ctx, chunk, f"{label}-{n}", True)
+
+    async def fresh_movies_to_yts() -> None:
+        if with_sources and fresh_ids:
+            await yts_for(list(imdb_ids_for(ctx, fresh_ids).values()), "fresh")
 
     gate = asyncio.Semaphore(pipelines)
 
     async def pipeline(ids: list[int], label: str) -> None:
         async with gate:
-            await call(fetch_movie_details, ctx, ids, label)
-            await yts_for(ids, label)
+            found = await call(fetch_movie_details, ctx, ids, label, True)
+            if not with_sources:
+                return
+            # Ids without an IMDb id from this fetch: 404s, failures, or movies whose
+            # other languages are fresh (their landed rows may carry one).
+            rest = [m for m in ids if m not in found]
+            if rest:
+                found.update(imdb_ids_for(ctx, rest))
+            await yts_for(list(found.values()), label)
 
     await asyncio.gather(
-        yts_for(fresh_ids, "fresh"),
+        fresh_movies_to_yts(),
         *(
             pipeline(ids, f"{n:04d}")
-            for n, ids in enumerate(_chunks(stale_ids, max(1, details_chunk)))
+            for n, ids in enumerate(_chunks(stale_ids, chunk_size(len(stale_ids), details_chunk)))
         ),
     )
     summary.imdb_ids = len(queued)
@@ -219,9 +240,16 @@ async def ingest_async(
     con = duckdb.connect(str(settings.warehouse_path))
     try:
         ensure_base_schema(con)
-        async with open_clients(settings, transport=transport, policy=policy) as clients:
-            ctx = IngestContext(con, clients, settings, run_id)
-            return await run_ingest(ctx, scope=scope, use_tasks=use_tasks, **tuning)
+        # Many small appends: checkpoint once at the end instead of every 16 MB of WAL
+        # (measured: 40 batches of 250 details 1.1 s -> 0.3 s of CPU).
+        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        try:
+            async with open_clients(settings, transport=transport, policy=policy) as clients:
+                ctx = IngestContext(con, clients, settings, run_id)
+                return await run_ingest(ctx, scope=scope, use_tasks=use_tasks, **tuning)
+        finally:
+            with contextlib.suppress(duckdb.Error):  # never mask the run's own error
+                con.execute("RESET checkpoint_threshold")
     finally:
         con.close()
 

@@ -7,6 +7,7 @@ body is reachable as ``task.fn`` for callers that run without Prefect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ LIST_PATHS = {
 MAX_PAGE = 500  # TMDB rejects page > 500
 DETAILS_APPEND = "external_ids,images,translations"
 MAX_TMDB_ID = 2**63 - 1
+IMDB_ID = re.compile(r"tt\d{7,10}", re.ASCII)
 
 
 def configuration_request() -> Request:
@@ -58,6 +60,20 @@ def details_request(movie_id: int, language: str) -> Request:
 
 def details_requests(movie_ids: Iterable[int], languages: Sequence[str]) -> list[Request]:
     return [details_request(m, lang) for m in movie_ids for lang in languages]
+
+
+def is_imdb_id(value: object) -> bool:
+    """``tt`` + 7-10 ASCII digits, nothing else (it ends up in a query string)."""
+    return isinstance(value, str) and IMDB_ID.fullmatch(value) is not None
+
+
+def imdb_from_details(data: dict[str, Any]) -> str | None:
+    """The IMDb id of a details body: ``imdb_id``, else ``external_ids.imdb_id``."""
+    value = data.get("imdb_id")
+    if not value:
+        external = data.get("external_ids")
+        value = external.get("imdb_id") if isinstance(external, dict) else None
+    return value if is_imdb_id(value) else None
 
 
 def is_tmdb_id(value: object) -> bool:
@@ -129,13 +145,30 @@ async def fetch_list(ctx: IngestContext, name: str) -> list[str]:
 
 
 @task(name="tmdb-movie-details", task_run_name="tmdb-movies-{label}", cache_policy=NONE)
-async def fetch_movie_details(ctx: IngestContext, movie_ids: list[int], label: str) -> int:
-    """Land details (+external_ids, images, translations) for a chunk of movie ids."""
+async def fetch_movie_details(
+    ctx: IngestContext, movie_ids: list[int], label: str, checked_fresh: bool = False
+) -> dict[int, str]:
+    """Land details (+external_ids, images, translations) for a chunk of movie ids.
+
+    Returns TMDB id -> IMDb id for the movies whose details were fetched now (read from
+    the bodies as they arrive, so the YTS step needs no second pass over the payloads).
+    ``checked_fresh=True``: the caller already dropped the fresh ids.
+    """
     requests = details_requests(movie_ids, ctx.settings.tmdb_languages)
     done = await fetch_and_land(
-        ctx, MOVIES_TABLE, ctx.clients.tmdb, requests, answer_statuses=ANSWER_STATUSES
+        ctx,
+        MOVIES_TABLE,
+        ctx.clients.tmdb,
+        requests,
+        answer_statuses=ANSWER_STATUSES,
+        extract=imdb_from_details,
+        check_fresh=not checked_fresh,
     )
-    return len(done)
+    found: dict[int, str] = {}
+    for result in done:
+        if result.ok and result.status == 200 and is_imdb_id(result.data):
+            found.setdefault(int(result.entity_key), result.data)
+    return found
 
 
 def list_movie_ids(ctx: IngestContext, page_keys: Sequence[str]) -> list[int]:

@@ -86,7 +86,10 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
         if self._closed:
             raise httpx.ConnectError("transport is closed", request=request)
         timeouts = _timeouts(request)
-        await _within(timeouts["pool"], self._slots.acquire(), httpx.PoolTimeout, request)
+        if self._slots.locked():  # only arm a timer when we actually have to wait
+            await _within(timeouts["pool"], self._slots.acquire(), httpx.PoolTimeout, request)
+        else:
+            await self._slots.acquire()
         try:
             return await self._exchange(request, timeouts)
         except BaseException:
@@ -148,7 +151,8 @@ class FastHTTPTransport(httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         try:
             conn.writer.write(head)
-            await _within(timeouts["write"], conn.writer.drain(), httpx.WriteTimeout, request)
+            if conn.writer.transport.get_write_buffer_size():  # kernel buffer full: wait
+                await _within(timeouts["write"], conn.writer.drain(), httpx.WriteTimeout, request)
             status, reason, version, headers = await self._read_head(
                 conn, request, timeouts, reused
             )

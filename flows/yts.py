@@ -6,7 +6,6 @@ of this run and of earlier fresh rows, read back from DuckDB in one query per ba
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from prefect import task
@@ -14,20 +13,15 @@ from prefect.cache_policies import NONE
 
 from flows.context import IngestContext, Request, fetch_and_land
 from flows.landing import latest_successes
-from flows.tmdb import MOVIES_TABLE, details_requests
+from flows.tmdb import MOVIES_TABLE, details_requests, is_imdb_id
 
 YTS_TABLE = "raw_yts_movies"
 LIST_MOVIES_PATH = "/api/v2/list_movies.json"
-IMDB_ID = re.compile(r"tt\d{7,10}", re.ASCII)
 
 _IMDB_SQL = (
     "coalesce(nullif(json_extract_string(payload, '$.imdb_id'), ''), "
     "json_extract_string(payload, '$.external_ids.imdb_id'))"
 )
-
-
-def is_imdb_id(value: object) -> bool:
-    return isinstance(value, str) and IMDB_ID.fullmatch(value) is not None
 
 
 def yts_request(imdb_id: str) -> Request:
@@ -51,7 +45,15 @@ def imdb_ids_for(ctx: IngestContext, movie_ids: Iterable[int]) -> dict[int, str]
 
 
 @task(name="yts-movies", task_run_name="yts-{label}", cache_policy=NONE)
-async def fetch_yts_movies(ctx: IngestContext, imdb_ids: list[str], label: str) -> int:
-    """Land the YTS answers for a chunk of IMDb ids (invalid ids are skipped)."""
+async def fetch_yts_movies(
+    ctx: IngestContext, imdb_ids: list[str], label: str, checked_fresh: bool = False
+) -> int:
+    """Land the YTS answers for a chunk of IMDb ids (invalid ids are skipped).
+
+    ``checked_fresh=True``: the caller already dropped the fresh ids.
+    """
     requests = [yts_request(i) for i in dict.fromkeys(imdb_ids) if is_imdb_id(i)]
-    return len(await fetch_and_land(ctx, YTS_TABLE, ctx.clients.yts, requests))
+    done = await fetch_and_land(
+        ctx, YTS_TABLE, ctx.clients.yts, requests, check_fresh=not checked_fresh
+    )
+    return len(done)

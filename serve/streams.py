@@ -23,7 +23,7 @@ from engine.catalog import PROFILES, Catalog
 from engine.config import load_engine_settings
 from engine.errors import SourceNotFound, SourceResolveError
 from engine.keys import StreamKeySigner
-from miauflix.crypto import FieldCipher, load_or_create_master_key
+from miauflix.crypto import Keyring
 from miauflix.settings import Settings
 
 bp = Blueprint("streams", __name__)
@@ -38,19 +38,22 @@ def _error(status: int, code: str, message: str) -> tuple[Response, int]:
 
 
 def _tools() -> tuple[Catalog, StreamKeySigner, Settings]:
-    """Catalog and signer built once per app from its settings."""
+    """Catalog and signer built once per app from its settings.
+
+    Both share one :class:`Keyring`: the catalog opens values sealed under any kept master,
+    and the signer signs under the current one, re-reading the key files after a rotation
+    (the engine does the same, so both agree on the new key without a restart).
+    """
     cached = current_app.extensions.get(_EXT_KEY)
     if cached is None:
         settings: Settings = current_app.config["MIAUFLIX_SETTINGS"]
-        master = load_or_create_master_key(
-            settings.key_path, settings.secret_key.get_secret_value()
-        )
+        keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
         ttl = current_app.config.get("MIAUFLIX_STREAM_KEY_TTL")
         if ttl is None:
             ttl = load_engine_settings().stream_key_ttl
         cached = (
-            Catalog(settings.catalog_path, FieldCipher(master)),
-            StreamKeySigner(master, int(ttl)),
+            Catalog(settings.catalog_path, keyring),
+            StreamKeySigner(keyring, int(ttl)),
             settings,
         )
         current_app.extensions[_EXT_KEY] = cached

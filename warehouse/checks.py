@@ -20,7 +20,7 @@ from warehouse import marts, staging
 from warehouse.db import utcnow
 from warehouse.errors import CheckError
 from warehouse.expectations import Expect
-from warehouse.reconcile import reconcile
+from warehouse.reconcile import Reconciliation, reconcile
 from warehouse.schema import ensure_base_schema
 
 RECONCILIATION_SUITE = "reconciliation"
@@ -133,16 +133,33 @@ def _suite_result(suite: str, validation: Any) -> SuiteResult:
     return SuiteResult(suite, not failures, evaluated, len(failures), failures)
 
 
-def _reconciliation_suite(con: duckdb.DuckDBPyConnection, run_id: str) -> SuiteResult:
-    try:
-        rows = reconcile(con, run_id)
-    except duckdb.Error as exc:
-        failure = Failure("counts_reconcile", None, f"cannot reconcile: {exc}")
+def _reconciliation_suite(rows: list[Reconciliation] | Exception) -> SuiteResult:
+    if isinstance(rows, Exception):
+        failure = Failure("counts_reconcile", None, f"cannot reconcile: {rows}")
         return SuiteResult(RECONCILIATION_SUITE, False, 1, 1, [failure])
     failures = [
         Failure("counts_reconcile", r.source_table, json.dumps(asdict(r))) for r in rows if not r.ok
     ]
     return SuiteResult(RECONCILIATION_SUITE, not failures, len(rows), len(failures), failures)
+
+
+def _quarantine_share_suite(
+    rows: list[Reconciliation] | Exception, max_share: float
+) -> SuiteResult:
+    """Per raw table, the share of this run's records that were quarantined stays bounded:
+    a catalogue missing most of an upstream is worse than the previous catalogue."""
+    if isinstance(rows, Exception):
+        failure = Failure("quarantine_share", None, f"cannot count: {rows}")
+        return SuiteResult(QUARANTINE_SUITE, False, 1, 1, [failure])
+    failures = []
+    for r in rows:
+        share = r.records_quarantined / r.records if r.records else 0.0
+        if share > max_share:
+            details = f"{r.records_quarantined}/{r.records} records quarantined ({share:.0%})"
+            failures.append(
+                Failure(f"quarantine_share <= {max_share:.0%}", r.source_table, details)
+            )
+    return SuiteResult(QUARANTINE_SUITE, not failures, len(rows), len(failures), failures)
 
 
 def _context(gx: Any) -> Any:
@@ -161,23 +178,6 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
     ).fetchone()
     return bool(row and row[0])
-
-
-def _quarantine_share_suite(
-    con: duckdb.DuckDBPyConnection, run_id: str, max_share: float
-) -> SuiteResult:
-    """Per raw table, the share of this run's records that were quarantined stays bounded:
-    a catalogue missing most of an upstream is worse than yesterday's catalogue."""
-    failures = []
-    rows = reconcile(con, run_id)
-    for r in rows:
-        share = r.records_quarantined / r.records if r.records else 0.0
-        if share > max_share:
-            details = f"{r.records_quarantined}/{r.records} records quarantined ({share:.0%})"
-            failures.append(
-                Failure(f"quarantine_share <= {max_share:.0%}", r.source_table, details)
-            )
-    return SuiteResult(QUARANTINE_SUITE, not failures, len(rows), len(failures), failures)
 
 
 def run_checks(
@@ -209,8 +209,13 @@ def run_checks(
             results.append(_suite_result(table, batch.validate(suite)))
         except (duckdb.Error, gx.exceptions.GreatExpectationsError) as exc:
             raise CheckError(run_id, table, exc) from exc
-    results.append(_reconciliation_suite(con, run_id))
-    results.append(_quarantine_share_suite(con, run_id, max_quarantine_share))
+    rows: list[Reconciliation] | Exception
+    try:
+        rows = reconcile(con, run_id)
+    except duckdb.Error as exc:
+        rows = exc
+    results.append(_reconciliation_suite(rows))
+    results.append(_quarantine_share_suite(rows, max_quarantine_share))
     record_results(con, run_id, results)
     return DQResult(
         run_id=run_id,

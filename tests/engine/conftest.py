@@ -1,5 +1,6 @@
 """Engine fixtures: real demo videos, a real tracker + seeder on loopback, a tiny catalog
-with the published schema, and a running engine with its HTTP server."""
+with the published schema, the API's app.sqlite with a few users, and a running engine
+with its HTTP server."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from miauflix.settings import Settings, load_settings
 from sandbox.demo_media import DemoVideo, render
 from sandbox.seeder import SeededTorrent, Seeder, make_torrent
 from sandbox.tracker import Tracker
+from serve.appdb import AppDB
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "warehouse" / "catalog_schema.sql"
 PIECE = 64 * 1024
+USERS = ("alice", "bob", "u")
 
 TAIL_INDEX = DemoVideo("test-tail-index.mp4", 640, 360, 8, 3000, False, "Test tail index")
 FASTSTART = DemoVideo("test-faststart.mp4", 640, 360, 6, 3000, True, "Test faststart")
@@ -105,6 +108,22 @@ def swarm(media_dir: Path) -> Iterator[Swarm]:
     tracker.stop()
 
 
+def app_users(settings: Settings, names: tuple[str, ...] = USERS) -> dict[str, int]:
+    """The API's app.sqlite (real migrations) with one user per name; name -> user id."""
+    db = AppDB(settings.app_db_path)
+    db.migrate()
+    try:
+        ids = {}
+        for name in names:
+            user = db.user_by_email(f"{name}@example.test") or db.create_user(
+                f"{name}@example.test", "not-a-real-hash"
+            )
+            ids[name] = user.id
+        return ids
+    finally:
+        db.close()
+
+
 @dataclass
 class Running:
     engine: StreamingEngine
@@ -112,10 +131,15 @@ class Running:
     signer: StreamKeySigner
     settings: Settings
     engine_settings: EngineSettings
+    users: dict[str, int]
+
+    def key(self, user: str, source_id: str) -> str:
+        """A key for the app user called ``user`` (or for the raw id ``user`` if none is)."""
+        key, _ = self.signer.issue(str(self.users.get(user, user)), source_id)
+        return key
 
     def url(self, user: str, source_id: str) -> str:
-        key, _ = self.signer.issue(user, source_id)
-        return f"{self.server.url}/stream/{key}"
+        return f"{self.server.url}/stream/{self.key(user, source_id)}"
 
 
 def start_engine(settings: Settings, **engine_overrides: object) -> Running:
@@ -123,10 +147,11 @@ def start_engine(settings: Settings, **engine_overrides: object) -> Running:
         engine_utp=False, engine_readahead_seconds=2.0, engine_stall_timeout=30.0,
         **engine_overrides,
     )  # fmt: skip
+    users = app_users(settings)
     engine, signer = build_engine(settings, cfg, listen_host="127.0.0.1")
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
-    return Running(engine, server, signer, settings, cfg)
+    return Running(engine, server, signer, settings, cfg, users)
 
 
 def stop_engine(running: Running) -> None:
@@ -161,8 +186,8 @@ def with_bt_port(settings: Settings, **extra: object) -> Settings:
         secret_key=settings.secret_key.get_secret_value(),
         admin_password=settings.admin_password.get_secret_value(),
         engine_bt_port=_free_port(),
-        **extra,
     )
+    values.update(extra)
     return load_settings(**values)
 
 

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from engine.keys import PURPOSE_STATUS, StreamKeySigner
+from serve.appdb import AppDB
 from tests.engine.conftest import Running, Swarm, wait_until
 
 
@@ -119,6 +120,64 @@ def test_bad_expired_and_foreign_keys_are_refused_with_the_error_shape(
     foreign = client.get(f"{base}/stream/{foreign_key}")
     assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "foreign_stream_key"
     assert set(foreign.json()["error"]) == {"code", "message"}
+
+
+def _error_code(client: httpx.Client, url: str) -> tuple[int, str]:
+    response = client.get(url, headers={"Range": "bytes=0-9"})
+    if response.headers["content-type"] != "application/json":
+        return response.status_code, ""
+    assert set(response.json()["error"]) == {"code", "message"}
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_a_revoked_key_is_refused_and_a_key_issued_afterwards_streams(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    url = running.url("alice", "src-fast")
+    assert client.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
+    db = AppDB(running.settings.app_db_path)
+    try:
+        db.revoke_streams(running.users["alice"], time.time())  # what logout etc. call
+    finally:
+        db.close()
+    # the engine caches a user's row for about a second, then the same key is refused
+    assert wait_until(lambda: _error_code(client, url) == (401, "stream_key_revoked"), 10)
+    assert client.head(running.url("bob", "src-fast")).status_code == 200  # others unaffected
+    # the client asks again: keys issued after the revoked second stream
+    assert wait_until(
+        lambda: client.get(running.url("alice", "src-fast"), headers={"Range": "bytes=0-9"})
+        .status_code == 206, 10
+    )  # fmt: skip
+    response = client.get(running.url("alice", "src-fast"), headers={"Range": "bytes=0-9"})
+    assert response.content == swarm.faststart.path.read_bytes()[:10]
+
+
+def test_keys_of_disabled_deleted_and_unknown_users_are_refused(
+    running: Running, client: httpx.Client
+) -> None:
+    disabled, deleted = running.url("bob", "src-fast"), running.url("u", "src-fast")
+    db = AppDB(running.settings.app_db_path)
+    try:
+        db.set_disabled(running.users["bob"], True)
+        db.delete_user(running.users["u"])
+    finally:
+        db.close()
+    assert wait_until(lambda: _error_code(client, disabled) == (403, "user_disabled"), 10)
+    assert wait_until(lambda: _error_code(client, deleted) == (403, "user_unknown"), 10)
+    for raw in ("4242", "mallory", "1 OR 1=1", "-1"):  # not app user names
+        assert _error_code(client, running.url(raw, "src-fast")) == (403, "user_unknown")
+
+
+def test_without_the_api_database_every_stream_is_refused_with_503(
+    running: Running, client: httpx.Client
+) -> None:
+    url = running.url("alice", "src-fast")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{running.settings.app_db_path}{suffix}").unlink(missing_ok=True)
+    assert wait_until(lambda: _error_code(client, url) == (503, "revocation_check_unavailable"), 10)
+    message = client.get(url).json()["error"]["message"]
+    assert str(running.settings.app_db_path) in message and "does not exist" in message
+    assert not running.settings.app_db_path.exists()
 
 
 def test_key_for_a_source_missing_from_the_catalog_is_404(

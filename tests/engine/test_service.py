@@ -1,8 +1,10 @@
 """Engine lifecycle against a real swarm: source resolution, limits, quota eviction, idle
-pause/removal, restart from resume data, a seeder that disappears and comes back."""
+pause/removal, restart from resume data, a seeder that disappears and comes back, a key
+rotation while running."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -10,14 +12,17 @@ import httpx
 import pytest
 
 from engine.errors import MetadataTimeout, StreamLimitReached, VpnRequired
+from engine.keys import StreamKeySigner
 from engine.vpn import Interface
-from miauflix.crypto import FieldCipher
+from miauflix.crypto import FieldCipher, Keyring, load_or_create_master_key
+from miauflix.keys import rotate_keys
 from miauflix.settings import Settings
 from tests.engine.conftest import (
     CatalogSource,
     FileServer,
     Running,
     Swarm,
+    app_users,
     start_engine,
     stop_engine,
     wait_until,
@@ -91,18 +96,19 @@ def test_a_user_over_the_stream_limit_is_refused_others_are_not(
     swarm.seeder.set_upload_rate_limit(100_000)
     run = start_engine(catalog, engine_max_streams_per_user=1)
     try:
+        alice, bob = str(run.users["alice"]), str(run.users["bob"])  # keys carry user ids
         torrent = run.engine.open("src-tail")
-        reader = torrent.add_reader("alice", 0)
+        reader = torrent.add_reader(alice, 0)
         with pytest.raises(StreamLimitReached):
-            run.engine.open("src-fast", user="alice")
-        run.engine.open("src-tail", user="alice")  # the same source is not a new stream
-        run.engine.open("src-fast", user="bob")
+            run.engine.open("src-fast", user=alice)
+        run.engine.open("src-tail", user=alice)  # the same source is not a new stream
+        run.engine.open("src-fast", user=bob)
         with httpx.Client(timeout=30) as client:
             response = client.get(run.url("alice", "src-fast"))
         assert response.status_code == 429
         assert response.json()["error"]["code"] == "stream_limit_reached"
         torrent.remove_reader(reader)
-        run.engine.open("src-fast", user="alice")
+        run.engine.open("src-fast", user=alice)
     finally:
         stop_engine(run)
 
@@ -217,13 +223,14 @@ def test_vpn_guard_refuses_torrents_and_reports_the_state(catalog: Settings) -> 
     from engine.server import EngineServer, build_engine
 
     cfg = load_engine_settings(require_vpn=True)
+    user = app_users(catalog)["u"]
     engine, signer = build_engine(catalog, cfg, listen_host="127.0.0.1", interfaces=NoVpn())
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
     try:
         with pytest.raises(VpnRequired):
             engine.open("src-tail")
-        key, _ = signer.issue("u", "src-tail")
+        key, _ = signer.issue(str(user), "src-tail")
         with httpx.Client(timeout=30) as client:
             response = client.get(f"{server.url}/stream/{key}")
             health = client.get(f"{server.url}/health").json()
@@ -234,3 +241,51 @@ def test_vpn_guard_refuses_torrents_and_reports_the_state(catalog: Settings) -> 
     finally:
         server.stop()
         engine.close()
+
+
+def test_a_running_engine_streams_from_the_catalog_after_a_key_rotation(
+    settings: Settings, catalog_sources: list[CatalogSource], swarm: Swarm
+) -> None:
+    file_settings = with_bt_port(settings, secret_key="")  # rotation needs the key file
+    old_master = load_or_create_master_key(file_settings.key_path)
+    write_catalog(file_settings.catalog_path, FieldCipher(old_master), catalog_sources)
+    run = start_engine(file_settings)
+    alice = str(run.users["alice"])
+    try:
+        api = StreamKeySigner(Keyring.load(file_settings.key_path), 600)  # the API's signer
+        old_key, _ = api.issue(alice, "src-fast")
+        with httpx.Client(timeout=60) as client:
+            url = f"{run.server.url}/stream/{old_key}"
+            assert client.get(url, headers={"Range": "bytes=0-99"}).status_code == 206
+            rotate_keys(file_settings)
+            ids = _source_ids(file_settings)
+            assert not {"src-fast", "src-tail"} & set(ids.values())  # re-sealed, new ids
+            # an API restarted (or refreshed) after the rotation signs under the new master
+            fresh = StreamKeySigner(Keyring.load(file_settings.key_path), 600)
+            assert fresh.kid != api.kid
+
+            def stream(source_id: str) -> httpx.Response:
+                key, _ = fresh.issue(alice, source_id)
+                return client.get(f"{run.server.url}/stream/{key}")
+
+            # within a second the engine re-reads the key files
+            assert wait_until(lambda: stream(ids[102]).status_code == 200, timeout=10)
+            assert stream(ids[102]).content == swarm.faststart.path.read_bytes()
+            # a source never opened before is resolved from the rotated catalog
+            assert stream(ids[101]).content == swarm.tail_index.path.read_bytes()
+            # the torrent already in the session now answers to its new id (no duplicate)
+            assert run.engine.status()["active_torrents"] == 2
+            assert run.engine.torrent_for(ids[102]) is run.engine.torrent_for("src-fast")
+            stale = client.get(url, headers={"Range": "bytes=0-99"})
+            assert stale.status_code == 403
+            assert stale.json()["error"]["code"] == "foreign_stream_key"
+    finally:
+        stop_engine(run)
+
+
+def _source_ids(settings: Settings) -> dict[int, str]:
+    conn = sqlite3.connect(settings.catalog_path)
+    try:
+        return dict(conn.execute("SELECT tmdb_id, source_id FROM sources").fetchall())
+    finally:
+        conn.close()

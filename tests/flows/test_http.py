@@ -12,13 +12,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from flows.clients import looks_like_v4_token, open_clients, tmdb_credentials
 from flows.errors import (
     UpstreamAuthError,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamUnavailable,
 )
-from flows.http import Fetched, UpstreamClient, looks_like_v4_token, open_clients, tmdb_credentials
+from flows.http import Fetched, UpstreamClient
 from flows.ratelimit import TokenBucket
 from flows.retry import RetryPolicy
 from miauflix.settings import Settings

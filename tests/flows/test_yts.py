@@ -11,8 +11,9 @@ import duckdb
 import httpx
 import pytest
 
+from flows.clients import Clients, open_clients
 from flows.context import IngestContext
-from flows.http import Clients, Fetched, open_clients
+from flows.http import Fetched
 from flows.landing import land, utcnow
 from flows.tmdb import MOVIES_TABLE, details_request
 from flows.yts import imdb_ids_for, is_imdb_id, yts_request

@@ -38,6 +38,10 @@ def test_fuzzed_requests_never_answer_5xx(
     assert failures == []
 
 
+# Documented 502 answers of the endpoints that call the engine (not running here).
+GATEWAY_CODES = {"engine_unreachable", "engine_error", "source_unavailable"}
+
+
 def _fuzz(operation: Any, client: Any, auth: dict[str, str], failures: list[str]) -> None:
     """Run ``MAX_EXAMPLES`` generated cases of one operation, with and without a token."""
 
@@ -61,10 +65,13 @@ def _fuzz(operation: Any, client: Any, auth: dict[str, str], failures: list[str]
             json=kwargs.get("json"),
             data=kwargs.get("data"),
         )
-        if response.status_code >= 500:
+        body = response.get_json(silent=True)
+        code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+        # The engine is not running in this test: its 502 is a documented gateway answer.
+        gateway = response.status_code == 502 and code in GATEWAY_CODES
+        if response.status_code >= 500 and not gateway:
             failures.append(f"{case.method} {case.formatted_path}: {response.status_code}")
         if response.status_code >= 400:
-            body = response.get_json(silent=True)
             assert isinstance(body, dict) and set(body) == {"error"}, (
                 case.method,
                 case.formatted_path,

@@ -1,8 +1,11 @@
-"""POST /api/movies/<id>/stream: source choice, signed URL the engine accepts, input checks."""
+"""POST /api/movies/<id>/stream: source choice, signed URL the engine accepts, input checks,
+agreement with the engine after a key rotation."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -10,11 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import JWTManager, create_access_token
 
+from engine.errors import ForeignStreamKey
 from engine.keys import StreamKeySigner
-from miauflix.crypto import FieldCipher, load_or_create_master_key
-from miauflix.settings import Settings
+from miauflix.crypto import FieldCipher, Keyring, load_or_create_master_key
+from miauflix.keys import rotate_keys
+from miauflix.settings import Settings, load_settings
 from serve.streams import bp
-from tests.engine.conftest import CatalogSource, write_catalog
+from tests.engine.conftest import CatalogSource, wait_until, write_catalog
 
 H1, H2, H3 = "1" * 40, "2" * 40, "3" * 40
 
@@ -62,6 +67,7 @@ def test_best_web_source_is_issued_with_a_signed_url(
     assert body["stream_url"].startswith(f"{settings.engine_url}/stream/")
     claims = StreamKeySigner(master, 600).verify(body["stream_url"].rsplit("/", 1)[1])
     assert (claims.user, claims.source_id) == ("17", "web-best")
+    assert claims.expires_at - claims.issued_at == 600  # what the engine compares to revocations
     expires = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert abs(expires.timestamp() - claims.expires_at) < 1
 
@@ -113,3 +119,52 @@ def test_malformed_json_and_unknown_movie(client: FlaskClient, auth: dict[str, s
 
 def test_anonymous_requests_are_refused(client: FlaskClient) -> None:
     assert client.post("/api/movies/550/stream").status_code == 401
+
+
+def test_after_a_key_rotation_the_api_signs_what_the_engine_verifies(
+    settings: Settings,
+) -> None:
+    file_settings = load_settings(**{**settings.model_dump(), "secret_key": ""})
+    write_catalog(file_settings.catalog_path, FieldCipher(load_or_create_master_key(
+        file_settings.key_path)), [CatalogSource("web-best", 550, None, H1)])  # fmt: skip
+    app = Flask(__name__)
+    app.config.update(
+        JWT_SECRET_KEY="k" * 40, MIAUFLIX_SETTINGS=file_settings, MIAUFLIX_STREAM_KEY_TTL=600
+    )
+    JWTManager(app)
+    app.register_blueprint(bp)
+    client = app.test_client()
+    with app.app_context():
+        auth = {"Authorization": f"Bearer {create_access_token(identity='17')}"}
+    engine = StreamKeySigner(Keyring.load(file_settings.key_path), 600)  # as the engine builds it
+
+    def issue() -> tuple[str, str]:
+        body = client.post("/api/movies/550/stream", headers=auth).get_json()
+        return body["stream_url"].rsplit("/", 1)[1], body["source"]["source_id"]
+
+    before, _ = issue()
+    assert engine.verify(before).source_id == "web-best"
+    rotate_keys(file_settings)
+    new_id = FieldCipher(load_or_create_master_key(file_settings.key_path)).lookup_hash(
+        "source:" + H1
+    )[:24]
+    # the running API re-reads the key files within about a second: new master, new ids
+    assert wait_until(lambda: issue()[1] == new_id and _kid(issue()[0]) != _kid(before), 5)
+    after, _ = issue()
+    assert wait_until(lambda: _verifies(engine, after), 5)
+    assert (engine.verify(after).user, engine.verify(after).source_id) == ("17", new_id)
+    with pytest.raises(ForeignStreamKey):
+        engine.verify(before)
+
+
+def _kid(key: str) -> str:
+    payload = key.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["k"])
+
+
+def _verifies(signer: StreamKeySigner, key: str) -> bool:
+    try:
+        signer.verify(key)
+    except ForeignStreamKey:
+        return False
+    return True

@@ -38,7 +38,7 @@ def test_clean_warehouse_passes_every_suite_and_records_them(
     result = run_checks(clean, "run-1")
     assert result.success, format_dq_summary(result)
     recorded = _recorded(clean, "run-1")
-    assert set(recorded) == {*all_suites(), "reconciliation"}
+    assert set(recorded) == {*all_suites(), "reconciliation", "quarantine_share"}
     assert all(ok and failed == 0 for ok, failed, _ in recorded.values())
     assert _suite(result, "mart_sources").evaluated == len(all_suites()["mart_sources"])
     json.dumps(asdict(result))  # the pipeline stores it

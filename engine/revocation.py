@@ -1,0 +1,118 @@
+"""Stream-key revocation: the API's ``users`` table decides whether a signed key still counts.
+
+The API (``serve/``) raises ``users.streams_revoked_at`` (unix seconds, rounded up) on
+logout, password change, disable, delete and role change. A key is refused when its user
+has no row (:class:`StreamUserUnknown`, 403), is disabled (:class:`StreamUserDisabled`,
+403), or the key was issued at or before ``streams_revoked_at`` (:class:`StreamKeyRevoked`,
+401). ``app.sqlite`` is opened strictly read-only, one short connection per lookup, and
+each user's row is cached for :data:`CACHE_SECONDS` so a player's many range requests do
+not each hit SQLite. Without a readable ``app.sqlite`` every key is refused
+(:class:`RevocationUnavailable`, 503): the engine fails closed.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import (
+    RevocationUnavailable,
+    StreamKeyRevoked,
+    StreamUserDisabled,
+    StreamUserUnknown,
+)
+from engine.keys import StreamClaims
+
+CACHE_SECONDS = 1.0
+MAX_CACHED_USERS = 4096
+# The API issues keys for str(users.id): a canonical decimal SQLite integer.
+_USER_ID = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+@dataclass(frozen=True)
+class UserState:
+    disabled: bool
+    streams_revoked_at: int
+
+
+class RevocationCheck:
+    """Checks claims against ``users`` in ``app_db_path``; thread-safe."""
+
+    def __init__(
+        self,
+        app_db_path: Path,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = Path(app_db_path)
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, UserState | None]] = {}
+        self.lookups = 0  # SQLite queries made (the cache's effect shows here)
+
+    def check(self, claims: StreamClaims) -> None:
+        """Return if the key may stream; raise a :class:`StreamKeyError` subclass if not."""
+        state = self.user_state(claims.user)
+        if state is None:
+            raise StreamUserUnknown(f"stream key of user {claims.user!r}: no such user")
+        if state.disabled:
+            raise StreamUserDisabled(f"stream key of user {claims.user}: the user is disabled")
+        if claims.issued_at <= state.streams_revoked_at:
+            raise StreamKeyRevoked(
+                f"stream key of user {claims.user} issued at {claims.issued_at} was revoked "
+                f"at {state.streams_revoked_at}; ask the API for a new one"
+            )
+
+    def user_state(self, user: str) -> UserState | None:
+        """The user's row (cached for ``cache_seconds``); None when there is none."""
+        if not _USER_ID.fullmatch(user):
+            return None
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(user)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        state = self._lookup(int(user))
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED_USERS:
+                fresh = {k: v for k, v in self._cache.items() if now - v[0] < self.cache_seconds}
+                self._cache = fresh if len(fresh) < MAX_CACHED_USERS else {}
+            self._cache[user] = (now, state)
+        return state
+
+    def _lookup(self, user_id: int) -> UserState | None:
+        if not self.path.is_file():
+            raise RevocationUnavailable(
+                f"cannot check stream keys: {self.path} does not exist (the engine reads "
+                "the API's users from it; start the API on the same MIAUFLIX_DATA_DIR)"
+            )
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+            try:
+                row = conn.execute(
+                    "SELECT disabled, streams_revoked_at FROM users WHERE id = ?", (user_id,)
+                ).fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise RevocationUnavailable(
+                f"cannot check stream keys: reading users from {self.path} failed: {exc}"
+            ) from exc
+        with self._lock:
+            self.lookups += 1
+        if row is None:
+            return None
+        try:
+            return UserState(disabled=bool(row[0]), streams_revoked_at=int(row[1] or 0))
+        except (TypeError, ValueError) as exc:
+            raise RevocationUnavailable(
+                f"cannot check stream keys: user {user_id} in {self.path} has "
+                f"streams_revoked_at={row[1]!r}"
+            ) from exc

@@ -1,0 +1,136 @@
+"""Building the upstream clients of a run from settings: pools, transports, credentials.
+
+:func:`open_clients` is the one place where httpx clients are created: explicit timeouts
+(``http_timeout``), ``http_concurrency`` connections per service split into small pools
+(see :func:`pool_sizes`), the lean :class:`~flows.transport.FastHTTPTransport` for plain
+http, one token bucket per service, and the TMDB key sent the safest way it allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from flows.http import UpstreamClient
+from flows.ratelimit import Clock, Sleep, TokenBucket
+from flows.redact import install_httpx_log_filter
+from flows.retry import RetryPolicy
+from flows.transport import FastHTTPTransport
+from miauflix.settings import Settings
+
+POOL_CONNECTIONS = 4  # connections per httpx pool; see pool_sizes()
+USER_AGENT = "miauflix/0.1 (+self-hosted)"
+BASE_HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
+_V4_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def looks_like_v4_token(key: str) -> bool:
+    """TMDB v4 read tokens are JWTs (long, three dot-separated base64url parts)."""
+    return len(key) > 100 and _V4_TOKEN.fullmatch(key) is not None
+
+
+def tmdb_credentials(key: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``(headers, query params)`` carrying a TMDB key: Bearer for v4, ``api_key`` for v3."""
+    key = key.strip()
+    if not key:
+        return {}, {}
+    if looks_like_v4_token(key):
+        return {"Authorization": f"Bearer {key}"}, {}
+    return {}, {"api_key": key}
+
+
+def pool_sizes(concurrency: int, per_pool: int = POOL_CONNECTIONS) -> list[int]:
+    """Split ``concurrency`` connections into pools of at most ``per_pool``.
+
+    httpcore scans every pooled connection (a readability poll each) on every request,
+    so one pool of 16 costs about twice the CPU per request of four pools of 4
+    (measured on loopback: ~2.2 ms vs ~1.0 ms). Requests are spread round-robin.
+    """
+    count = max(1, math.ceil(concurrency / per_pool))
+    base, extra = divmod(max(1, concurrency), count)
+    return [base + (1 if n < extra else 0) for n in range(count)]
+
+
+@dataclass
+class Clients:
+    """The upstream clients of one ingest run (one event loop)."""
+
+    tmdb: UpstreamClient
+    yts: UpstreamClient
+
+
+@contextlib.asynccontextmanager
+async def open_clients(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    policy: RetryPolicy | None = None,
+    clock: Clock | None = None,
+    sleep: Sleep | None = None,
+) -> AsyncIterator[Clients]:
+    """TMDB and YTS clients configured from ``settings``; closes their pools on exit.
+
+    By default each pool uses :class:`flows.transport.FastHTTPTransport` (plain http,
+    falling back to httpx's own transport for https). ``transport`` (e.g.
+    ``httpx.MockTransport``), ``policy``, ``clock`` and ``sleep`` are for tests; the
+    policy defaults to ``settings.http_retries``.
+    """
+    install_httpx_log_filter()
+    policy = policy or RetryPolicy(retries=settings.http_retries)
+    sleep = sleep or asyncio.sleep
+    clock_kw: dict[str, Any] = {"sleep": sleep}
+    if clock is not None:
+        clock_kw["clock"] = clock
+    concurrency = settings.http_concurrency
+    key = settings.tmdb_api_key.get_secret_value()
+    headers, auth_params = tmdb_credentials(key)
+
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def pools(extra_headers: Mapping[str, str]) -> list[httpx.AsyncClient]:
+            clients = []
+            for size in pool_sizes(concurrency):
+                client = httpx.AsyncClient(
+                    timeout=httpx.Timeout(settings.http_timeout),
+                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                    headers={
+                        "Accept": "application/json",
+                        "User-Agent": USER_AGENT,
+                        **extra_headers,
+                    },
+                    follow_redirects=True,
+                    transport=transport or FastHTTPTransport(size),
+                )
+                clients.append(await stack.enter_async_context(client))
+            return clients
+
+        yield Clients(
+            tmdb=UpstreamClient(
+                "tmdb",
+                [settings.tmdb_url],
+                await pools(headers),
+                limiter=TokenBucket(settings.tmdb_rate_limit, **clock_kw),
+                policy=policy,
+                concurrency=concurrency,
+                auth_params=auth_params,
+                secrets=[key] if key else [],
+                not_found_is_answer=True,
+                sleep=sleep,
+            ),
+            yts=UpstreamClient(
+                "yts",
+                settings.yts_urls,
+                await pools({}),
+                limiter=TokenBucket(settings.yts_rate_limit, **clock_kw),
+                policy=policy,
+                concurrency=concurrency,
+                sleep=sleep,
+            ),
+        )
