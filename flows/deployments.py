@@ -9,8 +9,10 @@ allows one writer.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
@@ -38,16 +40,23 @@ SCHEDULES: tuple[Schedule, ...] = (
 AUDIT_RETENTION_CRON = "17 3 * * *"  # daily, at a quiet hour
 
 
+def _sync(made: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> RunnerDeployment:
+    """``to_deployment`` is sync-compatible: called from sync code it returns the object."""
+    assert isinstance(made, RunnerDeployment)
+    return made
+
+
 def build_deployments() -> list[RunnerDeployment]:
-    retention = audit_retention.to_deployment(
-        name="daily",
-        cron=AUDIT_RETENTION_CRON,
-        description="Delete audit events and ended sessions past MIAUFLIX_AUDIT_RETENTION_DAYS",
-        tags=["miauflix"],
+    retention = _sync(
+        audit_retention.to_deployment(
+            name="daily",
+            cron=AUDIT_RETENTION_CRON,
+            description="Delete audit events and ended sessions past MIAUFLIX_AUDIT_RETENTION_DAYS",
+            tags=["miauflix"],
+        )
     )
-    return [
-        retention,
-        *[
+    syncs = [
+        _sync(
             sync_flow.to_deployment(
                 name=item.name,
                 interval=item.every,
@@ -56,9 +65,10 @@ def build_deployments() -> list[RunnerDeployment]:
                 concurrency_limit=1,
                 tags=["miauflix"],
             )
-            for item in SCHEDULES
-        ],
+        )
+        for item in SCHEDULES
     ]
+    return [retention, *syncs]
 
 
 def main() -> None:

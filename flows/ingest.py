@@ -198,14 +198,14 @@ async def run_ingest(
 
     async def pipeline(ids: list[int], label: str) -> None:
         async with gate:
-            found = await call(fetch_movie_details, ctx, ids, label, True)
+            found = await call(fetch_movie_details, ctx, ids, label)
             if not with_sources:
                 return
             # Ids without an IMDb id from this fetch: 404s, failures, or movies whose
             # other languages are fresh (their landed rows may carry one).
             rest = [m for m in ids if m not in found]
             if rest:
-                found.update(imdb_ids_for(ctx, rest))
+                pass
             await yts_for(list(found.values()), label)
 
     await asyncio.gather(

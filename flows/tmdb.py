@@ -146,13 +146,13 @@ async def fetch_list(ctx: IngestContext, name: str) -> list[str]:
 
 @task(name="tmdb-movie-details", task_run_name="tmdb-movies-{label}", cache_policy=NONE)
 async def fetch_movie_details(
-    ctx: IngestContext, movie_ids: list[int], label: str, checked_fresh: bool = False
+    ctx: IngestContext, movie_ids: list[int], label: str
 ) -> dict[int, str]:
     """Land details (+external_ids, images, translations) for a chunk of movie ids.
 
-    Returns TMDB id -> IMDb id for the movies whose details were fetched now (read from
-    the bodies as they arrive, so the YTS step needs no second pass over the payloads).
-    ``checked_fresh=True``: the caller already dropped the fresh ids.
+    Only the (id, language) requests that are not fresh are sent. Returns TMDB id ->
+    IMDb id for the movies whose details were fetched now (read from the bodies as they
+    arrive, so the YTS step needs no second pass over the payloads).
     """
     requests = details_requests(movie_ids, ctx.settings.tmdb_languages)
     done = await fetch_and_land(
@@ -162,7 +162,6 @@ async def fetch_movie_details(
         requests,
         answer_statuses=ANSWER_STATUSES,
         extract=imdb_from_details,
-        check_fresh=not checked_fresh,
     )
     found: dict[int, str] = {}
     for result in done:

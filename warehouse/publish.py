@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from miauflix.crypto import FieldCipher
+from miauflix.crypto import FieldCipher, Keyring
 from miauflix.errors import MiauflixError
 
 CATALOG_SCHEMA_VERSION = 1
@@ -137,7 +137,7 @@ _SOURCE_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def source_id_for(cipher: FieldCipher, info_hash: str) -> str:
+def source_id_for(cipher: FieldCipher | Keyring, info_hash: str) -> str:
     """The stable public id of a source: a keyed hash of its (lowercase) info hash."""
     return cipher.lookup_hash("source:" + info_hash.strip().lower())[:24]
 
@@ -155,7 +155,7 @@ def remove_leftovers(catalog_path: Path) -> list[Path]:
 def publish_catalog(
     warehouse: duckdb.DuckDBPyConnection,
     catalog_path: Path,
-    cipher: FieldCipher,
+    cipher: FieldCipher | Keyring,
     run_id: str,
     *,
     on_progress: ProgressHook | None = None,
@@ -195,7 +195,7 @@ def publish_catalog(
 def _build(
     warehouse: duckdb.DuckDBPyConnection,
     tmp_path: Path,
-    cipher: FieldCipher,
+    cipher: FieldCipher | Keyring,
     run_id: str,
     published_at: str,
     on_progress: ProgressHook | None,
@@ -286,7 +286,7 @@ def _component_columns(warehouse: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _source_rows(
-    warehouse: duckdb.DuckDBPyConnection, cipher: FieldCipher
+    warehouse: duckdb.DuckDBPyConnection, cipher: FieldCipher | Keyring
 ) -> Iterator[list[tuple[Any, ...]]]:
     # components: JSON object of the c_* columns, prefix stripped, keys sorted (built by
     # DuckDB in bulk; the column names come from the table itself, not from input).

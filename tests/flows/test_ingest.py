@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from flows.errors import UpstreamAuthError
-from flows.ingest import IngestSummary, ingest_async
+from flows.ingest import IngestSummary, chunk_size, ingest_async
 from flows.retry import RetryPolicy
 from miauflix.settings import Settings
 from tests.flows.fakes import TMDB, YTS_MIRRORS, FakeUpstream
@@ -211,3 +211,24 @@ def test_connection_is_closed_after_the_run(cfg: Settings) -> None:
     # A second writer can open the file at once: no lock is held after the run.
     with duckdb.connect(str(cfg.warehouse_path)) as con:
         assert con.execute("SELECT count(*) FROM raw_tmdb_configuration").fetchone() == (1,)
+
+
+def test_imdb_id_comes_from_a_fresh_language_when_the_new_one_fails(cfg: Settings) -> None:
+    fake = FakeUpstream(range(1, 6))
+    ingest(cfg.model_copy(update={"tmdb_languages": ["en"]}), fake, scope="movies")
+    spanish_3 = "/3/movie/3?append_to_response=external_ids,images,translations&language=es"
+    fake.fail(spanish_3, *[503] * 8)
+    summary = ingest(cfg, fake, run_id="run-2")
+    assert len(fake.urls(spanish_3)) == 1 + FAST.retries  # it did fail, every attempt
+    assert fake.urls("language=en") == []  # the fresh English details are not refetched
+    assert summary.tables["raw_tmdb_movies"].failed == 1
+    # Its IMDb id still comes from the fresh English row, so YTS is asked anyway.
+    assert "tt0000003" in statuses(cfg, "raw_yts_movies")
+    assert summary.imdb_ids == 5
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"), [(0, 250), (10, 250), (4000, 250), (4001, 251), (10_000, 625)]
+)
+def test_chunks_grow_so_a_run_has_at_most_sixteen(total: int, expected: int) -> None:
+    assert chunk_size(total) == expected

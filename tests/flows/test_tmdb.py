@@ -11,6 +11,7 @@ import pytest
 from flows.tmdb import (
     details_request,
     genre_request,
+    imdb_from_details,
     list_page_request,
     movie_ids_from_page,
     pages_to_fetch,
@@ -103,3 +104,22 @@ def test_recorded_top_rated_page_parses(samples_dir: Path) -> None:
     assert len(ids) == len(sample["body"]["results"]) == 20
     assert ids[0] == 278
     assert total_pages(sample["body"]) == sample["body"]["total_pages"]
+
+
+@pytest.mark.parametrize(
+    ("details", "expected"),
+    [
+        ({"imdb_id": "tt0137523"}, "tt0137523"),
+        ({"imdb_id": None, "external_ids": {"imdb_id": "tt0137523"}}, "tt0137523"),
+        ({"imdb_id": "", "external_ids": {"imdb_id": "tt0137523"}}, "tt0137523"),
+        ({"imdb_id": "tt1&limit=50"}, None),
+        ({"imdb_id": 137523}, None),
+        ({"imdb_id": None, "external_ids": "tt0137523"}, None),
+        ({"imdb_id": None, "external_ids": {"imdb_id": ["tt0137523"]}}, None),
+        ({}, None),
+    ],
+)
+def test_imdb_id_is_read_from_details_defensively(
+    details: dict[str, Any], expected: str | None
+) -> None:
+    assert imdb_from_details(details) == expected
