@@ -53,8 +53,8 @@ def _raw_rows(data_dir: Path) -> int:
     import duckdb
 
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
-        tables = [r[0] for r in con.sql("SHOW TABLES").fetchall() if r[0].startswith("raw_")]
-        return sum(int(con.sql(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)  # type: ignore[index]
+        tables = [r[0] for r in con.execute("SHOW TABLES").fetchall() if r[0].startswith("raw_")]
+        return sum(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables)
 
 
 def bench_publish(data_dir: Path, repeats: int = 3) -> float:

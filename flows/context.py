@@ -75,6 +75,12 @@ class IngestContext:
     def max_age(self) -> timedelta:
         return timedelta(hours=self.settings.freshness_hours)
 
+    def max_age_for(self, table: str) -> timedelta:
+        """Swarm counts go stale fast: YTS answers have their own, shorter window."""
+        if table.startswith("raw_yts_"):
+            return timedelta(hours=self.settings.yts_freshness_hours)
+        return self.max_age
+
     @property
     def since(self) -> datetime:
         """Oldest landed row this run may reuse: fresh rows and this run's own rows."""
@@ -105,7 +111,11 @@ async def fetch_and_land(
     todo = unique
     if check_fresh:
         fresh = fresh_keys(
-            ctx.con, table, [r.key for r in unique], ctx.max_age, answer_statuses=answer_statuses
+            ctx.con,
+            table,
+            [r.key for r in unique],
+            ctx.max_age_for(table),
+            answer_statuses=answer_statuses,
         )
         todo = [r for r in unique if r.key not in fresh]
     counts = ctx.count(table)

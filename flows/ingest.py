@@ -184,11 +184,15 @@ async def run_ingest(
         imdb = [i for i in dict.fromkeys(imdb_ids) if i not in queued]
         queued.update(imdb)
         keys = {i: yts_request(i).key for i in imdb}
-        fresh_yts = fresh_keys(ctx.con, YTS_TABLE, keys.values(), ctx.max_age)
+        fresh_yts = fresh_keys(ctx.con, YTS_TABLE, keys.values(), ctx.max_age_for(YTS_TABLE))
         todo = [i for i in imdb if keys[i] not in fresh_yts]
         ctx.count(YTS_TABLE).skipped_fresh += len(imdb) - len(todo)
-        for n, chunk in enumerate(_chunks(todo, yts_chunk)):
-            await call(fetch_yts_movies, ctx, chunk, f"{label}-{n}", True)
+        await asyncio.gather(
+            *(
+                call(fetch_yts_movies, ctx, chunk, f"{label}-{n}", True)
+                for n, chunk in enumerate(_chunks(todo, yts_chunk))
+            )
+        )
 
     async def fresh_movies_to_yts() -> None:
         if with_sources and fresh_ids:
@@ -205,7 +209,7 @@ async def run_ingest(
             # other languages are fresh (their landed rows may carry one).
             rest = [m for m in ids if m not in found]
             if rest:
-                pass
+                found.update(imdb_ids_for(ctx, rest))
             await yts_for(list(found.values()), label)
 
     await asyncio.gather(

@@ -8,9 +8,11 @@ run is recorded as ``blocked`` and :class:`PipelineBlocked` carries a readable s
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
@@ -25,7 +27,7 @@ from miauflix.errors import MiauflixError
 from miauflix.settings import Settings, load_settings
 from warehouse.checks import DQResult, format_dq_summary, run_checks
 from warehouse.publish import publish_catalog
-from warehouse.schema import ensure_base_schema
+from warehouse.schema import RAW_TABLES, ensure_base_schema
 from warehouse.transform import transform
 
 Scope = Literal["all", "lists", "movies", "sources"]
@@ -93,6 +95,34 @@ def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
     return _as_dict(summary)
 
 
+def _published_at(settings: Settings) -> datetime | None:
+    """When the serving catalog was published (naive UTC), or None when there is none."""
+    try:
+        con = sqlite3.connect(f"file:{settings.catalog_path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = con.execute("SELECT published_at FROM catalog_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    if not row:
+        return None
+    return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bool:
+    """True when no upstream response landed after the serving catalog was published, so
+    transforming, checking and publishing again would reproduce the same catalog."""
+    published = _published_at(settings)
+    if published is None:
+        return False
+    union = " UNION ALL ".join(f"SELECT max(fetched_at) AS t FROM {t}" for t in RAW_TABLES)
+    newest = con.execute(f"SELECT max(t) FROM ({union})").fetchone()
+    return newest is not None and newest[0] is not None and newest[0] <= published
+
+
 def _run_id() -> str:
     current = flow_run.get_id()
     return str(current) if current else str(uuid.uuid4())
@@ -111,6 +141,13 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
         clock = time.perf_counter()
         result.ingest = _as_dict(ingest_flow(settings, result.run_id, scope=scope))
         result.seconds["ingest"] = time.perf_counter() - clock
+        with _connect(settings) as con:
+            unchanged = catalog_is_current(settings, con)
+        if unchanged:
+            result.status = "succeeded"
+            result.publish = {"skipped": "nothing new upstream since the catalog was published"}
+            logger.info("run %s: nothing new upstream; the catalog stays as it is", result.run_id)
+            return result
 
         clock = time.perf_counter()
         result.transform = transform_task(settings, result.run_id)

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     freshness_hours: float = Field(
         default=12.0, ge=0, description="A landed response younger than this is not refetched."
     )
+    yts_freshness_hours: float = Field(
+        default=0.2,
+        ge=0,
+        description="Freshness window for YTS answers (seeders change fast; the sources "
+        "deployment runs every 15 minutes).",
+    )
 
     # --- security ------------------------------------------------------------------------
     secret_key: SecretStr = Field(

@@ -91,10 +91,15 @@ def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int
             for name in ("prefect.flow_runs", "prefect.task_runs"):
                 logging.getLogger(name).removeHandler(handler)
     elapsed = time.perf_counter() - started
-    counts = result.get("publish", {}).get("counts", {})
+    publish = result.get("publish", {})
+    counts = publish.get("counts", {})
+    outcome = (
+        f"catalog: {', '.join(f'{k}={v}' for k, v in counts.items())}"
+        if counts
+        else f"catalog unchanged ({publish.get('skipped', 'not published')})"
+    )
     print(
-        f"sync {result['status']} in {elapsed:.1f}s (run {result['run_id']}); "
-        f"catalog: {', '.join(f'{k}={v}' for k, v in counts.items()) or 'n/a'}",
+        f"sync {result['status']} in {elapsed:.1f}s (run {result['run_id']}); {outcome}",
         file=sys.stdout,
     )
     return 0 if result["status"] == "succeeded" else 1

@@ -109,6 +109,19 @@ def test_second_run_fetches_nothing_and_lands_nothing(cfg: Settings) -> None:
     assert second.movies == first.movies and second.imdb_ids == first.imdb_ids
 
 
+def test_yts_answers_have_their_own_shorter_freshness_window(cfg: Settings) -> None:
+    fake = FakeUpstream(range(1, 21))
+    first = ingest(cfg, fake)
+    fake.requests.clear()
+    stale_sources = cfg.model_copy(update={"yts_freshness_hours": 0.0})
+
+    second = ingest(stale_sources, fake, run_id="run-2")
+    assert fake.requests, "YTS answers past their window must be fetched again"
+    assert all("list_movies" in str(request.url) for request in fake.requests)
+    assert second.tables["raw_yts_movies"].fetched == first.tables["raw_yts_movies"].fetched
+    assert second.tables["raw_tmdb_movies"].fetched == 0
+
+
 def test_failed_requests_are_landed_counted_and_refetched_next_run(cfg: Settings) -> None:
     fake = FakeUpstream(range(1, 11))
     fake.fail("/3/movie/5?", *[503] * 8)  # both languages, all attempts
@@ -216,6 +229,7 @@ def test_connection_is_closed_after_the_run(cfg: Settings) -> None:
 def test_imdb_id_comes_from_a_fresh_language_when_the_new_one_fails(cfg: Settings) -> None:
     fake = FakeUpstream(range(1, 6))
     ingest(cfg.model_copy(update={"tmdb_languages": ["en"]}), fake, scope="movies")
+    fake.requests.clear()
     spanish_3 = "/3/movie/3?append_to_response=external_ids,images,translations&language=es"
     fake.fail(spanish_3, *[503] * 8)
     summary = ingest(cfg, fake, run_id="run-2")

@@ -92,8 +92,8 @@ def test_the_run_is_recorded_for_the_api_and_for_analysts(
     assert suites is not None and suites[0] > 0 and suites[1] is True
 
 
-def test_an_unchanged_resync_fetches_nothing_fresh_again(
-    first_sync: dict[str, Any], upstream: RunningUpstream
+def test_an_unchanged_resync_fetches_nothing_fresh_and_keeps_the_catalog(
+    first_sync: dict[str, Any], upstream: RunningUpstream, pipeline_env: Path
 ) -> None:
     from flows.pipeline import sync_flow
 
@@ -101,6 +101,11 @@ def test_an_unchanged_resync_fetches_nothing_fresh_again(
     second = sync_flow(scope="all")
     after = dict(upstream.stats.requests)
     assert second["status"] == "succeeded"
+    assert "skipped" in second["publish"]
+    with _catalog(pipeline_env) as con:
+        assert con.execute("SELECT run_id FROM catalog_version").fetchone() == (
+            first_sync["run_id"],
+        )
     details = [route for route in after if route in ("tmdb.movie", "yts.list_movies")]
     assert details, f"unexpected route names: {sorted(after)}"
     for route in details:
