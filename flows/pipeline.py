@@ -21,9 +21,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.ingest import ingest_flow
-from flows.run_record import record_run_end, record_run_start, utcnow, write_last_sync
+from flows.run_record import record_run_end, record_run_start, utcnow
 from miauflix.crypto import Keyring
 from miauflix.errors import MiauflixError
+from miauflix.last_sync import write_last_sync
 from miauflix.settings import Settings, load_settings
 from warehouse.checks import DQResult, format_dq_summary, run_checks
 from warehouse.publish import publish_catalog

@@ -7,7 +7,6 @@ dq: {success, suites: [...]}, error}``; this endpoint reads it when present.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from engine.config import load_engine_settings
+from engine.vpn import SystemInterfaces, check_vpn
+from miauflix.last_sync import read_last_sync
+from miauflix.settings import Settings
 from serve.extensions import app_settings, catalog_reader, limiter
 from serve.tokens import require_user
 
@@ -22,8 +25,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("status", __name__, url_prefix="/api")
 
-LAST_SYNC_FILE = "last_sync.json"
-MAX_LAST_SYNC_BYTES = 1024 * 1024
 _SYNC_KEYS = ("run_id", "status", "scope", "started_at", "finished_at", "seconds", "dq", "error")
 
 
@@ -37,26 +38,25 @@ limiter.shared_limit(
 )(bp)
 
 
-def read_last_sync(data_dir: Path) -> dict[str, Any] | None:
-    """The pipeline's last-run record, or ``None`` when absent or unreadable."""
-    path = data_dir / LAST_SYNC_FILE
-    try:
-        if path.stat().st_size > MAX_LAST_SYNC_BYTES:
-            log.warning("%s is larger than %d bytes; ignored", path, MAX_LAST_SYNC_BYTES)
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read %s: %s", path, exc)
-        return None
-    if not isinstance(data, dict):
-        log.warning("%s does not hold a JSON object; ignored", path)
+def _last_sync(data_dir: Path) -> dict[str, Any] | None:
+    """The public fields of the pipeline's last-run record."""
+    data = read_last_sync(data_dir)
+    if data is None:
         return None
     record = {key: data.get(key) for key in _SYNC_KEYS}
     if not isinstance(record["dq"], dict):
         record["dq"] = None
     return record
+
+
+def _vpn_state(settings: Settings) -> dict[str, object]:
+    """What the engine's VPN guard sees on this host (the engine refuses torrents when a
+    VPN is required and missing)."""
+    engine = load_engine_settings()
+    state = check_vpn(
+        SystemInterfaces(), required=engine.require_vpn, configured=engine.vpn_interface
+    )
+    return state.as_dict()
 
 
 @bp.get("/status")
@@ -66,7 +66,7 @@ def status() -> ResponseReturnValue:
     return jsonify(
         {
             "catalog": version.as_dict() if version is not None else None,
-            "last_sync": read_last_sync(settings.data_dir),
-            "engine": {"url": settings.engine_url},
+            "last_sync": _last_sync(settings.data_dir),
+            "engine": {"url": settings.engine_url, "vpn": _vpn_state(settings)},
         }
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.run_record import read_last_sync
+from miauflix.last_sync import read_last_sync
 from miauflix.settings import load_settings
 from miauflix.sync_command import run_sync
 from sandbox.catalogue import SyntheticCatalogue

@@ -97,7 +97,7 @@ def test_status_reads_the_record_the_pipeline_writes(
 ) -> None:
     from datetime import datetime
 
-    from flows.run_record import write_last_sync
+    from miauflix.last_sync import write_last_sync
 
     record = {
         "run_id": "flow-run-1",
@@ -114,3 +114,18 @@ def test_status_reads_the_record_the_pipeline_writes(
     assert body["started_at"].startswith("2025-01-02")
     assert body["dq"] == {"success": True, "summary": "12 suites passed"}
     assert body["error"] is None
+
+
+def test_status_reports_the_vpn_guard_state(
+    client: FlaskClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIAUFLIX_REQUIRE_VPN", "true")
+    monkeypatch.setenv("MIAUFLIX_VPN_INTERFACE", "wg-miauflix-absent")
+    vpn = client.get("/api/status", headers=auth).get_json()["engine"]["vpn"]
+    assert vpn["required"] is True
+    assert vpn["ok"] is False  # no such interface carries the default route here
+    assert vpn["reason"]
+
+    monkeypatch.setenv("MIAUFLIX_REQUIRE_VPN", "false")
+    vpn = client.get("/api/status", headers=auth).get_json()["engine"]["vpn"]
+    assert vpn["required"] is False and vpn["ok"] is True
