@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from miauflix.atomic import write_atomic
 from miauflix.crypto import FieldCipher, Keyring, keyring_dir
 from miauflix.errors import MiauflixError
 from miauflix.settings import Settings
@@ -43,17 +43,7 @@ class RotationSummary:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=".key.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, dir_mode=0o700)
 
 
 def _keep(key_path: Path, master: bytes) -> None:

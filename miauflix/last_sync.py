@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from miauflix.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +22,8 @@ MAX_LAST_SYNC_BYTES = 1024 * 1024
 
 def write_last_sync(data_dir: Path, record: dict[str, Any]) -> Path:
     """Replace the record atomically; returns its path."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / LAST_SYNC_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".last_sync.", dir=data_dir)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle, default=str, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    payload = json.dumps(record, default=str, indent=2).encode()
+    return write_atomic(data_dir / LAST_SYNC_FILE, payload)
 
 
 def read_last_sync(data_dir: Path) -> dict[str, Any] | None:

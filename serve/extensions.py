@@ -55,6 +55,13 @@ def session_store() -> SessionStore:
     return cast("SessionStore", _get("sessions"))
 
 
+def limit_catalogue(blueprint: Blueprint) -> None:
+    """Apply the shared catalogue limit to a blueprint (movies, lists, genres, status)."""
+    limiter.shared_limit(
+        lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
+    )(blueprint)
+
+
 def limit_streaming(blueprint: Blueprint) -> None:
     """Apply the (generous) streaming limit to a blueprint, e.g. ``serve.streams.bp``."""
     limiter.shared_limit(

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from serve.extensions import catalog_reader, limiter
+from serve.extensions import catalog_reader
 from serve.movies import LISTS
-from serve.tokens import require_user
+from serve.tokens import protect_catalogue
 
 bp = Blueprint("lists", __name__, url_prefix="/api")
 
 
-@bp.before_request
-def _authenticate() -> None:
-    require_user()
-
-
-limiter.shared_limit(
-    lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
-)(bp)
+protect_catalogue(bp)
 
 
 @bp.get("/lists")

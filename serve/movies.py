@@ -12,15 +12,15 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from serve.catalog import CatalogSnapshot
 from serve.errors import NotFound
-from serve.extensions import catalog_reader, limiter
+from serve.extensions import catalog_reader
 from serve.images import GALLERY_SIZE, ImageUrls
 from serve.params import MAX_ID, choice_arg, int_arg, language_arg, parse_int, text_arg
-from serve.tokens import require_user
+from serve.tokens import protect_catalogue
 
 bp = Blueprint("movies", __name__, url_prefix="/api/movies")
 
@@ -50,14 +50,7 @@ _SOURCE_COLUMNS = (
 _PROFILE_COLUMNS = {"web": ("score_web", "rank_web"), "tv": ("score_tv", "rank_tv")}
 
 
-@bp.before_request
-def _authenticate() -> None:
-    require_user()
-
-
-limiter.shared_limit(
-    lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
-)(bp)
+protect_catalogue(bp)
 
 
 def escape_like(text: str) -> str:

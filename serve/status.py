@@ -11,15 +11,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from engine.config import load_engine_settings
 from engine.vpn import SystemInterfaces, check_vpn
 from miauflix.last_sync import read_last_sync
 from miauflix.settings import Settings
-from serve.extensions import app_settings, catalog_reader, limiter
-from serve.tokens import require_user
+from serve.extensions import app_settings, catalog_reader
+from serve.tokens import protect_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,7 @@ bp = Blueprint("status", __name__, url_prefix="/api")
 _SYNC_KEYS = ("run_id", "status", "scope", "started_at", "finished_at", "seconds", "dq", "error")
 
 
-@bp.before_request
-def _authenticate() -> None:
-    require_user()
-
-
-limiter.shared_limit(
-    lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
-)(bp)
+protect_catalogue(bp)
 
 
 def _last_sync(data_dir: Path) -> dict[str, Any] | None:

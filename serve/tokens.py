@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app, g
+from flask import Blueprint, Flask, Response, current_app, g
 from flask_jwt_extended import create_access_token, get_jwt, verify_jwt_in_request
 
 from serve.appdb import User
@@ -232,3 +232,15 @@ def _needs_fresh(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
 @jwt.token_verification_failed_loader
 def _claims_failed(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
     return error_response(401, "invalid_token", "the access token's claims were rejected")
+
+
+def protect_catalogue(blueprint: Blueprint) -> None:
+    """Catalogue blueprints: every request needs a signed-in user and counts against the
+    shared catalogue rate limit."""
+    from serve.extensions import limit_catalogue
+
+    def authenticate() -> None:
+        require_user()
+
+    blueprint.before_request(authenticate)
+    limit_catalogue(blueprint)
