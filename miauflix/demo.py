@@ -6,6 +6,7 @@ executes one flow run at a time, because DuckDB has a single writer.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -15,6 +16,7 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
+from miauflix.atomic import write_atomic
 from miauflix.processes import ProcessError, Supervisor, free_port, port_is_free
 from miauflix.settings import Settings
 from sandbox.catalogue import SyntheticCatalogue
@@ -22,6 +24,7 @@ from sandbox.fake_upstream import start_fake_upstream
 from sandbox.seeder import DemoSwarm, demo_torrents
 
 PY = sys.executable
+DEMO_FILE = "demo.json"  # {"playable_tmdb_ids": [...]}: movies backed by the local seeder
 
 
 def _demo_admin_password(settings: Settings) -> str:
@@ -69,24 +72,27 @@ def _demo_imdb_ids(catalogue: SyntheticCatalogue, count: int) -> list[str]:
     return picked[:count] or catalogue.demo_imdb_ids(count)
 
 
-def _start_sandbox(settings: Settings, stack: ExitStack) -> tuple[str, str]:
+def _start_sandbox(settings: Settings, stack: ExitStack) -> tuple[str, str, list[int]]:
     """Seed the demo videos and serve the fake upstreams in this process.
 
-    Returns the upstream base URL and the seeder's ``host:port``.
+    Returns the upstream base URL, the seeder's ``host:port`` and the TMDB ids of the
+    movies whose only sources are the seeded demo videos.
     """
     swarm = stack.enter_context(DemoSwarm(settings.data_dir / "media"))
     catalogue = SyntheticCatalogue(settings.sandbox_movies, seed=settings.sandbox_seed)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    imdb_ids = _demo_imdb_ids(catalogue, len(swarm.torrents))
     extra, files = demo_torrents(
         swarm.torrents,
-        _demo_imdb_ids(catalogue, len(swarm.torrents)),
+        imdb_ids,
         url_for=lambda upper: f"{base}/yts/torrent/download/{upper}",
     )
     for imdb_id, torrents in extra.items():
         catalogue.add_torrents(imdb_id, torrents, files)
     stack.enter_context(start_fake_upstream(catalogue, port=port))
-    return base, swarm.seeder.endpoint
+    playable = [tmdb for tmdb in map(catalogue.tmdb_id_of, imdb_ids) if tmdb is not None]
+    return base, swarm.seeder.endpoint, playable
 
 
 def run_demo(settings: Settings, ui: bool = True) -> int:
@@ -117,7 +123,11 @@ def _run(
 ) -> int:
     console.print(f"[bold]miauflix demo[/bold]: data in {settings.data_dir.resolve()}")
     with console.status("rendering and seeding the demo videos…"):
-        upstream, seeder = _start_sandbox(settings, stack)
+        upstream, seeder, playable = _start_sandbox(settings, stack)
+    write_atomic(
+        settings.data_dir / DEMO_FILE,
+        json.dumps({"playable_tmdb_ids": playable}).encode(),
+    )
     console.print(f"fake TMDB/YTS/Trakt on {upstream} ({settings.sandbox_movies} movies)")
     console.print(f"local BitTorrent seeder on {seeder}")
     env = _base_env(settings, upstream, password)
@@ -168,6 +178,7 @@ def _run(
     if ui:
         console.print(f"  Prefect UI: http://127.0.0.1:{settings.prefect_ui_port}")
     console.print(f"  engine:     {engine_url}")
+    console.print(f"  movies that stream the seeded demo videos: {playable}")
     console.print(f"  admin login: {settings.admin_email} / {password}")
     console.print("Ctrl-C stops everything.")
     while True:

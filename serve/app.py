@@ -30,6 +30,7 @@ from serve.catalog import CatalogReader
 from serve.errors import register_error_handlers
 from serve.extensions import bind, jwt, limit_streaming, limiter
 from serve.limiter_storage import storage_uri
+from serve.response_cache import ResponseCache
 from serve.sessions import SessionStore
 from serve.tokens import configure_jwt
 from serve.users import bootstrap_admin
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             appdb, timedelta(days=settings.refresh_token_days), settings.sessions_per_user
         ),
         keyring=keyring,
+        responses=ResponseCache(),
     )
 
     jwt.init_app(app)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from miauflix.settings import Settings
     from serve.appdb import AppDB
     from serve.catalog import CatalogReader
+    from serve.response_cache import ResponseCache
     from serve.sessions import SessionStore
 
 
@@ -31,7 +32,8 @@ _KEY = "miauflix"
 
 
 def bind(app_extensions: dict[str, object], **objects: object) -> None:
-    """Store the per-app objects (``settings``, ``catalog``, ``appdb``) on the app."""
+    """Store the per-app objects (``settings``, ``catalog``, ``appdb``, ``sessions``,
+    ``keyring``, ``responses``) on the app."""
     app_extensions[_KEY] = dict(objects)
 
 
@@ -45,6 +47,10 @@ def app_settings() -> Settings:
 
 def catalog_reader() -> CatalogReader:
     return cast("CatalogReader", _get("catalog"))
+
+
+def response_cache() -> ResponseCache:
+    return cast("ResponseCache", _get("responses"))
 
 
 def app_db() -> AppDB:

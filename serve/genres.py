@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import Any
+
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from serve.extensions import catalog_reader
+from serve.catalog import CatalogSnapshot
+from serve.extensions import catalog_reader, response_cache
 from serve.params import language_arg
+from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue
 
 bp = Blueprint("genres", __name__, url_prefix="/api")
@@ -19,6 +23,12 @@ protect_catalogue(bp)
 def genres() -> ResponseReturnValue:
     language, _region = language_arg()
     snapshot = catalog_reader().snapshot()
+    return cached_json(
+        response_cache(), snapshot, ("genres", language), lambda: _genres(snapshot, language)
+    )
+
+
+def _genres(snapshot: CatalogSnapshot, language: str) -> dict[str, Any]:
     names = snapshot.genre_names(language)
     counts = {
         int(row[0]): int(row[1])
@@ -28,4 +38,4 @@ def genres() -> ResponseReturnValue:
         {"id": gid, "name": name, "movie_count": counts.get(gid, 0)}
         for gid, name in sorted(names.items(), key=lambda item: (item[1].casefold(), item[0]))
     ]
-    return jsonify({"language": language, "results": results})
+    return {"language": language, "results": results}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import Any
+
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from serve.extensions import catalog_reader
+from serve.catalog import CatalogSnapshot
+from serve.extensions import catalog_reader, response_cache
 from serve.movies import LISTS
+from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue
 
 bp = Blueprint("lists", __name__, url_prefix="/api")
@@ -17,12 +21,13 @@ protect_catalogue(bp)
 
 @bp.get("/lists")
 def lists() -> ResponseReturnValue:
+    snapshot = catalog_reader().snapshot()
+    return cached_json(response_cache(), snapshot, ("lists",), lambda: _lists(snapshot))
+
+
+def _lists(snapshot: CatalogSnapshot) -> dict[str, Any]:
     counts = {name: 0 for name in LISTS}
-    rows = (
-        catalog_reader()
-        .snapshot()
-        .query("SELECT list_name, COUNT(*) AS n FROM list_members GROUP BY list_name")
-    )
+    rows = snapshot.query("SELECT list_name, COUNT(*) AS n FROM list_members GROUP BY list_name")
     for row in rows:
         counts[str(row["list_name"])] = int(row["n"])
-    return jsonify({"results": [{"name": name, "count": n} for name, n in counts.items()]})
+    return {"results": [{"name": name, "count": n} for name, n in counts.items()]}

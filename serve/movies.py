@@ -12,14 +12,15 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from serve.catalog import CatalogSnapshot
 from serve.errors import NotFound
-from serve.extensions import catalog_reader
+from serve.extensions import catalog_reader, response_cache
 from serve.images import GALLERY_SIZE, ImageUrls
 from serve.params import MAX_ID, choice_arg, int_arg, language_arg, parse_int, text_arg
+from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue
 
 bp = Blueprint("movies", __name__, url_prefix="/api/movies")
@@ -98,7 +99,29 @@ def list_movies() -> ResponseReturnValue:
     query = text_arg("q", MAX_QUERY)
     language, region = language_arg()
     sort = choice_arg("sort", SORTS, None)
+    snapshot = catalog_reader().snapshot()
+    key = ("movies", page, per_page, list_name, genre, query, language, region, sort)
+    return cached_json(
+        response_cache(),
+        snapshot,
+        key,
+        lambda: _movie_page(
+            snapshot, page, per_page, list_name, genre, query, language, region, sort
+        ),
+    )
 
+
+def _movie_page(
+    snapshot: CatalogSnapshot,
+    page: int,
+    per_page: int,
+    list_name: str | None,
+    genre: int | None,
+    query: str | None,
+    language: str,
+    region: str | None,
+    sort: str | None,
+) -> dict[str, Any]:
     joins: list[str] = []
     where: list[str] = []
     params: list[Any] = []
@@ -112,7 +135,6 @@ def list_movies() -> ResponseReturnValue:
         where.append("m.search_text LIKE ? ESCAPE '\\'")
         params.append(f"%{escape_like(query.casefold())}%")
 
-    snapshot = catalog_reader().snapshot()
     if sort is None and list_name is not None:
         order = "lm.position"
     elif sort == "title" and language != "en" and language in _title_languages(snapshot):
@@ -131,15 +153,13 @@ def list_movies() -> ResponseReturnValue:
             [*params, per_page, (page - 1) * per_page],
         )
     ]
-    return jsonify(
-        {
-            "results": _summaries(snapshot, ids, language, region),
-            "page": page,
-            "per_page": per_page,
-            "total_results": total,
-            "total_pages": math.ceil(total / per_page),
-        }
-    )
+    return {
+        "results": _summaries(snapshot, ids, language, region),
+        "page": page,
+        "per_page": per_page,
+        "total_results": total,
+        "total_pages": math.ceil(total / per_page),
+    }
 
 
 def _count(snapshot: CatalogSnapshot, base: str, params: list[Any]) -> int:
@@ -218,6 +238,17 @@ def movie_details(tmdb_id: str) -> ResponseReturnValue:
     profile = choice_arg("profile", PROFILES, "web") or "web"
     language, region = language_arg()
     snapshot = catalog_reader().snapshot()
+    return cached_json(
+        response_cache(),
+        snapshot,
+        ("movie", movie_id, profile, language, region),
+        lambda: _movie(snapshot, movie_id, profile, language, region),
+    )
+
+
+def _movie(
+    snapshot: CatalogSnapshot, movie_id: int, profile: str, language: str, region: str | None
+) -> dict[str, Any]:
     found = snapshot.query("SELECT * FROM movies WHERE tmdb_id = ?", (movie_id,))
     if not found:
         raise NotFound(f"movie {movie_id} is not in the catalog", code="movie_not_found")
@@ -242,35 +273,33 @@ def movie_details(tmdb_id: str) -> ResponseReturnValue:
         (movie_id,),
     )
     urls = _image_urls(snapshot)
-    return jsonify(
-        {
-            "tmdb_id": movie_id,
-            "imdb_id": movie["imdb_id"],
-            "title": local["title"],
-            "original_title": movie["original_title"],
-            "original_language": movie["original_language"],
-            "overview": local["overview"],
-            "tagline": local["tagline"],
-            "release_date": movie["release_date"],
-            "year": movie["year"],
-            "runtime_min": movie["runtime_min"],
-            "popularity": movie["popularity"],
-            "vote_average": movie["vote_average"],
-            "vote_count": movie["vote_count"],
-            "status": movie["status"],
-            "language": language if region is None else f"{language}-{region}",
-            "genres": [{"id": gid, "name": names.get(gid)} for gid in genre_ids],
-            "images": {
-                "poster": urls.all_sizes("poster", movie["poster_path"]),
-                "backdrop": urls.all_sizes("backdrop", movie["backdrop_path"]),
-                "gallery": _gallery(snapshot, urls, movie_id),
-            },
-            "translations": [dict(row) for row in translations],
-            "lists": [{"name": row["list_name"], "position": row["position"]} for row in lists],
-            "profile": profile,
-            "sources": _sources(snapshot, movie_id, profile),
-        }
-    )
+    return {
+        "tmdb_id": movie_id,
+        "imdb_id": movie["imdb_id"],
+        "title": local["title"],
+        "original_title": movie["original_title"],
+        "original_language": movie["original_language"],
+        "overview": local["overview"],
+        "tagline": local["tagline"],
+        "release_date": movie["release_date"],
+        "year": movie["year"],
+        "runtime_min": movie["runtime_min"],
+        "popularity": movie["popularity"],
+        "vote_average": movie["vote_average"],
+        "vote_count": movie["vote_count"],
+        "status": movie["status"],
+        "language": language if region is None else f"{language}-{region}",
+        "genres": [{"id": gid, "name": names.get(gid)} for gid in genre_ids],
+        "images": {
+            "poster": urls.all_sizes("poster", movie["poster_path"]),
+            "backdrop": urls.all_sizes("backdrop", movie["backdrop_path"]),
+            "gallery": _gallery(snapshot, urls, movie_id),
+        },
+        "translations": [dict(row) for row in translations],
+        "lists": [{"name": row["list_name"], "position": row["position"]} for row in lists],
+        "profile": profile,
+        "sources": _sources(snapshot, movie_id, profile),
+    }
 
 
 def _gallery(snapshot: CatalogSnapshot, urls: ImageUrls, movie_id: int) -> list[dict[str, Any]]:
