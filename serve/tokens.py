@@ -7,10 +7,16 @@ default), iat, nbf, jti, sub (user id), role, sid (session id) and csrf (the ses
 CSRF secret, checked against ``X-CSRF-Token`` when the token came from a cookie). Only
 HS256 is accepted, so ``alg: none`` and algorithm-confusion tokens fail.
 
+Signature and claim verification of one exact ``Authorization`` header value happens once
+per process: later requests carrying the identical header reuse the verified header and
+claims (keyed by its SHA-256, bounded LRU) after re-checking ``exp``/``nbf``/``iat`` against
+the clock. Signing keys never change inside a process, so the answer is the same.
+
 Each request checks that the user is active, the role unchanged and the session not revoked
-(one indexed join on ``app.sqlite``). ``SESSION_CACHE_SECONDS`` > 0 would cache that check
-per process (revocations in this process clear it; other workers would lag by at most that
-long); it is 0, so revocation is immediate everywhere.
+(one indexed join on ``app.sqlite``), also on the verified-header path.
+``SESSION_CACHE_SECONDS`` > 0 would cache that check per process (revocations in this
+process clear it; other workers would lag by at most that long); it is 0, so revocation
+is immediate everywhere.
 """
 
 from __future__ import annotations
@@ -18,12 +24,19 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g
-from flask_jwt_extended import create_access_token, get_jwt, verify_jwt_in_request
+from flask import Blueprint, Flask, Response, current_app, g, request
+from flask_jwt_extended import (
+    create_access_token,
+    get_current_user,
+    get_jwt,
+    verify_jwt_in_request,
+)
+from flask_jwt_extended.config import config as jwt_config
 
 from serve.appdb import User
 from serve.errors import Forbidden, error_response
@@ -37,6 +50,7 @@ REFRESH_COOKIE = "miauflix_refresh"
 CSRF_COOKIE = "miauflix_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_CACHE_SECONDS = 0.0  # 0: check the session on every request
+VERIFIED_HEADERS = 10_000  # verified Authorization headers remembered per process
 
 
 def key_id(signing_key: bytes) -> str:
@@ -71,6 +85,54 @@ class _ActiveCache:
                 del self._entries[key]
 
 
+class _VerifiedHeaders:
+    """SHA-256 of an ``Authorization`` header whose access token this process verified ->
+    (JWT header, claims). Bounded LRU; time claims are re-checked on every use."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(raw: str) -> bytes:
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, raw: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        key = self._key(raw)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, raw: str, header: dict[str, Any], claims: dict[str, Any]) -> None:
+        if self.size <= 0:
+            return
+        key = self._key(raw)
+        with self._lock:
+            self._entries[key] = (dict(header), dict(claims))
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def drop(self, raw: str) -> None:
+        with self._lock:
+            self._entries.pop(self._key(raw), None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _timely(claims: dict[str, Any], now: float, leeway: float) -> bool:
+    """PyJWT's exp/nbf/iat rules: exp > now - leeway, nbf and iat <= now + leeway."""
+    try:
+        exp, nbf, iat = int(claims["exp"]), int(claims["nbf"]), int(claims["iat"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return False
+    return exp > now - leeway and nbf <= now + leeway and iat <= now + leeway
+
+
 def configure_jwt(app: Flask, signing_keys: Sequence[bytes] | bytes, access_minutes: int) -> None:
     """Set the flask-jwt-extended configuration; ``signing_keys[0]`` signs, all verify."""
     keys = [signing_keys] if isinstance(signing_keys, bytes) else list(signing_keys)
@@ -96,6 +158,7 @@ def configure_jwt(app: Flask, signing_keys: Sequence[bytes] | bytes, access_minu
         MIAUFLIX_JWT_KEYS={key_id(key): key for key in keys},
         MIAUFLIX_JWT_KID=key_id(keys[0]),
         MIAUFLIX_ACTIVE_CACHE=_ActiveCache(SESSION_CACHE_SECONDS),
+        MIAUFLIX_VERIFIED_HEADERS=_VerifiedHeaders(VERIFIED_HEADERS),
     )
 
 
@@ -126,12 +189,49 @@ def require_user() -> User:
     cached: User | None = g.get("_miauflix_user")
     if cached is not None:
         return cached
-    verify_jwt_in_request()
-    from flask_jwt_extended import get_current_user
-
-    user: User = get_current_user()
+    user = _user_from_verified_header()
+    if user is None:
+        verify_jwt_in_request()
+        user = get_current_user()
+        _remember_verified_header()
     g._miauflix_user = user
     return user
+
+
+def _user_from_verified_header() -> User | None:
+    """The user of a Bearer header this process already verified (still timely, session
+    and user still live), with flask-jwt-extended's request context filled in as
+    ``verify_jwt_in_request`` would; ``None`` sends the request down the full path."""
+    raw = request.headers.get("Authorization")
+    if not raw or request.method in jwt_config.exempt_methods:
+        return None
+    verified: _VerifiedHeaders = current_app.config["MIAUFLIX_VERIFIED_HEADERS"]
+    entry = verified.get(raw)
+    if entry is None:
+        return None
+    header, claims = entry
+    if not _timely(claims, time.time(), float(jwt_config.leeway)):
+        verified.drop(raw)
+        return None
+    user = _load_user(header, claims)  # the per-request session/user/role check
+    if user is None:
+        return None  # the full path answers with the right error
+    g._jwt_extended_jwt_user = {"loaded_user": user}
+    g._jwt_extended_jwt_header = dict(header)
+    g._jwt_extended_jwt = dict(claims)
+    g._jwt_extended_jwt_location = "headers"
+    return user
+
+
+def _remember_verified_header() -> None:
+    """After a full verification from the Authorization header, remember that header."""
+    if g.get("_jwt_extended_jwt_location") != "headers":
+        return
+    claims: dict[str, Any] = g.get("_jwt_extended_jwt") or {}
+    raw = request.headers.get("Authorization")
+    if raw and claims.get("type") == "access":
+        verified: _VerifiedHeaders = current_app.config["MIAUFLIX_VERIFIED_HEADERS"]
+        verified.put(raw, g.get("_jwt_extended_jwt_header") or {}, claims)
 
 
 def current_session_id() -> str:

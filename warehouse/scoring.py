@@ -206,56 +206,87 @@ def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.La
             pl.when(_playable(p)).then(_weighted(p)).otherwise(None).alias(f"score_{p}")
             for p in PROFILES
         )
-        .with_columns(
-            # Tie-break: more seeds first, then the hash, so ranks never depend on input order.
-            pl.arg_sort_by(["seeds", "info_hash"], descending=[True, False])
-            .arg_sort()
-            .cast(pl.UInt64)
-            .alias("_tiebreak"),
-            pl.col("tmdb_id").rank("dense").cast(pl.UInt64).alias("_movie"),
-        )
+        .with_columns(_movie_start(), _hash_prefix_rank(), _hash_suffix())
+        .with_columns(_tiebreak())
     )
-    # Three stages so that each sort runs once (polars does not share an arg_sort between
-    # the expressions that use it).
-    return (
-        scored.with_columns(_rank_order(p) for p in PROFILES)
-        .with_columns(
-            pl.col("_movie").gather(pl.col(f"_order_{p}")).alias(f"_in_order_{p}") for p in PROFILES
-        )
-        .with_columns(_rank(p) for p in PROFILES)
-        .drop(
-            "_tiebreak", "_movie", *(f"_{x}_{p}" for x in ("order", "in_order") for p in PROFILES)
-        )
+    return scored.with_columns(_rank(p) for p in PROFILES).drop(
+        "_movie", "_hash_hi", "_hash_lo", "_tiebreak"
     )
 
 
-def _rank_order(profile: str) -> pl.Expr:
-    """Row order by (movie, score desc, tie-break), unplayable rows last.
+# Ranking without string sorts or ``.over()`` group-bys: every row gets one UInt128 key per
+# profile whose integer order is the order (movie, score desc, seeds desc, info_hash asc), so a
+# single ``rank("ordinal")`` of that key is the row's position in the sorted table, and the
+# rank within its movie is that position minus where the movie's run starts. Exact for inputs
+# of fewer than 2**32 rows and info hashes of 40 lowercase hex digits (staging's pattern).
+_U32, _U64, _U128 = pl.UInt32, pl.UInt64, pl.UInt128
+_SIGN = 1 << 63
+_LOW_63 = _SIGN - 1
+_NULL_SCORE_KEY = (1 << 64) - 1  # above the key of every real score: unplayable rows go last
 
-    Per-group ``rank().over()`` costs a hash group-by per profile; one u64 key per row
-    (movie, then position of the score among all scores, then tie-break) sorts once instead.
-    Every step is a global single-key sort, exact for inputs of fewer than 2**32 rows.
+
+def _shift(expr: pl.Expr, bits: int) -> pl.Expr:
+    """``expr << bits`` for a UInt128 (the fields packed into one key never overlap)."""
+    return expr * pl.lit(1 << bits, dtype=_U128)
+
+
+def _movie_start() -> pl.Expr:
+    """1-based position where the row's movie starts in tmdb_id order (NULL ids last)."""
+    movie = pl.col("tmdb_id")
+    return movie.rank("min").fill_null(movie.count() + 1).cast(_U128).alias("_movie")
+
+
+def _hash_part(start: int, length: int, dtype: Any) -> pl.Expr:
+    """Hex digits ``start:start+length`` of info_hash as an integer; anything but 40 chars of
+    hex fails the collect (integers of equal-length lowercase hex order like the strings)."""
+    info_hash = pl.col("info_hash")
+    digits = (
+        pl.when(info_hash.str.len_bytes() == 40)
+        .then(info_hash.str.slice(start, length))
+        .otherwise(pl.lit("info_hash is not 40 hex digits"))
+    )
+    return digits.str.to_integer(base=16, dtype=dtype, strict=True)
+
+
+def _hash_prefix_rank() -> pl.Expr:
+    """Dense rank (< 2**32) of the first 32 hex digits (128 bits) of the hash."""
+    return _hash_part(0, 32, _U128).rank("dense").cast(_U128).alias("_hash_hi")
+
+
+def _hash_suffix() -> pl.Expr:
+    return _hash_part(32, 8, _U64).cast(_U128).alias("_hash_lo")
+
+
+def _tiebreak() -> pl.Expr:
+    """0-based position of the row in the order (seeds desc, info_hash asc)."""
+    seeds_desc = (pl.lit(2**31 - 1, dtype=pl.Int64) - pl.col("seeds").cast(pl.Int64)).cast(_U128)
+    key = _shift(seeds_desc, 64) + _shift(pl.col("_hash_hi"), 32) + pl.col("_hash_lo")
+    return (key.rank("ordinal") - 1).cast(_U128).alias("_tiebreak")
+
+
+def _score_desc_key(profile: str) -> pl.Expr:
+    """UInt64 whose ascending order is the score's descending order (NULL: the maximum).
+
+    IEEE 754 bits of a non-negative double grow with its value and those of a negative one
+    shrink; flipping the low 63 bits of the non-negative ones yields one descending order.
     """
-    n = pl.len().cast(pl.UInt64)
-    score_order = pl.col(f"score_{profile}").rank("dense", descending=True).cast(pl.UInt64)
-    within = (score_order * n + pl.col("_tiebreak")).rank("ordinal").cast(pl.UInt64)
-    return (pl.col("_movie") * n + within).arg_sort(nulls_last=True).alias(f"_order_{profile}")
+    score = pl.col(f"score_{profile}")
+    bits = pl.when(score == 0.0).then(0.0).otherwise(score).reinterpret(dtype=_U64)  # -0.0 == 0.0
+    return (
+        pl.when(bits >= _SIGN)
+        .then(bits)
+        .otherwise(bits ^ pl.lit(_LOW_63, dtype=_U64))
+        .fill_null(pl.lit(_NULL_SCORE_KEY, dtype=_U64))
+    )
 
 
 def _rank(profile: str) -> pl.Expr:
-    """1..n per movie: the position of a row in its movie's run of the sorted order."""
-    movie = pl.col(f"_in_order_{profile}")
-    position = pl.int_range(pl.len(), dtype=pl.Int64)
-    first = (
-        pl.when((movie != movie.shift(1)).fill_null(True))
-        .then(position)
-        .otherwise(None)
-        .forward_fill()
-    )
-    rank = (position - first + 1).gather(pl.col(f"_order_{profile}").arg_sort())
-    score = pl.col(f"score_{profile}")
+    """1..n per movie over playable rows: sorted position minus the movie's start."""
+    movie = pl.col("_movie")
+    key = _shift(movie, 96) + _shift(_score_desc_key(profile).cast(_U128), 32) + pl.col("_tiebreak")
+    rank = key.rank("ordinal").cast(pl.Int64) - movie.cast(pl.Int64) + 1
     return (
-        pl.when(score.is_not_null())
+        pl.when(pl.col(f"score_{profile}").is_not_null())
         .then(rank)
         .otherwise(None)
         .cast(pl.Int32)
