@@ -10,9 +10,16 @@ for ``--seconds`` per scenario:
 * ``GET /api/movies?list=popular&page=<1..5>`` (authenticated),
 * ``GET /bare`` on a bare Flask app returning a small JSON object.
 
-Rate limiting stays on (memory storage) with a ceiling high enough never to trigger.
+Rate limiting stays on (memory storage) with a ceiling high enough never to trigger; the
+session check runs on every request. Catalogue answers come from the per-worker response
+cache once warm (``serve/response_cache.py``): with uniform random ids over a catalog
+larger than the cache, the movie scenario is a mix of hits and misses. The gunicorn
+access log is off in both servers unless ``--access-log``. Each row also shows the box's
+CPU use during the scenario (% of all cores) and the part used by other processes (not
+this benchmark, its clients or the two servers): the box is shared.
 
     .venv/bin/python benchmarks/api.py [--movies 10000] [--clients 32] [--seconds 10]
+        [--workers 2] [--threads 8] [--access-log]
 
 Prints a table and writes benchmarks/out/api.json.
 """
@@ -94,7 +101,9 @@ def bare_app() -> Any:
     return app
 
 
-def serve(kind: str, port: int, data_dir: str, workers: int, threads: int) -> None:
+def serve(
+    kind: str, port: int, data_dir: str, workers: int, threads: int, access_log: bool
+) -> None:
     """Run gunicorn in this process (the child side of the benchmark)."""
     from miauflix.settings import load_settings
     from serve.app import create_app
@@ -109,8 +118,8 @@ def serve(kind: str, port: int, data_dir: str, workers: int, threads: int) -> No
         rate_limit_login="1000/minute",
     )
     app = create_app(settings) if kind == "real" else bare_app()
-    options = gunicorn_options(settings, "127.0.0.1", port, workers, threads)
-    options.update(accesslog=None, loglevel="warning")
+    options = gunicorn_options(settings, "127.0.0.1", port, workers, threads, access_log=access_log)
+    options.update(loglevel="warning")
     _Gunicorn(app, options).run()
 
 
@@ -186,14 +195,52 @@ def load(port: int, paths: Any, headers: dict[str, str], clients: int, seconds: 
     }
 
 
-def _start(kind: str, data_dir: str, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def _start(
+    kind: str, data_dir: str, workers: int, threads: int, access_log: bool
+) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     args = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--data-dir",
             data_dir, "--workers", str(workers), "--threads", str(threads)]  # fmt: skip
+    if access_log:
+        args.append("--access-log")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIAUFLIX_")}
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
     _wait(port)
     return proc, port
+
+
+def _cpu(server_pids: list[int]) -> tuple[float, float, float]:
+    """(monotonic time, busy CPU seconds of the whole box, CPU seconds of this benchmark:
+    its own process and both gunicorn trees)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    busy = sum(times) - times.idle - getattr(times, "iowait", 0.0)
+    procs = [psutil.Process()]
+    for pid in server_pids:
+        try:
+            parent = psutil.Process(pid)
+            procs += [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    ours = 0.0
+    for proc in procs:
+        try:
+            cpu = proc.cpu_times()
+            ours += cpu.user + cpu.system
+        except psutil.NoSuchProcess:
+            continue
+    return time.monotonic(), busy, ours
+
+
+def _cpu_share(before: tuple[float, float, float], after: tuple[float, float, float]) -> dict:
+    """Box CPU use during a scenario, in % of all cores: total, and by other processes."""
+    capacity = (after[0] - before[0]) * (os.cpu_count() or 1)
+    busy, ours = after[1] - before[1], after[2] - before[2]
+    return {
+        "cpu_busy_pct": round(100 * busy / capacity, 1),
+        "cpu_other_pct": round(100 * max(0.0, busy - ours) / capacity, 1),
+    }
 
 
 def main() -> None:
@@ -203,20 +250,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="keep gunicorn's access log on (to /dev/null) in both servers",
+    )
     parser.add_argument("--serve", choices=["real", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.port, args.data_dir, args.workers, args.threads)
+        serve(args.serve, args.port, args.data_dir, args.workers, args.threads, args.access_log)
         return
 
     data_dir = tempfile.mkdtemp(prefix="miauflix-bench-")
     results: dict[str, Any] = {"config": vars(args) | {"cpus": os.cpu_count()}}
     try:
         ids = build_catalog(Path(data_dir) / "catalog.sqlite", args.movies)
-        real, real_port = _start("real", data_dir, args.workers, args.threads)
-        bare, bare_port = _start("bare", data_dir, args.workers, args.threads)
+        real, real_port = _start("real", data_dir, args.workers, args.threads, args.access_log)
+        bare, bare_port = _start("bare", data_dir, args.workers, args.threads, args.access_log)
         try:
             auth = {"Authorization": f"Bearer {_login(real_port)}"}
             scenarios = {
@@ -230,7 +282,9 @@ def main() -> None:
             }
             for name, (port, paths, headers) in scenarios.items():
                 load(port, paths, headers, args.clients, 1.0)  # warm-up
+                before = _cpu([real.pid, bare.pid])
                 results[name] = load(port, paths, headers, args.clients, args.seconds)
+                results[name].update(_cpu_share(before, _cpu([real.pid, bare.pid])))
         finally:
             for proc in (real, bare):
                 proc.terminate()
@@ -238,12 +292,14 @@ def main() -> None:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     bare_rps = results["bare"]["rps"] or 1
-    print(f"{'scenario':<8} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}")
+    print(f"{'scenario':<8} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}"
+          f" {'cpu busy %':>10} {'other %':>8}")  # fmt: skip
     for name in ("bare", "movie", "list"):
         row = results[name]
         row["ratio_vs_bare"] = round(row["rps"] / bare_rps, 3)
         print(f"{name:<8} {row['rps']:>8} {row['p50_ms']:>8} {row['p99_ms']:>8} "
-              f"{row['errors']:>7} {row['ratio_vs_bare']:>8}")  # fmt: skip
+              f"{row['errors']:>7} {row['ratio_vs_bare']:>8} "
+              f"{row['cpu_busy_pct']:>10} {row['cpu_other_pct']:>8}")  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "api.json").write_text(json.dumps(results, indent=2, default=str))
 

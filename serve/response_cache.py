@@ -24,8 +24,10 @@ from flask import Response, current_app, jsonify
 
 from serve.catalog import CatalogSnapshot
 
-DEFAULT_MAX_ENTRIES = 4096
-DEFAULT_MAX_BYTES = 48 * 1024 * 1024
+# A movie answer is ~0.5-3 KB and a page of 20 ~6 KB: the byte budget is the real bound
+# (~10k movie answers per worker).
+DEFAULT_MAX_ENTRIES = 16_384
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 # A body larger than this share of the budget is served but not kept.
 _MAX_ENTRY_SHARE = 8
 

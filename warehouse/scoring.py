@@ -6,7 +6,8 @@ dicts: the benchmark baseline and the oracle of a property test). Both use only 
 ``min``/``max`` and comparisons in the same order, so they agree bit for bit.
 
 Input columns: info_hash, tmdb_id, resolution, is_3d, source_type, video_codec, bit_depth,
-audio_channels, size_bytes, seeds, peers, uploaded_at, is_repack, runtime_min.
+audio_channels, size_bytes, seeds, peers, uploaded_at, is_repack, runtime_min. info_hash must be
+40 lowercase hex digits (staging's pattern; other lengths or non-hex fail the collect).
 Added: bitrate_mbps, c_<component> (points), score_web/score_tv (NULL when the profile
 cannot play the source), rank_web/rank_tv (1 = best playable source of the movie).
 """
@@ -230,10 +231,14 @@ def _shift(expr: pl.Expr, bits: int) -> pl.Expr:
     return expr * pl.lit(1 << bits, dtype=_U128)
 
 
+def _wide(column: str) -> pl.Expr:
+    return pl.col(column).cast(_U128)
+
+
 def _movie_start() -> pl.Expr:
     """1-based position where the row's movie starts in tmdb_id order (NULL ids last)."""
     movie = pl.col("tmdb_id")
-    return movie.rank("min").fill_null(movie.count() + 1).cast(_U128).alias("_movie")
+    return movie.rank("min").fill_null(movie.count() + 1).cast(_U32).alias("_movie")
 
 
 def _hash_part(start: int, length: int, dtype: Any) -> pl.Expr:
@@ -250,18 +255,18 @@ def _hash_part(start: int, length: int, dtype: Any) -> pl.Expr:
 
 def _hash_prefix_rank() -> pl.Expr:
     """Dense rank (< 2**32) of the first 32 hex digits (128 bits) of the hash."""
-    return _hash_part(0, 32, _U128).rank("dense").cast(_U128).alias("_hash_hi")
+    return _hash_part(0, 32, _U128).rank("dense").cast(_U32).alias("_hash_hi")
 
 
 def _hash_suffix() -> pl.Expr:
-    return _hash_part(32, 8, _U64).cast(_U128).alias("_hash_lo")
+    return _hash_part(32, 8, _U32).alias("_hash_lo")
 
 
 def _tiebreak() -> pl.Expr:
     """0-based position of the row in the order (seeds desc, info_hash asc)."""
     seeds_desc = (pl.lit(2**31 - 1, dtype=pl.Int64) - pl.col("seeds").cast(pl.Int64)).cast(_U128)
-    key = _shift(seeds_desc, 64) + _shift(pl.col("_hash_hi"), 32) + pl.col("_hash_lo")
-    return (key.rank("ordinal") - 1).cast(_U128).alias("_tiebreak")
+    key = _shift(seeds_desc, 64) + _shift(_wide("_hash_hi"), 32) + _wide("_hash_lo")
+    return (key.rank("ordinal") - 1).cast(_U32).alias("_tiebreak")
 
 
 def _score_desc_key(profile: str) -> pl.Expr:
@@ -282,8 +287,8 @@ def _score_desc_key(profile: str) -> pl.Expr:
 
 def _rank(profile: str) -> pl.Expr:
     """1..n per movie over playable rows: sorted position minus the movie's start."""
-    movie = pl.col("_movie")
-    key = _shift(movie, 96) + _shift(_score_desc_key(profile).cast(_U128), 32) + pl.col("_tiebreak")
+    movie = _wide("_movie")
+    key = _shift(movie, 96) + _shift(_score_desc_key(profile).cast(_U128), 32) + _wide("_tiebreak")
     rank = key.rank("ordinal").cast(pl.Int64) - movie.cast(pl.Int64) + 1
     return (
         pl.when(pl.col(f"score_{profile}").is_not_null())

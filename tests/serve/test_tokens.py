@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from miauflix.crypto import derive_key
 from miauflix.settings import Settings
-from serve.extensions import session_store
-from serve.tokens import AUDIENCE, ISSUER
+from serve.extensions import app_db, session_store
+from serve.tokens import AUDIENCE, ISSUER, _timely, _VerifiedHeaders
 from tests.helpers.catalog import SampleMarts
 from tests.serve.conftest import assert_error
 
@@ -184,3 +184,115 @@ def test_token_for_a_user_that_does_not_exist_is_rejected(
     token = pyjwt.encode(_claims(sub=sub), _key(settings), algorithm="HS256")
     response = client.get("/api/movies", headers={"Authorization": f"Bearer {token}"})
     assert_error(response, 401)
+
+
+# --- a header verified once per process: the per-request checks still run --------------------
+def _verified(app: Flask) -> _VerifiedHeaders:
+    cache: _VerifiedHeaders = app.config["MIAUFLIX_VERIFIED_HEADERS"]
+    return cache
+
+
+def test_a_verified_header_stops_working_when_its_session_is_revoked(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    sid = _live_session(app)
+    token = pyjwt.encode(_claims(sid=sid), _key(settings), algorithm="HS256")
+    for _ in range(2):
+        assert _get(client, "/api/movies/550", token).status_code == 200  # type: ignore[attr-defined]
+    assert len(_verified(app)) == 1
+    with app.app_context():
+        assert session_store().revoke(sid, "test")
+    assert_error(_get(client, "/api/movies/550", token), 401, "invalid_token")  # type: ignore[arg-type]
+
+
+def test_a_verified_header_stops_working_when_the_role_or_account_changes(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    token = pyjwt.encode(_claims(sid=_live_session(app)), _key(settings), algorithm="HS256")
+    assert _get(client, "/api/lists", token).status_code == 200  # type: ignore[attr-defined]
+    assert _get(client, "/api/lists", token).status_code == 200  # type: ignore[attr-defined]
+    with app.app_context():
+        app_db().set_role(1, "user")
+    assert_error(_get(client, "/api/lists", token), 401, "invalid_token")  # type: ignore[arg-type]
+    with app.app_context():
+        app_db().set_role(1, "admin")
+        app_db().set_disabled(1, True)
+    assert_error(_get(client, "/api/lists", token), 401, "invalid_token")  # type: ignore[arg-type]
+
+
+def test_the_verified_path_fills_the_jwt_context_like_the_full_path(
+    client: FlaskClient, auth: dict[str, str], published: SampleMarts
+) -> None:
+    first = client.get("/api/auth/sessions", headers=auth).get_json()
+    second = client.get("/api/auth/sessions", headers=auth).get_json()
+    assert first == second
+    assert [s["current"] for s in second["results"]].count(True) == 1
+    assert client.get("/api/auth/me", headers=auth).get_json()["email"] == "admin@example.test"
+
+
+def test_rejected_tokens_and_cookie_requests_are_never_remembered(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    now = int(time.time())
+    expired = pyjwt.encode(
+        _claims(sid=_live_session(app), iat=now - 7200, nbf=now - 7200, exp=now - 60),
+        _key(settings),
+        algorithm="HS256",
+    )
+    assert_error(_get(client, "/api/movies", expired), 401, "token_expired")  # type: ignore[arg-type]
+    foreign = pyjwt.encode(_claims(sid=_live_session(app)), b"k" * 32, algorithm="HS256")
+    assert_error(_get(client, "/api/movies", foreign), 401, "invalid_token")  # type: ignore[arg-type]
+    login = client.post(
+        "/api/auth/login",
+        json={"email": settings.admin_email, "password": "correct horse battery staple",
+              "mode": "cookie"},
+    )  # fmt: skip
+    assert login.status_code == 200
+    assert client.get("/api/movies").status_code == 200  # by cookie
+    assert len(_verified(app)) == 0
+
+
+def test_remembered_claims_that_are_no_longer_timely_are_not_trusted(
+    app: Flask, client: FlaskClient, settings: Settings, published: SampleMarts
+) -> None:
+    now = int(time.time())
+    token = pyjwt.encode(_claims(sid=_live_session(app)), _key(settings), algorithm="HS256")
+    header = f"Bearer {token}"
+    stale = _claims(sid="whatever", iat=now - 7200, nbf=now - 7200, exp=now - 1)
+    _verified(app).put(header, {"alg": "HS256"}, stale)
+    # The stale entry is dropped and the token verified afresh (and remembered again).
+    assert client.get("/api/lists", headers={"Authorization": header}).status_code == 200
+    entry = _verified(app).get(header)
+    assert entry is not None and entry[1]["exp"] > now
+
+
+@pytest.mark.parametrize(
+    ("exp", "nbf", "iat", "timely"),
+    [
+        (1001, 1000, 1000, True),
+        (1000, 990, 990, False),  # exp == now: expired (PyJWT: exp <= now)
+        (999, 990, 990, False),
+        (2000, 1001, 1000, False),  # not before the future
+        (2000, 1000, 1001, False),  # issued in the future
+        (2000, 1000, 1000, True),
+        ("x", 1000, 1000, False),
+        (None, 1000, 1000, False),
+    ],
+)
+def test_time_claims_follow_pyjwt_rules(
+    exp: object, nbf: object, iat: object, timely: bool
+) -> None:
+    claims = {"exp": exp, "nbf": nbf, "iat": iat}
+    assert _timely({k: v for k, v in claims.items() if v is not None}, 1000.0, 0.0) is timely
+
+
+def test_verified_headers_are_bounded_least_recently_used_first() -> None:
+    cache = _VerifiedHeaders(size=2)
+    for name in ("a", "b"):
+        cache.put(f"Bearer {name}", {}, {"n": name})
+    assert cache.get("Bearer a") is not None
+    cache.put("Bearer c", {}, {"n": "c"})
+    assert cache.get("Bearer b") is None
+    assert cache.get("Bearer a") is not None and cache.get("Bearer c") is not None
+    assert len(cache) == 2
+    assert cache.get("Bearer a ") is None  # exact header only

@@ -112,3 +112,13 @@ def test_wsgi_module_builds_the_app_lazily_from_the_environment(
     with pytest.raises(AttributeError):
         _ = module.no_such_thing
     sys.modules.pop("serve.wsgi", None)
+
+
+def test_access_log_is_on_by_default_and_can_be_turned_off(settings: Settings) -> None:
+    from serve.wsgi import gunicorn_options
+
+    assert gunicorn_options(settings, "127.0.0.1", 8000)["accesslog"] == "-"
+    assert gunicorn_options(settings, "127.0.0.1", 8000, access_log=True)["accesslog"] == "-"
+    off = gunicorn_options(settings, "127.0.0.1", 8000, access_log=False)
+    assert off["accesslog"] is None
+    assert off["errorlog"] == "-"  # errors are still logged

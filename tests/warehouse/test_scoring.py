@@ -159,6 +159,46 @@ def test_equal_scores_tie_break_on_seeds_then_hash_whatever_the_input_order() ->
         assert ranked(order, "web") == ["c" * 40, "a" * 40, "b" * 40]
 
 
+def test_hashes_differing_only_in_the_last_digits_tie_break_in_string_order() -> None:
+    # The polars ranking reads a hash as a 128-bit prefix and a 32-bit suffix; ties on the
+    # prefix (and on every other key) must still fall back to the full string order.
+    prefix = "f" * 32
+    hashes = [prefix + suffix for suffix in ("0000000a", "00000009", "ffffffff", "00000000")]
+    hashes.append("0" * 31 + "1" + "00000000")
+    rows = [source(info_hash=h) for h in hashes]
+    for order in (rows, rows[::-1]):
+        assert ranked(order, "tv") == sorted(hashes)
+        assert ranked(order, "web") == sorted(hashes)
+
+
+def test_ranks_do_not_depend_on_input_row_order_under_many_ties() -> None:
+    rows = [
+        source(
+            info_hash=f"{i % 7:02x}{i:038x}", tmdb_id=i % 3, seeds=(i % 4) * 60, is_3d=i % 5 == 0
+        )
+        for i in range(60)
+    ]
+    expected = {
+        r["info_hash"]: (r["rank_web"], r["rank_tv"]) for r in score_sources_python(rows, AS_OF)
+    }
+    for order in (rows, rows[::-1], rows[1::2] + rows[::2]):
+        got = {h: (r["rank_web"], r["rank_tv"]) for h, r in score(order).items()}
+        assert got == expected
+
+
+def test_sources_without_a_movie_id_rank_among_themselves_like_python() -> None:
+    rows = [source(tmdb_id=None, seeds=s) for s in (5, 500, 50)] + [source(tmdb_id=2)]
+    by_python = {r["info_hash"]: r["rank_tv"] for r in score_sources_python(rows, AS_OF)}
+    assert {h: r["rank_tv"] for h, r in score(rows).items()} == by_python
+    assert sorted(by_python.values()) == [1, 1, 2, 3]
+
+
+@pytest.mark.parametrize("bad", ["a" * 39, "a" * 41, "g" * 40, "a" * 64, ""])
+def test_an_info_hash_that_is_not_40_hex_digits_fails_the_collect(bad: str) -> None:
+    with pytest.raises(pl.exceptions.ComputeError, match="not 40 hex digits"):
+        score([source(), source(info_hash=bad)])
+
+
 def test_empty_input_gives_empty_output_with_all_columns() -> None:
     frame = score_sources(pl.DataFrame([], schema=SCHEMA).lazy(), AS_OF).collect()
     assert frame.height == 0
