@@ -126,6 +126,9 @@ class Settings(BaseSettings):
         default=0, ge=0, le=64, description="Gunicorn worker processes (0: cores + 1, 2 to 4)."
     )
     api_threads: int = Field(default=8, ge=1, le=256, description="Threads per gunicorn worker.")
+    api_access_log: bool = Field(
+        default=True, description="Write one access-log line per request to stdout (gunicorn)."
+    )
     api_max_body_bytes: int = Field(
         default=65536, ge=1024, le=64 * 1024 * 1024, description="Largest request body, bytes."
     )
