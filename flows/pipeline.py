@@ -38,6 +38,10 @@ class PipelineError(MiauflixError):
     """A pipeline run failed; the previous catalog keeps serving."""
 
 
+class UpstreamsUnreachable(PipelineError):
+    """Every upstream request of the run failed: nothing to transform."""
+
+
 class PipelineBlocked(PipelineError):
     """Data-quality checks failed, so nothing was published."""
 
@@ -140,8 +144,16 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
     record: dict[str, Any] = {"run_id": result.run_id, "scope": scope, "started_at": started}
     try:
         clock = time.perf_counter()
-        result.ingest = _as_dict(ingest_flow(settings, result.run_id, scope=scope))
+        ingest = ingest_flow(settings, result.run_id, scope=scope)
+        result.ingest = ingest.to_dict()
         result.seconds["ingest"] = time.perf_counter() - clock
+        if ingest.failed and not ingest.fetched and not ingest.skipped_fresh:
+            raise UpstreamsUnreachable(
+                f"no upstream answered: {ingest.failed} requests failed after retries "
+                f"(TMDB at {settings.tmdb_url}, YTS at {', '.join(settings.yts_urls)}); "
+                "check MIAUFLIX_TMDB_URL and MIAUFLIX_YTS_URLS, or run `miauflix demo` for "
+                "the offline sandbox. The failures are landed; the catalog is unchanged."
+            )
         with _connect(settings) as con:
             unchanged = catalog_is_current(settings, con)
         if unchanged:

@@ -41,6 +41,18 @@ class _ProgressHandler(logging.Handler):
         self._progress.update(self._task_id, description=message)
 
 
+class _DropPipelineTracebacks(logging.Filter):
+    """The CLI prints a pipeline failure's own summary; Prefect's traceback of it is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from miauflix.errors import MiauflixError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, MiauflixError):
+            return False
+        return "PipelineBlocked(" not in record.getMessage()
+
+
 def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The temporary API takes ~15 s to start on 2 idle cores; give a loaded machine room.
@@ -49,6 +61,7 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("prefect.flow_runs").addFilter(_DropPipelineTracebacks())
 
 
 def _apply_settings_to_env(settings: Settings) -> None:

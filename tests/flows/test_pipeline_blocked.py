@@ -65,3 +65,31 @@ def test_garbage_upstream_blocks_publish_and_keeps_the_previous_catalog(
         ).fetchone()
     assert ("quarantine_share",) in failed
     assert status == ("blocked",)
+
+
+def test_unreachable_upstreams_fail_the_sync_with_a_clear_message(
+    prefect_harness: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from miauflix.processes import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("MIAUFLIX_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("MIAUFLIX_TMDB_URL", f"{closed}/tmdb")
+    monkeypatch.setenv("MIAUFLIX_YTS_URLS", f"{closed}/yts")
+    monkeypatch.setenv("MIAUFLIX_SECRET_KEY", "unreachable-test-secret-0123456789abcdefghij")
+    monkeypatch.setenv("MIAUFLIX_HTTP_RETRIES", "0")
+
+    assert run_sync(load_settings(), quiet=True) == 1
+
+    err = capsys.readouterr().err
+    assert "no upstream answered" in err and closed in err
+    assert not (data_dir / "catalog.sqlite").exists()
+    record = read_last_sync(data_dir)
+    assert record is not None and record["status"] == "failed"
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        landed = con.execute("SELECT count(*), max(status) FROM raw_tmdb_lists").fetchone()
+    assert landed is not None and landed[0] > 0 and landed[1] == 0  # failures are kept
