@@ -54,6 +54,7 @@ def _base_env(settings: Settings, upstream: str, password: str) -> dict[str, str
         PREFECT_HOME=str((settings.data_dir / "prefect").resolve()),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_LOGGING_LEVEL="WARNING",
+        MIAUFLIX_API_ACCESS_LOG=os.environ.get("MIAUFLIX_API_ACCESS_LOG", "false"),
     )
     return env
 
