@@ -8,31 +8,14 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from serve import openapi_auth
+from serve.openapi_parts import JSON as _JSON
+from serve.openapi_parts import SECURED
+from serve.openapi_parts import error as _error
+from serve.openapi_parts import ok as _ok
+from serve.openapi_parts import rate_limited as _rate_limited
+from serve.openapi_parts import ref as _ref
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
-
-_JSON = "application/json"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": _ref(schema)}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": _ref("Error")}}}
-
-
-def _rate_limited() -> dict[str, Any]:
-    response = _error("Rate limit exceeded")
-    response["headers"] = {
-        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
-    }
-    return response
-
 
 _AUTH_ERRORS = {"401": _error("Missing, invalid or expired token (or user disabled)")}
 _CATALOG_ERRORS = {
@@ -182,7 +165,7 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-_SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_SECURED = SECURED
 
 PATHS: dict[str, Any] = {
     "/api/health": {

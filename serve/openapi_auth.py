@@ -5,31 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-_JSON = "application/json"
-SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _ok(schema: str, description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": _ref(schema)}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {_JSON: {"schema": _ref("Error")}}}
+from serve.openapi_parts import JSON as _JSON
+from serve.openapi_parts import SECURED, rate_limited
+from serve.openapi_parts import error as _error
+from serve.openapi_parts import ok as _ok
+from serve.openapi_parts import ref as _ref
 
 
 def _body(schema: str) -> dict[str, Any]:
     return {"required": True, "content": {_JSON: {"schema": _ref(schema)}}}
 
 
-_RATE = {
-    "description": "Rate limit exceeded",
-    "content": {_JSON: {"schema": _ref("Error")}},
-    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
-}
+_RATE = rate_limited()
 _AUTH = {
     "401": _error("Missing, invalid, expired or revoked token"),
     "403": _error("CSRF check failed for a cookie-authenticated write"),
