@@ -52,7 +52,7 @@ PASSWORD = "benchmark admin passphrase"
 
 def build_catalog(path: Path, movies: int) -> list[int]:
     """Publish the sample catalogue, then replicate its first movie to ``movies`` rows."""
-    from miauflix.crypto import FieldCipher
+    from core.crypto import FieldCipher
     from tests.helpers.catalog import publish_sample
 
     publish_sample(path, field_cipher=FieldCipher(SECRET.encode()))
@@ -105,7 +105,7 @@ def serve(
     kind: str, port: int, data_dir: str, workers: int, threads: int, access_log: bool
 ) -> None:
     """Run gunicorn in this process (the child side of the benchmark)."""
-    from miauflix.settings import load_settings
+    from core.settings import load_settings
     from serve.app import create_app
     from serve.wsgi import _Gunicorn, gunicorn_options
 

@@ -61,7 +61,7 @@ def bench_publish(data_dir: Path, repeats: int = 3) -> float:
     """Median seconds of publishing the current marts again (catalog swap included)."""
     import duckdb
 
-    from miauflix.crypto import FieldCipher, load_or_create_master_key
+    from core.crypto import FieldCipher, load_or_create_master_key
     from warehouse.publish import publish_catalog
 
     cipher = FieldCipher(load_or_create_master_key(data_dir / "secret.key"))

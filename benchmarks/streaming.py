@@ -58,9 +58,9 @@ BENCH_EMAIL, BENCH_USER = "bench@miauflix.local", "1"
 
 def child_engine(config: dict[str, Any]) -> None:
     """Run an engine + HTTP server; print READY <port>; stop on SIGTERM."""
+    from core.settings import load_settings
     from engine.config import load_engine_settings
     from engine.server import EngineServer, build_engine
-    from miauflix.settings import load_settings
 
     settings = load_settings(
         data_dir=config["data_dir"],
@@ -330,8 +330,8 @@ def main() -> None:
         child_engine(json.loads(args.child_engine))
         return
 
+    from core.crypto import FieldCipher
     from engine.keys import StreamKeySigner
-    from miauflix.crypto import FieldCipher
     from sandbox.demo_media import render_large
     from sandbox.seeder import Seeder, make_torrent
     from sandbox.tracker import Tracker

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.crypto import CryptoError
 from engine.errors import SourceNotFound, SourceResolveError
-from miauflix.crypto import CryptoError
 
 PROFILES = ("web", "tv")
 

@@ -1,6 +1,6 @@
 """Engine settings: the ``MIAUFLIX_*`` knobs only the streaming engine reads.
 
-They complement :class:`miauflix.settings.Settings` (which holds engine_url, engine_port,
+They complement :class:`core.settings.Settings` (which holds engine_url, engine_port,
 engine_bt_port, engine_trackers and engine_peers). Same prefix, same rules.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from miauflix.settings import Settings
+from core.settings import Settings
 
 MIB = 1024 * 1024
 

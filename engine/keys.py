@@ -8,7 +8,7 @@ names the signing key, so a key from another installation is told apart (403) fr
 tampered one (401). Keys without ``"i"`` (issued before it existed) count as issued at
 ``e - ttl``.
 
-Given a :class:`~miauflix.crypto.Keyring` instead of a master, the signer follows key
+Given a :class:`~core.crypto.Keyring` instead of a master, the signer follows key
 rotation: before issuing or verifying it re-reads the key files (at most once a second),
 so the API and the engine agree on the new master within a second, without a restart.
 Only the current master verifies: keys signed under a retired one are foreign (403).
@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.crypto import CryptoError, Keyring, derive_key
 from engine.errors import ForeignStreamKey, StreamKeyError, StreamKeyExpired
-from miauflix.crypto import CryptoError, Keyring, derive_key
 
 log = logging.getLogger("miauflix.engine.keys")
 

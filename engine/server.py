@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from core.settings import Settings
 from engine.config import EngineSettings, load_engine_settings
 from engine.errors import (
     EngineClosed,
@@ -39,7 +40,6 @@ from engine.reader import iter_range
 from engine.revocation import RevocationCheck
 from engine.service import StreamingEngine
 from engine.torrents import ActiveTorrent
-from miauflix.settings import Settings
 
 log = logging.getLogger("miauflix.engine.http")
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from core.crypto import Keyring
+from core.settings import Settings
 from engine import lt
 from engine.catalog import Catalog, SourceSecrets
 from engine.config import EngineSettings
@@ -35,8 +37,6 @@ from engine.resolve import resolve
 from engine.storage import StorageRecord, StorageStore
 from engine.torrents import ActiveTorrent
 from engine.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
-from miauflix.crypto import Keyring
-from miauflix.settings import Settings
 
 log = logging.getLogger("miauflix.engine")
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from serve import audit
 from serve.appdb import AppDB
 from serve.sessions import SessionStore

@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 
+from core.settings import Settings
 from flows.http import UpstreamClient
 from flows.ratelimit import Clock, Sleep, TokenBucket
 from flows.redact import install_httpx_log_filter
 from flows.retry import RetryPolicy
 from flows.transport import FastHTTPTransport
-from miauflix.settings import Settings
 
 POOL_CONNECTIONS = 4  # connections per httpx pool; see pool_sizes()
 USER_AGENT = "miauflix/0.1 (+self-hosted)"

@@ -11,10 +11,11 @@ from typing import Any
 
 import duckdb
 
+from core.clock import utcnow
+from core.settings import Settings
 from flows.clients import Clients
 from flows.http import Fetched, UpstreamClient
-from flows.landing import canonical_request_key, fresh_keys, land, utcnow
-from miauflix.settings import Settings
+from flows.landing import canonical_request_key, fresh_keys, land
 
 
 @dataclass

@@ -6,7 +6,7 @@ URLs in these errors are always redacted (no ``api_key``): they are built from
 
 from __future__ import annotations
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 
 class FlowsError(MiauflixError):

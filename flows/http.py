@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from core.clock import utcnow
 from flows.errors import (
     AllMirrorsFailed,
     UpstreamAuthError,
@@ -35,7 +36,7 @@ from flows.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
-from flows.landing import canonical_request_key, utcnow
+from flows.landing import canonical_request_key
 from flows.ratelimit import Sleep, TokenBucket
 from flows.redact import Redactor, redact_url
 from flows.retry import RetryPolicy, is_retryable_status

@@ -29,6 +29,7 @@ import duckdb
 import httpx
 from prefect import flow, get_run_logger
 
+from core.settings import Settings
 from flows.clients import open_clients
 from flows.context import IngestContext, TableCounts
 from flows.landing import fresh_keys
@@ -45,7 +46,6 @@ from flows.tmdb import (
     list_movie_ids,
 )
 from flows.yts import YTS_TABLE, fetch_yts_movies, imdb_ids_for, yts_request
-from miauflix.settings import Settings
 from warehouse.schema import RAW_TABLES, ensure_base_schema
 
 # How far a run goes: each scope includes the stages before it (their fresh rows are

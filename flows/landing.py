@@ -12,13 +12,14 @@ API key, has the same key, which is what the freshness check (:func:`fresh_keys`
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlencode
 
 import duckdb
 import polars as pl
 
+from core.clock import utcnow
 from flows.errors import LandingError
 from flows.redact import SECRET_PARAMS
 from warehouse.schema import RAW_TABLES
@@ -50,11 +51,6 @@ class Landable(Protocol):
     def status(self) -> int: ...
     @property
     def payload(self) -> str | None: ...
-
-
-def utcnow() -> datetime:
-    """Current UTC time as a naive datetime (the warehouse's TIMESTAMP convention)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def canonical_request_key(path: str, params: Mapping[str, object] | None = None) -> str:

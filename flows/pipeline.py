@@ -20,12 +20,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from core.clock import utcnow
+from core.crypto import Keyring
+from core.errors import MiauflixError
+from core.last_sync import write_last_sync
+from core.settings import Settings, load_settings
 from flows.ingest import ingest_flow
-from flows.run_record import record_run_end, record_run_start, utcnow
-from miauflix.crypto import Keyring
-from miauflix.errors import MiauflixError
-from miauflix.last_sync import write_last_sync
-from miauflix.settings import Settings, load_settings
+from flows.run_record import record_run_end, record_run_start
 from warehouse.checks import DQResult, format_dq_summary, run_checks
 from warehouse.publish import publish_catalog
 from warehouse.schema import RAW_TABLES, ensure_base_schema

@@ -1,18 +1,15 @@
 """Bookkeeping of pipeline runs in the ``sync_runs`` table (the API-facing copy of the
-outcome is ``miauflix.last_sync``)."""
+outcome is ``core.last_sync``)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-
-def utcnow() -> datetime:
-    """Naive UTC timestamp, the convention of every TIMESTAMP column in the warehouse."""
-    return datetime.now(UTC).replace(tzinfo=None)
+from core.clock import utcnow
 
 
 def record_run_start(con: duckdb.DuckDBPyConnection, run_id: str, started_at: datetime) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from miauflix.errors import MiauflixError
-from miauflix.settings import Settings, load_settings
+from core.errors import MiauflixError
+from core.settings import Settings, load_settings
 
 
 def _settings(**overrides: object) -> Settings:

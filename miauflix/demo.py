@@ -16,9 +16,9 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
-from miauflix.atomic import write_atomic
+from core.atomic import write_atomic
+from core.settings import Settings
 from miauflix.processes import ProcessError, Supervisor, free_port, port_is_free
-from miauflix.settings import Settings
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import start_fake_upstream
 from sandbox.seeder import DemoSwarm, demo_torrents

@@ -3,7 +3,7 @@
 Steps (each safe to crash after; re-running finishes the job):
 
 1. Write the new master into ``secret.keys.d/<kid>.key`` and keep the old one there too, so
-   any :class:`~miauflix.crypto.Keyring` that meets a new key id finds it on reload.
+   any :class:`~core.crypto.Keyring` that meets a new key id finds it on reload.
 2. Atomically replace ``secret.key`` with the new master (temp file + ``os.replace``).
 3. ``catalog.sqlite``: copy it, re-seal every source under the new key (new lookup hash,
    new ``source_id`` derived from it, the same as the next publish would write), and swap
@@ -22,10 +22,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from miauflix.atomic import write_atomic
-from miauflix.crypto import FieldCipher, Keyring, keyring_dir
-from miauflix.errors import MiauflixError
-from miauflix.settings import Settings
+from core.atomic import write_atomic
+from core.crypto import FieldCipher, Keyring, keyring_dir
+from core.errors import MiauflixError
+from core.settings import Settings
 
 BATCH = 500
 

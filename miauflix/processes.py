@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 
 class ProcessError(MiauflixError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings
 
-from miauflix.settings import Settings
+from core.settings import Settings
 
 
 def settings_classes() -> list[type[BaseSettings]]:

@@ -16,7 +16,7 @@ from typing import Any, cast
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from miauflix.settings import Settings
+from core.settings import Settings
 
 _NOISY_LOGGERS = (
     "prefect.events",
@@ -45,7 +45,7 @@ class _DropPipelineTracebacks(logging.Filter):
     """The CLI prints a pipeline failure's own summary; Prefect's traceback of it is noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from miauflix.errors import MiauflixError
+        from core.errors import MiauflixError
 
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, MiauflixError):

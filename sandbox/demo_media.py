@@ -13,7 +13,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 
 class DemoMediaError(MiauflixError):

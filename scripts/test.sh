@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy miauflix flows warehouse serve engine sandbox
+.venv/bin/mypy core miauflix flows warehouse serve engine sandbox
 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -1,5 +1,5 @@
 """The Flask application factory: settings, keys, app.sqlite, extensions, blueprints,
-security hooks and the first admin. Every knob is a :class:`miauflix.settings.Settings`
+security hooks and the first admin. Every knob is a :class:`core.settings.Settings`
 field (``MIAUFLIX_*``)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from miauflix.crypto import CryptoError, Keyring, derive_key, load_or_create_master_key
-from miauflix.settings import Settings, load_settings
+from core.crypto import CryptoError, Keyring, derive_key, load_or_create_master_key
+from core.settings import Settings, load_settings
 from serve import (
     admin,
     auth,

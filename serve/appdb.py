@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 ROLES = ("user", "admin")
 

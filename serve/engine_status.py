@@ -11,9 +11,9 @@ import httpx
 from flask import Blueprint, Response, current_app, jsonify
 from flask_jwt_extended import get_jwt, get_jwt_identity, jwt_required
 
+from core.crypto import load_or_create_master_key
+from core.settings import Settings
 from engine.keys import PURPOSE_STATUS, StreamKeySigner
-from miauflix.crypto import load_or_create_master_key
-from miauflix.settings import Settings
 
 bp = Blueprint("engine_status", __name__)
 

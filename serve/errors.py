@@ -17,7 +17,7 @@ from flask import Flask, Response, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 log = logging.getLogger(__name__)
 

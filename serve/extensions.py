@@ -10,7 +10,7 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 
 if TYPE_CHECKING:
-    from miauflix.settings import Settings
+    from core.settings import Settings
     from serve.appdb import AppDB
     from serve.catalog import CatalogReader
     from serve.response_cache import ResponseCache

@@ -14,10 +14,10 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from core.last_sync import read_last_sync
+from core.settings import Settings
 from engine.config import load_engine_settings
 from engine.vpn import SystemInterfaces, check_vpn
-from miauflix.last_sync import read_last_sync
-from miauflix.settings import Settings
 from serve.extensions import app_settings, catalog_reader
 from serve.tokens import protect_catalogue
 

@@ -5,7 +5,7 @@ Body (all optional): ``{"source_id": str}`` or ``{"quality": "720p"}``, and
 "source": {...}}``. The URL points at the engine (``MIAUFLIX_ENGINE_URL``) and carries a
 key bound to the user and the source, which the engine verifies on its own.
 
-Relies on ``current_app.config["MIAUFLIX_SETTINGS"]`` (a :class:`miauflix.settings.Settings`)
+Relies on ``current_app.config["MIAUFLIX_SETTINGS"]`` (a :class:`core.settings.Settings`)
 and, optionally, ``current_app.config["MIAUFLIX_STREAM_KEY_TTL"]`` (seconds; otherwise
 ``MIAUFLIX_STREAM_KEY_TTL`` via :class:`engine.config.EngineSettings`).
 """
@@ -19,12 +19,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_jwt_extended import get_jwt_identity, jwt_required
 
+from core.crypto import Keyring
+from core.settings import Settings
 from engine.catalog import PROFILES, Catalog
 from engine.config import load_engine_settings
 from engine.errors import SourceNotFound, SourceResolveError
 from engine.keys import StreamKeySigner
-from miauflix.crypto import Keyring
-from miauflix.settings import Settings
 
 bp = Blueprint("streams", __name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from serve.app import create_app
 
 DEFAULT_THREADS = 8

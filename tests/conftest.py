@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "upstream-samples"

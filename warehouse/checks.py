@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
+from core.clock import utcnow
 from warehouse import marts, staging
-from warehouse.db import utcnow
 from warehouse.errors import CheckError
 from warehouse.expectations import Expect
 from warehouse.reconcile import Reconciliation, reconcile

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import duckdb
 import polars as pl
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the convention of every TIMESTAMP column in the warehouse."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

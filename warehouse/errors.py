@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from miauflix.errors import MiauflixError
+from core.errors import MiauflixError
 
 
 class WarehouseError(MiauflixError):

@@ -25,8 +25,8 @@ from typing import Any
 
 import duckdb
 
-from miauflix.crypto import FieldCipher, Keyring
-from miauflix.errors import MiauflixError
+from core.crypto import FieldCipher, Keyring
+from core.errors import MiauflixError
 
 CATALOG_SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("catalog_schema.sql")

@@ -14,7 +14,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
-from warehouse.db import utcnow
+from core.clock import utcnow
 from warehouse.errors import TransformError
 from warehouse.marts import build_marts, write_marts
 from warehouse.quarantine import quarantine_counts, replace_quarantine

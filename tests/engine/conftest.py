@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.crypto import FieldCipher, load_or_create_master_key
+from core.settings import Settings, load_settings
 from engine.config import EngineSettings, load_engine_settings
 from engine.keys import StreamKeySigner
 from engine.server import EngineServer, build_engine
 from engine.service import StreamingEngine
-from miauflix.crypto import FieldCipher, load_or_create_master_key
-from miauflix.settings import Settings, load_settings
 from sandbox.demo_media import DemoVideo, render
 from sandbox.seeder import SeededTorrent, Seeder, make_torrent
 from sandbox.tracker import Tracker

@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
+from core.crypto import FieldCipher
+from core.settings import Settings
 from engine.catalog import Catalog
 from engine.errors import SourceNotFound, SourceResolveError
-from miauflix.crypto import FieldCipher
-from miauflix.settings import Settings
 from tests.engine.conftest import CatalogSource, write_catalog
 
 H1, H2, H3 = "a" * 40, "b" * 40, "c" * 40

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.crypto import Keyring, derive_key, keyring_dir, load_or_create_master_key
+from core.settings import Settings, load_settings
 from engine.errors import ForeignStreamKey, StreamKeyError, StreamKeyExpired
 from engine.keys import PURPOSE_STATUS, StreamKeySigner
-from miauflix.crypto import Keyring, derive_key, keyring_dir, load_or_create_master_key
 from miauflix.keys import rotate_keys
-from miauflix.settings import Settings, load_settings
 from tests.engine.conftest import wait_until
 
 MASTER = b"m" * 48

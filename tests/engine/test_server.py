@@ -268,7 +268,7 @@ def test_run_engine_serves_until_sigterm_and_exits_cleanly(tmp_path: Path) -> No
     env.update(MIAUFLIX_DATA_DIR=str(tmp_path), MIAUFLIX_SECRET_KEY="s" * 40,
                MIAUFLIX_ENGINE_BT_PORT=str(_port()))  # fmt: skip
     code = (
-        "from engine.server import run_engine; from miauflix.settings import load_settings; "
+        "from engine.server import run_engine; from core.settings import load_settings; "
         f"run_engine(load_settings(), '127.0.0.1', {port})"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=Path(__file__).parents[2])

@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.crypto import FieldCipher, Keyring, load_or_create_master_key
+from core.settings import Settings
 from engine.errors import MetadataTimeout, StreamLimitReached, VpnRequired
 from engine.keys import StreamKeySigner
 from engine.vpn import Interface
-from miauflix.crypto import FieldCipher, Keyring, load_or_create_master_key
 from miauflix.keys import rotate_keys
-from miauflix.settings import Settings
 from tests.engine.conftest import (
     CatalogSource,
     FileServer,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.settings import Settings
 from flows.audit_retention import purge_expired
-from miauflix.settings import Settings
 from serve import audit
 from serve.appdb import AppDB
 from serve.passwords import hash_password

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from core.settings import Settings
 from flows.clients import looks_like_v4_token, open_clients, pool_sizes, tmdb_credentials
 from flows.http import Fetched
 from flows.retry import RetryPolicy
-from miauflix.settings import Settings
 from tests.flows.fakes import FakeUpstream
 
 T = TypeVar("T")

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from core.settings import Settings
 from flows.errors import UpstreamAuthError
 from flows.ingest import IngestSummary, chunk_size, ingest_async
 from flows.retry import RetryPolicy
-from miauflix.settings import Settings
 from tests.flows.fakes import TMDB, YTS_MIRRORS, FakeUpstream
 from warehouse.schema import RAW_TABLES
 

@@ -15,10 +15,10 @@ import duckdb
 import pytest
 from pydantic import SecretStr
 
+from core.settings import Settings
 from flows.ingest import IngestSummary, ingest_async
 from flows.tmdb import details_request
 from flows.yts import yts_request
-from miauflix.settings import Settings
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, UpstreamConfig, start_fake_upstream
 from sandbox.faults import FaultConfig

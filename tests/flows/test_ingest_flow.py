@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from pydantic import SecretStr
 
+from core.settings import Settings
 from flows.ingest import IngestSummary, _run_coroutine, ingest_flow
-from miauflix.settings import Settings
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import UpstreamConfig, start_fake_upstream
 

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import pytest
 
+from core.clock import utcnow
 from flows.errors import LandingError
-from flows.landing import canonical_request_key, fresh_keys, land, latest_successes, utcnow
+from flows.landing import canonical_request_key, fresh_keys, land, latest_successes
 from warehouse.schema import ensure_base_schema
 
 TABLE = "raw_tmdb_movies"

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from miauflix.last_sync import read_last_sync
+from core.last_sync import read_last_sync
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, start_fake_upstream
 

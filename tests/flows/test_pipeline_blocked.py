@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from miauflix.last_sync import read_last_sync
-from miauflix.settings import load_settings
+from core.last_sync import read_last_sync
+from core.settings import load_settings
 from miauflix.sync_command import run_sync
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, start_fake_upstream

@@ -11,13 +11,14 @@ import duckdb
 import httpx
 import pytest
 
+from core.clock import utcnow
+from core.settings import Settings
 from flows.clients import Clients, open_clients
 from flows.context import IngestContext
 from flows.http import Fetched
-from flows.landing import land, utcnow
+from flows.landing import land
 from flows.tmdb import MOVIES_TABLE, details_request
 from flows.yts import imdb_ids_for, is_imdb_id, yts_request
-from miauflix.settings import Settings
 from warehouse.schema import ensure_base_schema
 
 

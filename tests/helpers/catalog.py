@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from miauflix.crypto import FieldCipher
+from core.crypto import FieldCipher
 from warehouse.publish import PublishSummary, publish_catalog
 from warehouse.schema import MART_DDL
 

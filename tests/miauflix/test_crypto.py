@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from miauflix.crypto import CryptoError, FieldCipher, load_or_create_master_key
+from core.crypto import CryptoError, FieldCipher, load_or_create_master_key
 
 MASTER = b"m" * 48
 

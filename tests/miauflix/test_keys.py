@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.crypto import CryptoError, FieldCipher, Keyring, keyring_dir
+from core.settings import Settings, load_settings
 from miauflix.cli import main
-from miauflix.crypto import CryptoError, FieldCipher, Keyring, keyring_dir
 from miauflix.keys import KeyRotationError, prune_keys, rotate_keys
-from miauflix.settings import Settings, load_settings
 from serve.appdb import AppDB
 from serve.passwords import hash_password
 from tests.helpers.catalog import SampleMarts, publish_sample

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from miauflix.settings_doc import END, START, env_names, render_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"

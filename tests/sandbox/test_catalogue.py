@@ -67,7 +67,7 @@ def test_rejects_dirty_rate_outside_0_to_1(rate: float) -> None:
 
 def test_catalogue_errors_belong_to_the_project_tree() -> None:
     assert issubclass(CatalogueError, SandboxError)
-    from miauflix.errors import MiauflixError
+    from core.errors import MiauflixError
 
     assert issubclass(SandboxError, MiauflixError)
 

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve.app import create_app
 from serve.appdb import AppDB
 from serve.extensions import app_db

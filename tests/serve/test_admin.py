@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve import audit
 from serve.extensions import app_db
 from serve.tokens import issue_access_token

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve import audit
 from serve.appdb import AppDB
 from serve.extensions import app_db

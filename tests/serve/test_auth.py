@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.crypto import derive_key
-from miauflix.settings import Settings, load_settings
+from core.crypto import derive_key
+from core.settings import Settings, load_settings
 from serve.app import create_app
 from serve.appdb import AppDB
 from serve.extensions import app_db

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve.catalog import CatalogReader, CatalogUnavailable
 from tests.helpers.catalog import SampleMarts, publish_sample
 from tests.serve.conftest import assert_error

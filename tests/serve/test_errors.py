@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve.app import create_app
 from serve.appdb import AppDB
 from serve.passwords import hash_password

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from serve.app import create_app
 from tests.helpers.catalog import SampleMarts
 from tests.serve.conftest import assert_error, login

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve.extensions import response_cache
 from serve.response_cache import CachedBody, ResponseCache
 from tests.helpers.catalog import SampleMarts, publish_sample

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from serve.app import create_app
 from serve.passwords import WeakPassword, check_password_policy
 from serve.security import parse_networks, resolve_client_ip

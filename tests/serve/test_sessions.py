@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings, load_settings
+from core.settings import Settings, load_settings
 from serve import audit
 from serve.app import create_app
 from serve.extensions import app_db

@@ -7,7 +7,7 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from tests.helpers.catalog import SampleMarts
 
 LAST_SYNC = {
@@ -97,7 +97,7 @@ def test_status_reads_the_record_the_pipeline_writes(
 ) -> None:
     from datetime import datetime
 
-    from miauflix.last_sync import write_last_sync
+    from core.last_sync import write_last_sync
 
     record = {
         "run_id": "flow-run-1",

@@ -13,11 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_jwt_extended import JWTManager, create_access_token
 
+from core.crypto import FieldCipher, Keyring, load_or_create_master_key
+from core.settings import Settings, load_settings
 from engine.errors import ForeignStreamKey
 from engine.keys import StreamKeySigner
-from miauflix.crypto import FieldCipher, Keyring, load_or_create_master_key
 from miauflix.keys import rotate_keys
-from miauflix.settings import Settings, load_settings
 from serve.streams import bp
 from tests.engine.conftest import CatalogSource, wait_until, write_catalog
 

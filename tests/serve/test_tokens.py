@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from miauflix.crypto import derive_key
-from miauflix.settings import Settings
+from core.crypto import derive_key
+from core.settings import Settings
 from serve.extensions import app_db, session_store
 from serve.tokens import AUDIENCE, ISSUER, _timely, _VerifiedHeaders
 from tests.helpers.catalog import SampleMarts

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from tests.conftest import REPO_ROOT
 from tests.helpers.catalog import SampleMarts
 
@@ -38,7 +38,7 @@ def gunicorn_server(settings: Settings, published: SampleMarts) -> Iterator[str]
         "MIAUFLIX_ADMIN_PASSWORD": settings.admin_password.get_secret_value(),
     }
     code = (
-        "from miauflix.settings import load_settings\n"
+        "from core.settings import load_settings\n"
         "from serve.wsgi import run_server\n"
         f"run_server(load_settings(), '127.0.0.1', {port}, workers=2, threads=4)\n"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from miauflix.crypto import FieldCipher
+from core.crypto import FieldCipher
 from tests.helpers.catalog import (
     COMPONENTS,
     LISTS,

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 from flask import Flask
 
-from miauflix.settings import Settings
+from core.settings import Settings
 from serve.app import create_app
 from serve.extensions import app_db
 from serve.tokens import issue_access_token

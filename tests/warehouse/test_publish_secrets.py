@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from miauflix.crypto import CryptoError, FieldCipher
+from core.crypto import CryptoError, FieldCipher
 from tests.helpers.catalog import SampleMarts, cipher, publish_sample
 
 NONCE = slice(6, 18)

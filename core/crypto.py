@@ -35,11 +35,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from core.errors import MiauflixError
+
 _VERSION = b"v1"
 _NONCE_LEN = 12
 
 
-class CryptoError(Exception):
+class CryptoError(MiauflixError):
     """A value could not be decrypted (wrong key, tampered, or moved to another row)."""
 
 

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from miauflix.atomic import write_atomic
+from core.atomic import write_atomic
 
 log = logging.getLogger(__name__)
 
