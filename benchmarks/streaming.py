@@ -59,7 +59,6 @@ BENCH_EMAIL, BENCH_USER = "bench@miauflix.local", "1"
 def child_engine(config: dict[str, Any]) -> None:
     """Run an engine + HTTP server; print READY <port>; stop on SIGTERM."""
     from core.settings import load_settings
-    from engine.config import load_engine_settings
     from engine.server import EngineServer, build_engine
 
     settings = load_settings(
@@ -67,8 +66,10 @@ def child_engine(config: dict[str, Any]) -> None:
         secret_key=SECRET,
         engine_bt_port=_free_port(),
         engine_peers=config["peers"],
+        engine_disk_quota_mb=0,
+        engine_utp=False,
+        **config.get("engine", {}),
     )
-    cfg = load_engine_settings(engine_disk_quota_mb=0, engine_utp=False, **config.get("engine", {}))
     # The engine checks every stream key's user against app.sqlite: give it the bench user.
     from serve.appdb import AppDB
 
@@ -77,7 +78,7 @@ def child_engine(config: dict[str, Any]) -> None:
     if appdb.user_by_email(BENCH_EMAIL) is None:
         created = appdb.create_user(BENCH_EMAIL, "!", "user")
         assert str(created.id) == BENCH_USER, "the bench user must be the first user"
-    engine, signer = build_engine(settings, cfg, naive=config["naive"], listen_host="127.0.0.1")
+    engine, signer = build_engine(settings, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
     done = threading.Event()
@@ -331,9 +332,9 @@ def main() -> None:
         return
 
     from core.crypto import FieldCipher
-    from engine.keys import StreamKeySigner
+    from core.stream_keys import StreamKeySigner
     from sandbox.demo_media import render_large
-    from sandbox.seeder import Seeder, make_torrent
+    from sandbox.swarm import Seeder, make_torrent
     from sandbox.tracker import Tracker
     from tests.engine.conftest import CatalogSource, FileServer, write_catalog
 

@@ -13,10 +13,6 @@ class BencodeError(EngineError):
     """Bytes that are not valid bencoding (a broken .torrent or tracker answer)."""
 
 
-class SourceNotFound(EngineError):
-    """The catalog has no such source (or no source for the movie and profile)."""
-
-
 class SourceResolveError(EngineError):
     """A source could not be turned into torrent metadata."""
 
@@ -31,44 +27,6 @@ class MetadataTimeout(SourceResolveError):
 
 class NoPlayableFile(SourceResolveError):
     """The torrent holds no file with a playable video container."""
-
-
-class StreamKeyError(EngineError):
-    """A stream key that must be refused; ``status`` is the HTTP status to answer."""
-
-    status = 401
-    code = "invalid_stream_key"
-
-
-class StreamKeyExpired(StreamKeyError):
-    code = "stream_key_expired"
-
-
-class ForeignStreamKey(StreamKeyError):
-    """Signed by another installation, or bound to another user or source."""
-
-    status = 403
-    code = "foreign_stream_key"
-
-
-class StreamKeyRevoked(StreamKeyError):
-    """Issued at or before the user's ``streams_revoked_at`` (logout, password change...)."""
-
-    code = "stream_key_revoked"
-
-
-class StreamUserDisabled(StreamKeyError):
-    """The key's user is disabled in the API's database."""
-
-    status = 403
-    code = "user_disabled"
-
-
-class StreamUserUnknown(StreamKeyError):
-    """The key's user is not (or no longer) in the API's database."""
-
-    status = 403
-    code = "user_unknown"
 
 
 class RevocationUnavailable(EngineError):

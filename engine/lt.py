@@ -12,7 +12,7 @@ from pathlib import Path
 
 import libtorrent as _lt
 
-from engine.errors import SourceResolveError
+from engine.errors import BencodeError, SourceResolveError
 
 VERSION: str = _lt.__version__
 
@@ -70,6 +70,29 @@ def parse_torrent(data: bytes) -> TorrentMeta:
         return _meta_from_info(_lt.torrent_info(data))
     except (RuntimeError, TypeError, ValueError) as exc:
         raise SourceResolveError(f"not a valid .torrent file: {exc}") from exc
+
+
+def info_hash_v1(torrent: bytes) -> str:
+    """The v1 info-hash (lowercase hex) of .torrent bytes, as libtorrent parses them.
+
+    Raises :class:`BencodeError` for anything libtorrent refuses (broken bencoding, no or an
+    incomplete ``info`` dictionary, nesting too deep) and for a v2-only torrent.
+    """
+    try:
+        hashes = _lt.torrent_info(torrent).info_hashes()
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise BencodeError(f"libtorrent refused it: {exc}") from exc
+    if not hashes.has_v1():
+        raise BencodeError("a v2-only torrent has no v1 info-hash")
+    return str(hashes.v1)
+
+
+def bdecode(data: bytes) -> object:
+    """Decode bencoded bytes with libtorrent's decoder (dict keys and strings as bytes)."""
+    try:
+        return _lt.bdecode(data)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise BencodeError(f"libtorrent refused it: {exc}") from exc
 
 
 def create_torrent(

@@ -1,8 +1,8 @@
 """Turn a catalog source into what libtorrent is given: verified .torrent bytes or a magnet.
 
 The .torrent file is preferred (metadata at once); it must carry the info-hash the catalog
-promised, else it is refused. When it cannot be fetched, the magnet is used and metadata
-comes from peers (bounded by ``engine_metadata_timeout`` in the engine).
+promised (as libtorrent reads it), else it is refused. When it cannot be fetched, the magnet
+is used and metadata comes from peers (bounded by ``engine_metadata_timeout`` in the engine).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from engine.bencode import info_hash_v1
-from engine.catalog import SourceSecrets
+from core.catalog.sources import SourceSecrets
 from engine.errors import BencodeError, InfoHashMismatch, SourceResolveError
+from engine.lt import info_hash_v1
 
 MAX_TORRENT_BYTES = 8 * 1024 * 1024
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")

@@ -13,20 +13,19 @@ not each hit SQLite. Without a readable ``app.sqlite`` every key is refused
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import (
-    RevocationUnavailable,
+from core.appdb import AppDBUnavailable, StreamState, read_stream_state
+from core.stream_keys import (
+    StreamClaims,
     StreamKeyRevoked,
     StreamUserDisabled,
     StreamUserUnknown,
 )
-from engine.keys import StreamClaims
+from engine.errors import RevocationUnavailable
 
 CACHE_SECONDS = 1.0
 MAX_CACHED_USERS = 4096
@@ -34,10 +33,7 @@ MAX_CACHED_USERS = 4096
 _USER_ID = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
-@dataclass(frozen=True)
-class UserState:
-    disabled: bool
-    streams_revoked_at: int
+UserState = StreamState
 
 
 class RevocationCheck:
@@ -88,31 +84,10 @@ class RevocationCheck:
         return state
 
     def _lookup(self, user_id: int) -> UserState | None:
-        if not self.path.is_file():
-            raise RevocationUnavailable(
-                f"cannot check stream keys: {self.path} does not exist (the engine reads "
-                "the API's users from it; start the API on the same MIAUFLIX_DATA_DIR)"
-            )
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
-            try:
-                row = conn.execute(
-                    "SELECT disabled, streams_revoked_at FROM users WHERE id = ?", (user_id,)
-                ).fetchone()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise RevocationUnavailable(
-                f"cannot check stream keys: reading users from {self.path} failed: {exc}"
-            ) from exc
+            state = read_stream_state(self.path, user_id)
+        except AppDBUnavailable as exc:
+            raise RevocationUnavailable(f"cannot check stream keys: {exc}") from exc
         with self._lock:
             self.lookups += 1
-        if row is None:
-            return None
-        try:
-            return UserState(disabled=bool(row[0]), streams_revoked_at=int(row[1] or 0))
-        except (TypeError, ValueError) as exc:
-            raise RevocationUnavailable(
-                f"cannot check stream keys: user {user_id} in {self.path} has "
-                f"streams_revoked_at={row[1]!r}"
-            ) from exc
+        return state

@@ -19,22 +19,20 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from core.catalog.contract import CatalogUnavailable, SecretUnreadable, SourceNotFound
+from core.errors import MiauflixError
 from core.settings import Settings
-from engine.config import EngineSettings, load_engine_settings
+from core.stream_keys import PURPOSE_STATUS, StreamKeyError, StreamKeySigner
 from engine.errors import (
     EngineClosed,
-    EngineError,
     MetadataTimeout,
     NoPlayableFile,
     RevocationUnavailable,
-    SourceNotFound,
     SourceResolveError,
-    StreamKeyError,
     StreamLimitReached,
     StreamStalled,
     VpnRequired,
 )
-from engine.keys import PURPOSE_STATUS, StreamKeySigner
 from engine.ranges import UNSATISFIABLE, ByteRange, parse_range
 from engine.reader import iter_range
 from engine.revocation import RevocationCheck
@@ -47,11 +45,13 @@ SOCKET_TIMEOUT = 120.0
 _CLIENT_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
-def _error_status(exc: EngineError) -> tuple[int, str]:
+def _error_status(exc: MiauflixError) -> tuple[int, str]:
     if isinstance(exc, StreamKeyError):
         return exc.status, exc.code
-    table: list[tuple[type[EngineError], int, str]] = [
+    table: list[tuple[type[MiauflixError], int, str]] = [
         (SourceNotFound, 404, "source_not_found"),
+        (CatalogUnavailable, 404, "source_not_found"),
+        (SecretUnreadable, 502, "source_unavailable"),
         (StreamLimitReached, 429, "stream_limit_reached"),
         (VpnRequired, 503, "vpn_required"),
         (RevocationUnavailable, 503, "revocation_check_unavailable"),
@@ -95,7 +95,7 @@ class _StreamHandler(BaseHTTPRequestHandler):
                 self._status(head)
             else:
                 self._error(404, "not_found", f"no route for {path}", head)
-        except EngineError as exc:
+        except MiauflixError as exc:
             status, code = _error_status(exc)
             self._error(status, code, str(exc), head)
         except _CLIENT_GONE:
@@ -167,7 +167,7 @@ class _StreamHandler(BaseHTTPRequestHandler):
         except StreamStalled as exc:
             log.warning("%s", exc)
             self.close_connection = True
-        except (*_CLIENT_GONE, EngineError, OSError):
+        except (*_CLIENT_GONE, MiauflixError, OSError):
             self.close_connection = True
         finally:
             torrent.remove_reader(reader)
@@ -228,12 +228,9 @@ class EngineServer:
         self._httpd.server_close()
 
 
-def build_engine(
-    settings: Settings, engine_settings: EngineSettings | None = None, **kwargs: Any
-) -> tuple[StreamingEngine, StreamKeySigner]:
-    cfg = engine_settings or load_engine_settings()
-    engine = StreamingEngine(settings, cfg, **kwargs)
-    return engine, StreamKeySigner(engine.keyring, cfg.stream_key_ttl)
+def build_engine(settings: Settings, **kwargs: Any) -> tuple[StreamingEngine, StreamKeySigner]:
+    engine = StreamingEngine(settings, **kwargs)
+    return engine, StreamKeySigner(engine.keyring, settings.stream_key_ttl)
 
 
 def run_engine(settings: Settings, host: str | None = None, port: int | None = None) -> None:

@@ -18,11 +18,12 @@ from typing import Any
 
 import httpx
 
+from core.catalog.contract import CatalogError
+from core.catalog.sources import Catalog, SourceSecrets
 from core.crypto import Keyring
 from core.settings import Settings
+from core.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
 from engine import lt
-from engine.catalog import Catalog, SourceSecrets
-from engine.config import EngineSettings
 from engine.errors import (
     EngineClosed,
     EngineError,
@@ -36,7 +37,6 @@ from engine.pieces import PlannerConfig
 from engine.resolve import resolve
 from engine.storage import StorageRecord, StorageStore
 from engine.torrents import ActiveTorrent
-from engine.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
 
 log = logging.getLogger("miauflix.engine")
 
@@ -58,7 +58,6 @@ class StreamingEngine:
     def __init__(
         self,
         settings: Settings,
-        engine_settings: EngineSettings,
         *,
         catalog: Catalog | None = None,
         http_client: httpx.Client | None = None,
@@ -68,19 +67,19 @@ class StreamingEngine:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
-        self.config = engine_settings
+        self.config = settings
         # Current master plus the ones kept by `miauflix keys rotate`: catalog values sealed
         # under any of them open, and a rotation is picked up without a restart.
         self.keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
         self.catalog = catalog or Catalog(settings.catalog_path, self.keyring)
         self._http = http_client or httpx.Client(
-            timeout=engine_settings.engine_fetch_timeout, follow_redirects=True
+            timeout=settings.engine_fetch_timeout, follow_redirects=True
         )
         self._interfaces = interfaces or SystemInterfaces()
         self.naive = naive
         self._listen_host = listen_host
         self._clock = clock
-        self.store = StorageStore(engine_settings.download_dir(settings))
+        self.store = StorageStore(settings.engine_download_path)
         self.static_peers = [_parse_peer(p) for p in settings.engine_peers]
         self._lock = threading.RLock()
         self._opening: dict[str, threading.Lock] = {}
@@ -93,7 +92,7 @@ class StreamingEngine:
         self._last_resume_save = 0.0
         self._last_quota = 0.0
         self._last_reannounce: dict[str, float] = {}
-        self.vpn = VpnState(engine_settings.require_vpn, True, None, "not checked yet")
+        self.vpn = VpnState(settings.require_vpn, True, None, "not checked yet")
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -239,7 +238,7 @@ class StreamingEngine:
     def _bitrate(self, source_id: str, size: int) -> float:
         try:
             mbps = self.catalog.source(source_id).bitrate_mbps
-        except EngineError:
+        except CatalogError:
             mbps = None
         if mbps and mbps > 0:
             return mbps * 1_000_000 / 8

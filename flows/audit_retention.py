@@ -11,27 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from prefect import flow, get_run_logger
 
+from core.appdb import purge_ended
 from core.settings import Settings, load_settings
-from serve import audit
-from serve.appdb import AppDB
-from serve.sessions import SessionStore
 
 
 def purge_expired(settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """Delete old audit events and ended sessions; returns the counts removed."""
-    if not settings.app_db_path.exists():
-        return {"audit_events": 0, "sessions": 0}
     moment = now or datetime.now(UTC)
-    cutoff = moment - timedelta(days=settings.audit_retention_days)
-    db = AppDB(settings.app_db_path)
-    try:
-        db.migrate()
-        events = audit.purge(db, cutoff)
-        store = SessionStore(db, timedelta(days=settings.refresh_token_days), 1)
-        sessions = store.purge(cutoff)
-    finally:
-        db.close()
-    return {"audit_events": events, "sessions": sessions}
+    return purge_ended(settings.app_db_path, moment - timedelta(days=settings.audit_retention_days))
 
 
 @flow(name="miauflix-audit-retention", log_prints=True)

@@ -2,17 +2,24 @@
 
 :func:`open_clients` is the one place where httpx clients are created: explicit timeouts
 (``http_timeout``), ``http_concurrency`` connections per service split into small pools
-(see :func:`pool_sizes`), the lean :class:`~flows.transport.FastHTTPTransport` for plain
-http, one token bucket per service, and the TMDB key sent the safest way it allows.
+(see :func:`pool_sizes`), httpx's own transport, one token bucket per service, and the
+TMDB key sent the safest way it allows.
+
+Other transports are injected, never imported: :func:`mount_transport` registers an httpx
+mount (``"http://127.0.0.1"`` -> a transport factory) for every pool this process opens,
+and ``open_clients(mounts=...)`` adds mounts for one run. The roof (``miauflix``) mounts
+the sandbox's lean loopback transport this way; this module knows nothing of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import re
-from collections.abc import AsyncIterator, Mapping
+import ssl
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +30,47 @@ from flows.http import UpstreamClient
 from flows.ratelimit import Clock, Sleep, TokenBucket
 from flows.redact import install_httpx_log_filter
 from flows.retry import RetryPolicy
-from flows.transport import FastHTTPTransport
 
 POOL_CONNECTIONS = 4  # connections per httpx pool; see pool_sizes()
 USER_AGENT = "miauflix/0.1 (+self-hosted)"
 BASE_HEADERS = {"Accept": "application/json", "User-Agent": USER_AGENT}
 _V4_TOKEN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+TransportFactory = Callable[[httpx.Limits], httpx.AsyncBaseTransport]
+"""Builds the transport of one pool, given that pool's connection limits."""
+
+_PROCESS_MOUNTS: dict[str, TransportFactory] = {}
+
+
+def mount_transport(pattern: str, factory: TransportFactory) -> None:
+    """Route requests matching ``pattern`` through transports made by ``factory``.
+
+    ``pattern`` is an httpx mount key (``"http://127.0.0.1"`` matches any port of that
+    host over plain http). It applies to every pool opened afterwards in this process;
+    mounting the same pattern again replaces the factory.
+    """
+    _PROCESS_MOUNTS[pattern] = factory
+
+
+def unmount_transport(pattern: str) -> None:
+    """Undo :func:`mount_transport` for ``pattern`` (no error when nothing is mounted)."""
+    _PROCESS_MOUNTS.pop(pattern, None)
+
+
+def mounted_transports() -> dict[str, TransportFactory]:
+    """The process-wide mounts, pattern -> factory (a copy)."""
+    return dict(_PROCESS_MOUNTS)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context shared by every pool: building one costs ~35 ms of CPU."""
+    return httpx.create_ssl_context()
+
+
+def _default_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport for one pool (explicit, so proxy variables stay unused)."""
+    return httpx.AsyncHTTPTransport(limits=limits, verify=_ssl_context())
 
 
 def looks_like_v4_token(key: str) -> bool:
@@ -71,16 +113,18 @@ async def open_clients(
     settings: Settings,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    mounts: Mapping[str, TransportFactory] | None = None,
     policy: RetryPolicy | None = None,
     clock: Clock | None = None,
     sleep: Sleep | None = None,
 ) -> AsyncIterator[Clients]:
     """TMDB and YTS clients configured from ``settings``; closes their pools on exit.
 
-    By default each pool uses :class:`flows.transport.FastHTTPTransport` (plain http,
-    falling back to httpx's own transport for https). ``transport`` (e.g.
-    ``httpx.MockTransport``), ``policy``, ``clock`` and ``sleep`` are for tests; the
-    policy defaults to ``settings.http_retries``.
+    Each pool uses httpx's own transport, except for URLs matching a mount: the
+    process-wide ones (:func:`mount_transport`) and ``mounts`` (which win on the same
+    pattern). ``transport`` (e.g. ``httpx.MockTransport``) replaces the default
+    transport; it, ``policy``, ``clock`` and ``sleep`` are for tests; the policy defaults
+    to ``settings.http_retries``.
     """
     install_httpx_log_filter()
     policy = policy or RetryPolicy(retries=settings.http_retries)
@@ -91,22 +135,25 @@ async def open_clients(
     concurrency = settings.http_concurrency
     key = settings.tmdb_api_key.get_secret_value()
     headers, auth_params = tmdb_credentials(key)
+    factories = {**_PROCESS_MOUNTS, **(mounts or {})}
 
     async with contextlib.AsyncExitStack() as stack:
 
         async def pools(extra_headers: Mapping[str, str]) -> list[httpx.AsyncClient]:
             clients = []
             for size in pool_sizes(concurrency):
+                limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
                 client = httpx.AsyncClient(
                     timeout=httpx.Timeout(settings.http_timeout),
-                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                    limits=limits,
                     headers={
                         "Accept": "application/json",
                         "User-Agent": USER_AGENT,
                         **extra_headers,
                     },
                     follow_redirects=True,
-                    transport=transport or FastHTTPTransport(size),
+                    transport=transport or _default_transport(limits),
+                    mounts={pattern: make(limits) for pattern, make in factories.items()},
                 )
                 clients.append(await stack.enter_async_context(client))
             return clients

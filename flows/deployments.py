@@ -1,10 +1,11 @@
 """The scheduled deployments, served by a Prefect runner (`python -m flows.deployments`).
 
 The same schedules are declared in ``prefect.yaml`` for `prefect deploy` onto a work pool;
-this module is the single-machine path `miauflix demo` uses: one runner process that
-registers the deployments with the Prefect server (so the UI shows and can rerun them)
-and executes their runs. Concurrent runs are limited to one per deployment: DuckDB
-allows one writer.
+this module is the single-machine path: one runner process that registers the
+deployments with the Prefect server (so the UI shows and can rerun them) and executes
+their runs. Concurrent runs are limited to one per deployment: DuckDB allows one writer.
+`miauflix demo` serves the same deployments from ``miauflix/deployments.py``, which
+passes itself as the ``entrypoint`` so its flow-run processes get the sandbox transport.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ def _sync(made: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> Run
     return made
 
 
-def build_deployments() -> list[RunnerDeployment]:
+def build_deployments(entrypoint: str | None = None) -> list[RunnerDeployment]:
+    """The audit-retention and sync deployments, with their schedules and parameters.
+
+    Each flow run is a fresh process that imports its flow from the deployment's
+    entrypoint, by default the file defining the flow. ``entrypoint`` names another
+    ``.py`` file (relative to the working directory) that exposes ``sync_flow`` and
+    ``audit_retention``: importing it is how a caller prepares those processes.
+    """
     retention = _sync(
         audit_retention.to_deployment(
             name="daily",
@@ -68,11 +76,20 @@ def build_deployments() -> list[RunnerDeployment]:
         )
         for item in SCHEDULES
     ]
+    if entrypoint is not None:
+        retention.entrypoint = f"{entrypoint}:{audit_retention.fn.__name__}"
+        for deployment in syncs:
+            deployment.entrypoint = f"{entrypoint}:{sync_flow.fn.__name__}"
     return [retention, *syncs]
 
 
+def serve_deployments(deployments: list[RunnerDeployment]) -> None:
+    """Register ``deployments`` and run their flow runs, one at a time, until stopped."""
+    serve(*deployments, limit=1, print_starting_message=False)
+
+
 def main() -> None:
-    serve(*build_deployments(), limit=1, print_starting_message=False)
+    serve_deployments(build_deployments())
 
 
 if __name__ == "__main__":

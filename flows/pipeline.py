@@ -8,7 +8,6 @@ run is recorded as ``blocked`` and :class:`PipelineBlocked` carries a readable s
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -20,6 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from core.catalog.contract import published_at
 from core.clock import utcnow
 from core.crypto import Keyring
 from core.errors import MiauflixError
@@ -103,19 +103,10 @@ def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
 
 def _published_at(settings: Settings) -> datetime | None:
     """When the serving catalog was published (naive UTC), or None when there is none."""
-    try:
-        con = sqlite3.connect(f"file:{settings.catalog_path}?mode=ro", uri=True)
-    except sqlite3.Error:
+    stamp = published_at(settings.catalog_path)
+    if stamp is None:
         return None
-    try:
-        row = con.execute("SELECT published_at FROM catalog_version").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        con.close()
-    if not row:
-        return None
-    return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00")).replace(tzinfo=None)
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
 def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bool:

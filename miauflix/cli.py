@@ -57,7 +57,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from miauflix.keys import prune_keys, rotate_keys
+    from miauflix.key_rotation import prune_keys, rotate_keys
 
     settings = _settings(data_dir=args.data_dir)
     if args.action == "prune":

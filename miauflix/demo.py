@@ -21,7 +21,7 @@ from core.settings import Settings
 from miauflix.processes import ProcessError, Supervisor, free_port, port_is_free
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import start_fake_upstream
-from sandbox.seeder import DemoSwarm, demo_torrents
+from sandbox.swarm import DemoSwarm, demo_torrents
 
 PY = sys.executable
 DEMO_FILE = "demo.json"  # {"playable_tmdb_ids": [...]}: movies backed by the local seeder
@@ -155,7 +155,7 @@ def _run(
         console.print(f"[red]first sync failed (exit {code}); the API serves what exists[/red]")
 
     if ui:
-        sup.start("deployment runner", [PY, "-m", "flows.deployments"], env)
+        sup.start("deployment runner", [PY, "-m", "miauflix.deployments"], env)
 
     sup.start(
         "engine",

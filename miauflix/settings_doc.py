@@ -8,13 +8,8 @@ from core.settings import Settings
 
 
 def settings_classes() -> list[type[BaseSettings]]:
-    """Every settings class whose variables the README must document."""
-    classes: list[type[BaseSettings]] = [Settings]
-    try:
-        from engine.config import EngineSettings
-    except ImportError:  # the engine package is optional for the docs
-        return classes
-    return [*classes, EngineSettings]
+    """Every settings class whose variables the README must document (there is one)."""
+    return [Settings]
 
 
 def env_names() -> list[str]:

@@ -2,7 +2,8 @@
 
 With no ``PREFECT_API_URL`` configured, Prefect starts a temporary local API (~15 s).
 Its shutdown can print event-flush noise after a successful run; that noise is silenced
-here so a user only sees the outcome.
+here so a user only sees the outcome. The flow runs in this process, with the sandbox's
+loopback transport mounted (:mod:`miauflix.loopback`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int
     _quiet_prefect()
     _apply_settings_to_env(settings)
     from flows.pipeline import PipelineBlocked, Scope, sync_flow
+    from miauflix.loopback import install_loopback_transport
+
+    install_loopback_transport()
 
     console = Console(stderr=True)
     started = time.perf_counter()

@@ -23,7 +23,7 @@ from sandbox.dirt import (
     pick_dirty,
 )
 from sandbox.errors import CatalogueError
-from sandbox.seeding import (
+from sandbox.randomness import (
     SALT_CHANGES,
     SALT_IDS,
     SALT_IMDB,

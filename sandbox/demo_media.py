@@ -85,11 +85,6 @@ def render(video: DemoVideo, out_dir: Path, *, timeout: float = 300.0) -> Path:
     return target
 
 
-def render_all(out_dir: Path, videos: tuple[DemoVideo, ...] = DEMO_VIDEOS) -> list[Path]:
-    """Render every demo video (cached by file name)."""
-    return [render(video, out_dir) for video in videos]
-
-
 def render_large(out_dir: Path, *, megabytes: int = 200, name: str = "") -> Path:
     """A long 1080p video of about ``megabytes`` MB, for streaming benchmarks."""
     kbps = 20_000

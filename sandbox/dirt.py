@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from sandbox.seeding import SALT_DIRTY, mix, unit
+from sandbox.randomness import SALT_DIRTY, mix, unit
 
 TMDB_DIRTY_KINDS = ("tmdb_runtime_type", "tmdb_missing_id", "tmdb_html")
 YTS_DIRTY_KINDS = (

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from sandbox import vocab
-from sandbox.seeding import (
+from sandbox.randomness import (
     SALT_DETAIL,
     SALT_POPULARITY,
     SALT_RELEASE,

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
-from engine.bencode import Bencodable, bencode
+from sandbox.bencode import Bencodable, bencode
 
 ANNOUNCE_INTERVAL = 30
 MAX_NUMWANT = 200

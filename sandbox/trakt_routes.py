@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from sandbox import vocab
 from sandbox.http_common import UpstreamContext, int_param, json_response
-from sandbox.seeding import SALT_TRAKT, mix, rng
+from sandbox.randomness import SALT_TRAKT, mix, rng
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
 RATE_LIMIT = 1000

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sandbox import vocab
-from sandbox.seeding import SALT_DETAIL, image_path, mix, rng
+from sandbox.randomness import SALT_DETAIL, image_path, mix, rng
 from sandbox.tmdb_records import (
     REFERENCE_DATE,
     homepage_url,

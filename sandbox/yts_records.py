@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sandbox import vocab
-from sandbox.seeding import (
+from sandbox.randomness import (
     SALT_QUALITIES,
     SALT_SWARM,
     SALT_TORRENTS,

@@ -9,3 +9,26 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
 .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
 .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+
+# The web client: Debian's chromium (browser tests), node/npm if missing (root only), then
+# `npm ci` (skipped while node_modules matches package-lock.json) and the bundle in web/dist.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing ${missing[*]} (install as root: apt-get install ${missing[*]})" >&2
+  fi
+fi
+if command -v npm >/dev/null 2>&1; then
+  (
+    cd web
+    if ! cmp -s package-lock.json node_modules/.miauflix-installed-lock 2>/dev/null; then
+      npm ci --no-audit --no-fund --loglevel=error
+      cp package-lock.json node_modules/.miauflix-installed-lock
+    fi
+    npm run --silent build
+  )
+fi

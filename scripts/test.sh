@@ -6,4 +6,5 @@ bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy core miauflix flows warehouse serve engine sandbox
+.venv/bin/lint-imports --no-cache
 .venv/bin/pytest -q -p no:cacheprovider "$@"

@@ -11,13 +11,13 @@ import re
 import time
 from typing import Any, Literal
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from serve import audit
+from serve import answers, audit
 from serve.appdb import User, UserExists
-from serve.errors import ApiError, InvalidBody, NotFound
+from serve.errors import ApiError, InvalidBody, InvalidParameter, NotFound
 from serve.extensions import app_db, app_settings, limiter, session_store
 from serve.params import choice_arg, int_arg, json_body, parse_int, text_arg
 from serve.passwords import WeakPassword, check_password_policy, hash_password
@@ -25,7 +25,8 @@ from serve.tokens import forget_sessions, require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,255}$")
+# An address with one @, no whitespace or control characters (surrounding blanks allowed).
+EMAIL_PATTERN = r"^\s*[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]{1,255}\s*$"
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$")
 _URI_CREDENTIALS = re.compile(r"://[^@/\s]*@")
 MAX_PER_PAGE = 200
@@ -36,15 +37,13 @@ def _guard() -> None:
     require_admin()
 
 
-limiter.shared_limit(lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_ADMIN"]), scope="admin")(
-    bp
-)
+limiter.shared_limit(lambda: app_settings().rate_limit_admin, scope="admin")(bp)
 
 
 class NewUser(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
     password: str = Field(min_length=1, max_length=1024)
     role: Literal["user", "admin"] = "user"
 
@@ -62,13 +61,14 @@ class Conflict(ApiError):
 
 
 def _public(user: User) -> dict[str, Any]:
-    return {
+    public = {
         "id": user.id,
         "email": user.email,
         "role": user.role,
         "disabled": user.disabled,
         "created_at": user.created_at,
     }
+    return answers.UserInfo.model_validate(public).model_dump()
 
 
 def _user(raw: str) -> User:
@@ -110,12 +110,8 @@ def list_users() -> ResponseReturnValue:
 def create_user() -> ResponseReturnValue:
     admin = require_admin()
     body = json_body(NewUser)
-    if not _EMAIL.match(body.email.strip()):
-        raise InvalidBody("email: not an email address")
     try:
-        check_password_policy(
-            body.password, int(current_app.config["MIAUFLIX_PASSWORD_MIN_LENGTH"]), body.email
-        )
+        check_password_policy(body.password, app_settings().password_min_length, body.email)
     except WeakPassword as exc:
         raise InvalidBody(f"password: {exc}", code="weak_password") from None
     db = app_db()
@@ -177,7 +173,7 @@ def delete_user(user_id: str) -> ResponseReturnValue:
 def _timestamp(name: str) -> str | None:
     raw = text_arg(name, 32)
     if raw is not None and not _TIMESTAMP.match(raw):
-        raise ApiError(f"{name} must be an ISO 8601 UTC timestamp", code="invalid_parameter")
+        raise InvalidParameter(f"{name} must be an ISO 8601 UTC timestamp")
     return raw
 
 

@@ -10,23 +10,28 @@ from datetime import timedelta
 
 from flask import Flask
 
+from core.catalog.snapshots import CatalogReader
+from core.catalog.sources import Catalog
 from core.crypto import CryptoError, Keyring, derive_key, load_or_create_master_key
 from core.settings import Settings, load_settings
+from core.stream_keys import StreamKeySigner
 from serve import (
     admin,
     auth,
+    client,
     engine_status,
     genres,
     health,
     lists,
     movies,
     openapi,
+    progress,
     security,
     status,
     streams,
+    web,
 )
 from serve.appdb import AppDB
-from serve.catalog import CatalogReader
 from serve.errors import register_error_handlers
 from serve.extensions import bind, jwt, limit_streaming, limiter
 from serve.limiter_storage import storage_uri
@@ -46,8 +51,10 @@ BLUEPRINTS = (
     genres.bp,
     status.bp,
     streams.bp,
+    progress.bp,
     engine_status.bp,
     openapi.bp,
+    web.bp,
 )
 limit_streaming(streams.bp)  # once, at import: the limiter keeps blueprint limits globally
 
@@ -76,16 +83,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.api_max_body_bytes,
         RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_STORAGE_URI=storage_uri(settings.rate_limit_storage_uri),
-        MIAUFLIX_RATE_LIMIT_LOGIN=settings.rate_limit_login,
-        MIAUFLIX_RATE_LIMIT_REFRESH=settings.rate_limit_refresh,
-        MIAUFLIX_RATE_LIMIT_PASSWORD=settings.rate_limit_password,
-        MIAUFLIX_RATE_LIMIT_CATALOG=settings.rate_limit_catalog,
-        MIAUFLIX_RATE_LIMIT_ADMIN=settings.rate_limit_admin,
-        MIAUFLIX_RATE_LIMIT_STREAM=settings.rate_limit_stream,
-        MIAUFLIX_ACCESS_TOKEN_MINUTES=settings.access_token_minutes,
-        MIAUFLIX_PASSWORD_MIN_LENGTH=settings.password_min_length,
-        MIAUFLIX_COOKIE_SECURE=settings.cookie_secure,
-        MIAUFLIX_SETTINGS=settings,  # read by serve/streams.py and serve/engine_status.py
     )
     master_key(settings)  # creates the key file once, tolerating concurrent starters
     keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
@@ -116,11 +113,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         ),
         keyring=keyring,
         responses=ResponseCache(),
+        sources=Catalog(settings.catalog_path, keyring),
+        signer=StreamKeySigner(keyring, settings.stream_key_ttl),
+        engine_transport=None,
     )
 
     jwt.init_app(app)
     limiter.init_app(app)
-    register_error_handlers(app)
+    register_error_handlers(app, limiter)
+    client.install(app, settings.trusted_proxies)
     security.install(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

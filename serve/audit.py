@@ -23,7 +23,9 @@ from typing import Any
 
 from flask import has_request_context, request
 
+from core.appdb import purge_audit_events
 from serve.appdb import AppDB
+from serve.client import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +64,6 @@ _MAX_DEPTH = 4
 
 BURST_WINDOW = 60.0
 BURST_THRESHOLD = 20
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_KEY.search(name))
 
 
 def redact(value: Any, depth: int = 0) -> Any:
@@ -116,8 +114,6 @@ class AuditEvent:
 def _request_origin() -> tuple[str, str]:
     if not has_request_context():
         return "", ""
-    from serve.security import client_ip  # local: security imports audit
-
     agent = request.headers.get("User-Agent", "")
     return client_ip(), agent[:_MAX_TEXT]
 
@@ -199,9 +195,7 @@ def query(
 
 def purge(db: AppDB, older_than: datetime) -> int:
     """Delete events older than ``older_than``; returns how many."""
-    cutoff = older_than.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    cur = db.connection().execute("DELETE FROM audit_log WHERE at < ?", (cutoff,))
-    return int(cur.rowcount)
+    return purge_audit_events(db.connection(), older_than)
 
 
 class BurstDetector:

@@ -15,17 +15,17 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field
 
-from serve import audit
+from serve import answers, audit
 from serve.appdb import User
+from serve.client import client_ip, request_is_secure
 from serve.errors import ApiError, Forbidden, InvalidBody, NotFound
-from serve.extensions import app_db, limiter, session_store
+from serve.extensions import app_db, app_settings, limiter, session_store
 from serve.params import json_body
 from serve.passwords import WeakPassword, check_password_policy, hash_password, verify_password
-from serve.security import client_ip, request_is_secure
 from serve.sessions import IssuedSession, RefreshRejected, RefreshReused
 from serve.tokens import (
     ACCESS_COOKIE,
@@ -40,10 +40,6 @@ from serve.tokens import (
 from serve.users import InvalidCredentials, authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
-
-
-def _limit(name: str) -> str:
-    return str(current_app.config[name])
 
 
 class LoginRequest(BaseModel):
@@ -69,7 +65,7 @@ class PasswordChange(BaseModel):
 
 
 def _minutes() -> int:
-    return int(current_app.config["MIAUFLIX_ACCESS_TOKEN_MINUTES"])
+    return app_settings().access_token_minutes
 
 
 def _set_cookie(response: Response, name: str, value: str, path: str, http_only: bool) -> None:
@@ -79,11 +75,15 @@ def _set_cookie(response: Response, name: str, value: str, path: str, http_only:
         value,
         max_age=int(lifetime.total_seconds()) if name != ACCESS_COOKIE else _minutes() * 60,
         path=path,
-        secure=current_app.config["MIAUFLIX_COOKIE_SECURE"] == "always"
-        or (current_app.config["MIAUFLIX_COOKIE_SECURE"] == "auto" and request_is_secure()),
+        secure=_cookie_secure(),
         httponly=http_only,
         samesite="Strict",
     )
+
+
+def _cookie_secure() -> bool:
+    mode = app_settings().cookie_secure
+    return mode == "always" or (mode == "auto" and request_is_secure())
 
 
 def _clear_cookies(response: Response) -> None:
@@ -112,7 +112,7 @@ def _token_response(issued: IssuedSession, user: User, csrf: str, cookie: bool) 
 
 
 @bp.post("/login")
-@limiter.limit(lambda: _limit("MIAUFLIX_RATE_LIMIT_LOGIN"))
+@limiter.limit(lambda: app_settings().rate_limit_login)
 def login() -> ResponseReturnValue:
     body = json_body(LoginRequest)
     db = app_db()
@@ -137,7 +137,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/refresh")
-@limiter.limit(lambda: _limit("MIAUFLIX_RATE_LIMIT_REFRESH"))
+@limiter.limit(lambda: app_settings().rate_limit_refresh)
 def refresh() -> ResponseReturnValue:
     store, db = session_store(), app_db()
     cookie_token = request.cookies.get(REFRESH_COOKIE)
@@ -200,7 +200,8 @@ def sessions() -> ResponseReturnValue:
     user = require_user()
     current = current_session_id()
     live = session_store().list_active(user.id)
-    return jsonify({"results": [session.public(current) for session in live]})
+    results = [answers.SessionInfo.model_validate(session.public(current)) for session in live]
+    return jsonify(answers.SessionList(results=results).model_dump())
 
 
 @bp.delete("/sessions/<session_id>")
@@ -216,7 +217,7 @@ def delete_session(session_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/password")
-@limiter.limit(lambda: _limit("MIAUFLIX_RATE_LIMIT_PASSWORD"))
+@limiter.limit(lambda: app_settings().rate_limit_password)
 def change_password() -> ResponseReturnValue:
     caller = require_user()
     body = json_body(PasswordChange)
@@ -226,9 +227,7 @@ def change_password() -> ResponseReturnValue:
         audit.record(db, "password_change_failure", user_id=user.id, reason="wrong_old_password")
         raise InvalidCredentials()
     try:
-        check_password_policy(
-            body.new_password, int(current_app.config["MIAUFLIX_PASSWORD_MIN_LENGTH"]), user.email
-        )
+        check_password_policy(body.new_password, app_settings().password_min_length, user.email)
     except WeakPassword as exc:
         raise InvalidBody(f"new_password: {exc}", code="weak_password") from None
     db.set_password_hash(user.id, hash_password(body.new_password))
@@ -246,4 +245,5 @@ def change_password() -> ResponseReturnValue:
 @bp.get("/me")
 def me() -> ResponseReturnValue:
     user = require_user()
-    return jsonify({"id": user.id, "email": user.email, "role": user.role})
+    me = answers.Me.model_validate({"id": user.id, "email": user.email, "role": user.role})
+    return jsonify(me.model_dump())

@@ -14,9 +14,11 @@ import time
 from collections.abc import Mapping
 
 from flask import Flask, Response, jsonify, request
+from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from core.catalog.contract import CatalogUnavailable
 from core.errors import MiauflixError
 
 log = logging.getLogger(__name__)
@@ -116,16 +118,14 @@ def _handle_api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
-def _retry_after_seconds(exc: RateLimitExceeded) -> int:
-    from serve.extensions import limiter  # local: extensions imports nothing from here
-
-    current = limiter.current_limit
+def _retry_after_seconds(exc: RateLimitExceeded, limiter: Limiter | None) -> int:
+    current = limiter.current_limit if limiter is not None else None
     if current is not None:
         return max(1, math.ceil(current.reset_at - time.time()))
     return max(1, int(exc.limit.limit.get_expiry()))
 
 
-def _handle_http_exception(exc: HTTPException) -> Response:
+def _handle_http_exception(exc: HTTPException, limiter: Limiter | None = None) -> Response:
     status = exc.code or 500
     code = HTTP_ERROR_CODES.get(status) or _snake(exc.name)
     headers = {
@@ -134,7 +134,7 @@ def _handle_http_exception(exc: HTTPException) -> Response:
         if name.lower() not in {"content-type", "content-length"}
     }
     if isinstance(exc, RateLimitExceeded):
-        headers["Retry-After"] = str(_retry_after_seconds(exc))
+        headers["Retry-After"] = str(_retry_after_seconds(exc, limiter))
         message = f"rate limit exceeded ({exc.description}); retry later"
     elif status == 404:
         message = f"no such resource: {request.path}"
@@ -147,6 +147,10 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     return error_response(status, code, message, headers)
 
 
+def _handle_catalog_unavailable(exc: CatalogUnavailable) -> Response:
+    return error_response(503, exc.code, str(exc))
+
+
 def _handle_unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):  # pragma: no cover - routed above by Flask
         return _handle_http_exception(exc)
@@ -154,8 +158,14 @@ def _handle_unexpected(exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal server error")
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Route every error kind to the one JSON shape."""
+def register_error_handlers(app: Flask, limiter: Limiter | None = None) -> None:
+    """Route every error kind to the one JSON shape (``limiter``: whose current limit
+    gives a 429 its ``Retry-After``)."""
+
+    def handle_http_exception(exc: HTTPException) -> Response:
+        return _handle_http_exception(exc, limiter)
+
     app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(CatalogUnavailable, _handle_catalog_unavailable)
+    app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -9,31 +9,32 @@ from flask import Blueprint, current_app
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 
+from serve.client import client_ip
+
 if TYPE_CHECKING:
+    import httpx
+
+    from core.catalog.snapshots import CatalogReader
+    from core.catalog.sources import Catalog
+    from core.crypto import Keyring
     from core.settings import Settings
+    from core.stream_keys import StreamKeySigner
     from serve.appdb import AppDB
-    from serve.catalog import CatalogReader
     from serve.response_cache import ResponseCache
     from serve.sessions import SessionStore
-
-
-def _client_key() -> str:
-    from serve.security import client_ip  # local: security imports this module
-
-    return client_ip()
 
 
 jwt = JWTManager()
 # Retry-After is set by serve.errors on the 429 itself; no X-RateLimit-* noise elsewhere.
 # Keyed by the client address (X-Forwarded-For only from trusted proxies).
-limiter = Limiter(_client_key, headers_enabled=False, strategy="fixed-window")
+limiter = Limiter(client_ip, headers_enabled=False, strategy="fixed-window")
 
 _KEY = "miauflix"
 
 
 def bind(app_extensions: dict[str, object], **objects: object) -> None:
     """Store the per-app objects (``settings``, ``catalog``, ``appdb``, ``sessions``,
-    ``keyring``, ``responses``) on the app."""
+    ``keyring``, ``responses``, ``sources``, ``signer``, ``engine_transport``) on the app."""
     app_extensions[_KEY] = dict(objects)
 
 
@@ -47,6 +48,27 @@ def app_settings() -> Settings:
 
 def catalog_reader() -> CatalogReader:
     return cast("CatalogReader", _get("catalog"))
+
+
+def keyring() -> Keyring:
+    """The master key and the kept ones, loaded once per app."""
+    return cast("Keyring", _get("keyring"))
+
+
+def source_catalog() -> Catalog:
+    """Ranked sources and their secrets (opened with the app's keyring)."""
+    return cast("Catalog", _get("sources"))
+
+
+def stream_signer() -> StreamKeySigner:
+    """Issues stream keys under the current master (follows key rotation)."""
+    return cast("StreamKeySigner", _get("signer"))
+
+
+def engine_transport() -> httpx.BaseTransport | None:
+    """The httpx transport for calls to the engine (``None``: httpx's own; tests bind an
+    ``httpx.MockTransport``)."""
+    return cast("httpx.BaseTransport | None", _get("engine_transport"))
 
 
 def response_cache() -> ResponseCache:
@@ -63,13 +85,9 @@ def session_store() -> SessionStore:
 
 def limit_catalogue(blueprint: Blueprint) -> None:
     """Apply the shared catalogue limit to a blueprint (movies, lists, genres, status)."""
-    limiter.shared_limit(
-        lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_CATALOG"]), scope="catalogue"
-    )(blueprint)
+    limiter.shared_limit(lambda: app_settings().rate_limit_catalog, scope="catalogue")(blueprint)
 
 
 def limit_streaming(blueprint: Blueprint) -> None:
     """Apply the (generous) streaming limit to a blueprint, e.g. ``serve.streams.bp``."""
-    limiter.shared_limit(
-        lambda: str(current_app.config["MIAUFLIX_RATE_LIMIT_STREAM"]), scope="stream"
-    )(blueprint)
+    limiter.shared_limit(lambda: app_settings().rate_limit_stream, scope="stream")(blueprint)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from serve.answers import Health
+
 bp = Blueprint("health", __name__, url_prefix="/api")
 
 
 @bp.get("/health")
 def health() -> ResponseReturnValue:
-    return jsonify({"status": "ok"})
+    return jsonify(Health(status="ok").model_dump())

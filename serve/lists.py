@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from serve.catalog import CatalogSnapshot
+from core.catalog.snapshots import CatalogSnapshot
 from serve.extensions import catalog_reader, response_cache
 from serve.movies import LISTS
 from serve.response_cache import cached_json

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from serve.catalog import CatalogSnapshot
+from core.catalog.snapshots import CatalogSnapshot
 from serve.errors import NotFound
 from serve.extensions import catalog_reader, response_cache
 from serve.images import GALLERY_SIZE, ImageUrls

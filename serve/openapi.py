@@ -1,333 +1,200 @@
-"""``GET /api/openapi.json``: the OpenAPI 3.1 description of every /api endpoint."""
+"""``GET /api/openapi.json``: the OpenAPI 3.1 document, generated from the pydantic request
+and response models declared per route in :mod:`serve.openapi_routes`.
+
+Schemas come from pydantic's own JSON Schema generation (``models_json_schema`` with
+``ref_template="#/components/schemas/{model}"``), so the document cannot drift from the
+models the views validate with. Only operations that exist on the app are documented; a
+Flask route with no declaration is caught by ``tests/serve/test_openapi.py``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from serve import openapi_auth
-from serve.openapi_parts import JSON as _JSON
-from serve.openapi_parts import SECURED
-from serve.openapi_parts import error as _error
-from serve.openapi_parts import ok as _ok
-from serve.openapi_parts import rate_limited as _rate_limited
-from serve.openapi_parts import ref as _ref
+from serve.answers import Error
+from serve.openapi_routes import ADMIN, PUBLIC, ROUTES, Route
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
-_AUTH_ERRORS = {"401": _error("Missing, invalid or expired token (or user disabled)")}
-_CATALOG_ERRORS = {
-    **_AUTH_ERRORS,
-    "429": _rate_limited(),
-    "503": _error("No catalog published yet (catalog_unavailable)"),
+JSON = "application/json"
+REF_TEMPLATE = "#/components/schemas/{model}"
+SECURED: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_IGNORED_METHODS = {"HEAD", "OPTIONS"}
+_EXTENSION = "miauflix.openapi"
+
+_UNAUTHENTICATED = "Missing, invalid, expired or revoked token (or the user is disabled)"
+_BODY_ERRORS = {
+    400: "Malformed JSON (malformed_json) or invalid fields (validation_error, named in the"
+    " message)",
+    413: "Body larger than the limit",
+    415: "Body is not application/json",
 }
 
 
-def _param(name: str, schema: dict[str, Any], description: str, where: str = "query") -> dict:
-    return {
-        "name": name,
-        "in": where,
-        "required": where == "path",
-        "schema": schema,
+def flask_path(rule: str) -> str:
+    """``/api/movies/<int:tmdb_id>`` -> ``/api/movies/{tmdb_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def api_operations(app: Flask) -> set[tuple[str, str]]:
+    """(OpenAPI path, lowercase method) of every route of ``app`` under ``/api``."""
+    operations = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api"):
+            continue
+        for method in rule.methods or ():
+            if method not in _IGNORED_METHODS:
+                operations.add((flask_path(rule.rule), method.lower()))
+    return operations
+
+
+def _models(routes: Iterable[Route]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    """Every body (validation) and answer (serialization) model, once, in route order."""
+    seen: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(Error, "serialization"): None}
+    for route in routes:
+        if route.body is not None:
+            seen[(route.body, "validation")] = None
+        for model in route.answers.values():
+            if model is not None:
+                seen[(model, "serialization")] = None
+    return list(seen)
+
+
+def _plain(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter schema without pydantic's title and its ``anyOf [X, null]`` for
+    optional parameters (an absent parameter is how a client says "none")."""
+    out = {key: value for key, value in schema.items() if key != "title"}
+    options = out.get("anyOf")
+    if isinstance(options, list):
+        rest = [option for option in options if option != {"type": "null"}]
+        if len(rest) == 1 and len(rest) < len(options):
+            del out["anyOf"]
+            out = {**rest[0], **out}
+    if out.get("default", 0) is None:
+        del out["default"]
+    return out
+
+
+def _parameters(model: type[BaseModel] | None, where: str) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema.get("properties", {}).items():
+        plain = _plain(prop)
+        description = plain.pop("description", "")
+        parameters.append(
+            {
+                "name": name,
+                "in": where,
+                "required": where == "path" or name in required,
+                "schema": plain,
+                "description": description,
+            }
+        )
+    return parameters
+
+
+def _path_parameters(route: Route) -> list[dict[str, Any]]:
+    declared = _parameters(route.path_params, "path")
+    names = {parameter["name"] for parameter in declared}
+    for name in re.findall(r"{([^{}]+)}", route.path):
+        if name not in names:
+            declared.append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            )
+    return declared
+
+
+def _error(description: str, status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": description,
+        "content": {JSON: {"schema": {"$ref": REF_TEMPLATE.format(model="Error")}}},
     }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        }
+    return response
 
 
-_LANGUAGE = _param(
-    "language",
-    {"type": "string", "pattern": "^[A-Za-z]{2}([-_][A-Za-z]{2})?$", "default": "en"},
-    "ISO 639-1 language (optionally with region) for titles, overviews and genre names",
-)
-_NULLABLE_STR = {"type": ["string", "null"]}
-_NULLABLE_NUM = {"type": ["number", "null"]}
-_NULLABLE_INT = {"type": ["integer", "null"]}
+def _operation_id(route: Route) -> str:
+    """``get_api_movies_tmdb_id`` for ``GET /api/movies/{tmdb_id}``."""
+    words = re.sub(r"[^a-z0-9]+", "_", route.path.lower()).strip("_")
+    return f"{route.method.lower()}_{words}"
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "pattern": "^[a-z0-9_]+$"},
-                    "message": {"type": "string"},
-                },
+
+_Refs = Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]]
+
+
+def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in sorted(route.answers.items()):
+        if model is None:
+            responses[str(status)] = {"description": "No content"}
+        else:
+            schema = refs[(model, "serialization")]
+            responses[str(status)] = {
+                "description": (model.__doc__ or model.__name__).strip().splitlines()[0],
+                "content": {JSON: {"schema": schema}},
             }
-        },
-    },
-    "Health": {"type": "object", "properties": {"status": {"const": "ok"}}},
-    "Me": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "email": {"type": "string"},
-            "role": {"enum": ["user", "admin"]},
-        },
-    },
-    "Genre": {
-        "type": "object",
-        "properties": {"id": {"type": "integer"}, "name": _NULLABLE_STR},
-    },
-    "MovieSummary": {
-        "type": "object",
-        "properties": {
-            "tmdb_id": {"type": "integer"},
-            "title": {"type": "string"},
-            "year": _NULLABLE_INT,
-            "release_date": _NULLABLE_STR,
-            "poster_url": _NULLABLE_STR,
-            "vote_average": _NULLABLE_NUM,
-            "vote_count": _NULLABLE_INT,
-            "genres": {"type": "array", "items": _ref("Genre")},
-            "has_sources": {"type": "boolean"},
-            "best_quality": _NULLABLE_STR,
-        },
-    },
-    "MoviePage": {
-        "type": "object",
-        "properties": {
-            "results": {"type": "array", "items": _ref("MovieSummary")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total_results": {"type": "integer"},
-            "total_pages": {"type": "integer"},
-        },
-    },
-    "Source": {
-        "type": "object",
-        "description": "A ranked torrent; never carries an info hash, magnet or torrent URL.",
-        "properties": {
-            "source_id": {"type": "string"},
-            "quality": {"type": "string"},
-            "resolution": {"type": "integer"},
-            "codec": _NULLABLE_STR,
-            "source_type": _NULLABLE_STR,
-            "bit_depth": _NULLABLE_INT,
-            "audio_channels": _NULLABLE_NUM,
-            "size_bytes": {"type": "integer"},
-            "seeds": {"type": "integer"},
-            "peers": {"type": "integer"},
-            "uploaded_at": _NULLABLE_STR,
-            "is_repack": {"type": "boolean"},
-            "is_3d": {"type": "boolean"},
-            "bitrate_mbps": _NULLABLE_NUM,
-            "score": _NULLABLE_NUM,
-            "rank": _NULLABLE_INT,
-            "playable": {"type": "boolean"},
-            "components": {"type": "object", "additionalProperties": _NULLABLE_NUM},
-        },
-    },
-    "MovieDetails": {
-        "type": "object",
-        "properties": {
-            "tmdb_id": {"type": "integer"},
-            "imdb_id": _NULLABLE_STR,
-            "title": {"type": "string"},
-            "overview": _NULLABLE_STR,
-            "genres": {"type": "array", "items": _ref("Genre")},
-            "images": {"type": "object"},
-            "translations": {"type": "array", "items": {"type": "object"}},
-            "lists": {"type": "array", "items": {"type": "object"}},
-            "profile": {"enum": ["web", "tv"]},
-            "sources": {"type": "array", "items": _ref("Source")},
-        },
-    },
-    "Lists": {
-        "type": "object",
-        "properties": {
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"name": {"type": "string"}, "count": {"type": "integer"}},
-                },
-            }
-        },
-    },
-    "Genres": {
-        "type": "object",
-        "properties": {
-            "language": {"type": "string"},
-            "results": {"type": "array", "items": _ref("Genre")},
-        },
-    },
-    "Status": {
-        "type": "object",
-        "properties": {
-            "catalog": {"type": ["object", "null"]},
-            "last_sync": {"type": ["object", "null"]},
-            "engine": {"type": "object"},
-        },
-    },
-}
-
-_SECURED = SECURED
-
-PATHS: dict[str, Any] = {
-    "/api/health": {
-        "get": {
-            "summary": "Liveness",
-            "security": [],
-            "responses": {"200": _ok("Health")},
+    errors = dict(route.errors)
+    if route.body is not None:
+        for status, description in _BODY_ERRORS.items():
+            errors.setdefault(status, description)
+    if route.auth != PUBLIC:
+        errors.setdefault(401, _UNAUTHENTICATED)
+    if route.auth == ADMIN:
+        errors.setdefault(403, "admin_required (or a CSRF failure)")
+    errors.setdefault(500, "Unexpected server error")
+    for status, description in sorted(errors.items()):
+        responses[str(status)] = _error(description, status)
+    operation: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": _operation_id(route),
+        "tags": list(route.tags),
+        "security": [] if route.auth == PUBLIC else SECURED,
+    }
+    if route.description:
+        operation["description"] = route.description
+    parameters = _path_parameters(route) + _parameters(route.query, "query")
+    if parameters:
+        operation["parameters"] = parameters
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": route.body_required,
+            "content": {JSON: {"schema": refs[(route.body, "validation")]}},
         }
-    },
-    "/api/openapi.json": {
-        "get": {
-            "summary": "This document",
-            "security": [],
-            "responses": {"200": {"description": "OpenAPI 3.1 document"}},
-        }
-    },
-    "/api/auth/me": {
-        "get": {
-            "summary": "The authenticated user",
-            "security": _SECURED,
-            "responses": {"200": _ok("Me"), **_AUTH_ERRORS},
-        }
-    },
-    "/api/movies": {
-        "get": {
-            "summary": "Paged, filtered, sorted catalogue",
-            "security": _SECURED,
-            "parameters": [
-                _param("page", {"type": "integer", "minimum": 1, "default": 1}, "Page"),
-                _param(
-                    "per_page",
-                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                    "Results per page",
-                ),
-                _param(
-                    "list",
-                    {"enum": ["popular", "top_rated", "trending"]},
-                    "Only members of this list, in list order (unless sort is given)",
-                ),
-                _param("genre", {"type": "integer", "minimum": 1}, "Genre id"),
-                _param(
-                    "q",
-                    {"type": "string", "maxLength": 100},
-                    "Case-insensitive title substring (also translated titles)",
-                ),
-                _LANGUAGE,
-                _param(
-                    "sort",
-                    {"enum": ["popularity", "vote_average", "release_date", "title"]},
-                    "Order (default popularity, or list position with list=)",
-                ),
-            ],
-            "responses": {
-                "200": _ok("MoviePage"),
-                "400": _error("invalid_parameter (named in the message)"),
-                **_CATALOG_ERRORS,
-            },
-        }
-    },
-    "/api/movies/{tmdb_id}": {
-        "get": {
-            "summary": "One movie with its ranked sources",
-            "security": _SECURED,
-            "parameters": [
-                _param(
-                    "tmdb_id",
-                    {"type": "integer", "minimum": 1, "maximum": 2**31},
-                    "TMDB id",
-                    "path",
-                ),
-                _param("profile", {"enum": ["web", "tv"], "default": "web"}, "Device profile"),
-                _LANGUAGE,
-            ],
-            "responses": {
-                "200": _ok("MovieDetails"),
-                "400": _error("invalid_parameter"),
-                "404": _error("movie_not_found"),
-                **_CATALOG_ERRORS,
-            },
-        }
-    },
-    "/api/lists": {
-        "get": {
-            "summary": "Curated lists and their sizes",
-            "security": _SECURED,
-            "responses": {"200": _ok("Lists"), **_CATALOG_ERRORS},
-        }
-    },
-    "/api/genres": {
-        "get": {
-            "summary": "Genres in a language, with movie counts",
-            "security": _SECURED,
-            "parameters": [_LANGUAGE],
-            "responses": {
-                "200": _ok("Genres"),
-                "400": _error("invalid_parameter"),
-                **_CATALOG_ERRORS,
-            },
-        }
-    },
-    "/api/movies/{tmdb_id}/stream": {
-        "post": {
-            "summary": "Issue a short-lived stream URL for the best (or a named) source",
-            "security": _SECURED,
-            "parameters": [_param("tmdb_id", {"type": "integer", "minimum": 1}, "TMDB id", "path")],
-            "requestBody": {
-                "required": False,
-                "content": {
-                    _JSON: {
-                        "schema": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "source_id": {"type": "string"},
-                                "quality": {"type": "string", "pattern": "^[0-9]{3,4}p$|^3D$"},
-                                "profile": {"type": "string", "enum": ["web", "tv"]},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {
-                "200": {"description": "stream_url, expires_at and the chosen source"},
-                "400": _error("Invalid body"),
-                **_AUTH_ERRORS,
-                "404": _error("Unknown movie or no playable source"),
-                "429": _rate_limited(),
-                "502": _error("The source cannot be resolved"),
-            },
-        }
-    },
-    "/api/engine/status": {
-        "get": {
-            "summary": "Engine storage per source (admin)",
-            "security": _SECURED,
-            "responses": {
-                "200": {"description": "Per-source storage records and engine state"},
-                **_AUTH_ERRORS,
-                "403": _error("Admins only"),
-                "429": _rate_limited(),
-                "502": _error("The engine is unreachable"),
-            },
-        }
-    },
-    "/api/status": {
-        "get": {
-            "summary": "Catalog version, last sync and its data-quality result",
-            "security": _SECURED,
-            "responses": {"200": _ok("Status"), **_AUTH_ERRORS, "429": _rate_limited()},
-        }
-    },
-}
+    operation["responses"] = responses
+    return operation
 
 
-def build_document() -> dict[str, Any]:
-    """The OpenAPI document (every operation also documents 500 with the error shape)."""
-    paths: dict[str, Any] = {}
-    for path, operations in {**PATHS, **openapi_auth.PATHS}.items():
-        paths[path] = {}
-        for method, operation in operations.items():
-            responses = {**operation["responses"], "500": _error("Unexpected server error")}
-            paths[path][method] = {**operation, "responses": responses}
+def _inline_error_body(schemas: dict[str, Any]) -> None:
+    """The Error schema carries its ``error`` object inline (the one shape, at a glance)."""
+    error = schemas["Error"]
+    ref = error["properties"]["error"].get("$ref", "")
+    name = ref.rsplit("/", 1)[-1]
+    if name in schemas:
+        error["properties"]["error"] = schemas.pop(name)
+
+
+def build_document(operations: set[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The OpenAPI document for the declared routes (only ``operations`` when given)."""
+    routes = [route for route in ROUTES if operations is None or route.key in operations]
+    refs, definitions = models_json_schema(_models(routes), ref_template=REF_TEMPLATE)
+    schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
+    _inline_error_body(schemas)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -339,10 +206,10 @@ def build_document() -> dict[str, Any]:
             "the Bearer header; cookie-authenticated writes need X-CSRF-Token.",
         },
         "servers": [{"url": "/"}],
-        "security": _SECURED,
+        "security": SECURED,
         "paths": paths,
         "components": {
-            "schemas": {**SCHEMAS, **openapi_auth.SCHEMAS},
+            "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
@@ -352,4 +219,8 @@ def build_document() -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    return jsonify(build_document())
+    document = current_app.extensions.get(_EXTENSION)
+    if document is None:  # built once per app: routes and models do not change at runtime
+        document = build_document(api_operations(current_app))
+        current_app.extensions[_EXTENSION] = document
+    return jsonify(document)

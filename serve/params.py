@@ -95,3 +95,10 @@ def json_body(model: type[M]) -> M:
             for err in exc.errors(include_url=False, include_input=False)
         )
         raise InvalidBody(f"invalid request body: {problems}") from None
+
+
+def optional_json_body(model: type[M]) -> M:
+    """Like :func:`json_body`, but an empty body means the model's defaults."""
+    if not request.get_data(cache=True):
+        return model()
+    return json_body(model)

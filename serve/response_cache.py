@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 
-from serve.catalog import CatalogSnapshot
+from core.catalog.snapshots import CatalogSnapshot
 
 # A movie answer is ~0.5-3 KB and a page of 20 ~6 KB: the byte budget is the real bound
 # (~10k movie answers per worker).

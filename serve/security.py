@@ -1,88 +1,45 @@
-"""Request-level protections: the client address behind trusted proxies, security headers,
-CORS (closed unless origins are configured), body size, and auth-failure burst auditing.
+"""Request-level protections: security headers, CORS (closed unless origins are
+configured), body size, and auth-failure burst auditing. The client address and the TLS
+check live in :mod:`serve.client`.
 
-The client address is ``REMOTE_ADDR`` unless that peer is a configured trusted proxy; then
-``X-Forwarded-For`` is walked from the right, skipping trusted hops, and the first
-untrusted address is the client. A forged header from an untrusted peer is ignored.
+The per-app values (allowed origins, the web client's CSP, the burst detectors) are
+derived once from the settings by :func:`install` and kept in a :class:`RequestPolicy`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass, field
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from core.settings import Settings
 from serve import audit
+from serve.client import client_ip, request_is_secure
 from serve.extensions import app_db
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, X-CSRF-Token"
-_TRUSTED_KEY = "MIAUFLIX_TRUSTED_NETWORKS"
+_EXTENSION = "miauflix.security"
 
 
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    """CIDRs or single addresses; raises ValueError naming the bad entry."""
-    networks = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError as exc:
-            raise ValueError(f"trusted proxy {value!r} is not an IP address or CIDR") from exc
-    return tuple(networks)
+@dataclass
+class RequestPolicy:
+    """What the hooks need, computed once per app from the settings."""
+
+    cors_origins: frozenset[str]
+    web_csp: str
+    bursts: audit.BurstDetector = field(default_factory=audit.BurstDetector)
+    rate_audit: audit.BurstDetector = field(
+        default_factory=lambda: audit.BurstDetector(threshold=1, window=60.0)
+    )
 
 
-def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-
-
-def _trusted(address: str, networks: Sequence[Network]) -> bool:
-    ip = _parse_ip(address)
-    return ip is not None and any(ip in network for network in networks)
-
-
-def resolve_client_ip(remote: str, forwarded_for: str | None, networks: Sequence[Network]) -> str:
-    """The client address given the peer, its X-Forwarded-For and the trusted proxies."""
-    if not networks or not forwarded_for or not _trusted(remote, networks):
-        return remote
-    hops = [hop.strip() for hop in forwarded_for.split(",")[-20:]]
-    for hop in reversed(hops):
-        ip = _parse_ip(hop)
-        if ip is None:
-            return remote  # malformed chain: do not guess
-        if not any(ip in network for network in networks):
-            return str(ip)
-    first = _parse_ip(hops[0]) if hops else None
-    return str(first) if first is not None else remote
-
-
-def client_ip() -> str:
-    """The current request's client address (cached on ``g``)."""
-    cached: str | None = g.get("_miauflix_client_ip")
-    if cached is None:
-        networks = current_app.config.get(_TRUSTED_KEY, ())
-        cached = resolve_client_ip(
-            request.remote_addr or "", request.headers.get("X-Forwarded-For"), networks
-        )
-        g._miauflix_client_ip = cached
-    return cached
-
-
-def request_is_secure() -> bool:
-    """TLS directly, or an ``X-Forwarded-Proto: https`` set by a trusted proxy."""
-    if request.is_secure:
-        return True
-    networks = current_app.config.get(_TRUSTED_KEY, ())
-    proto = request.headers.get("X-Forwarded-Proto", "")
-    return bool(networks) and _trusted(request.remote_addr or "", networks) and proto == "https"
+def policy(app: Flask | None = None) -> RequestPolicy:
+    """The request policy of ``app`` (default: the current app)."""
+    found: RequestPolicy = (app or current_app).extensions[_EXTENSION]
+    return found
 
 
 def web_csp(engine_url: str) -> str:
@@ -105,7 +62,7 @@ def _security_headers(response: Response) -> Response:
         headers.setdefault("Content-Security-Policy", API_CSP)
         headers.setdefault("Cache-Control", "no-store")
     else:
-        headers.setdefault("Content-Security-Policy", current_app.config["MIAUFLIX_WEB_CSP"])
+        headers.setdefault("Content-Security-Policy", policy().web_csp)
     if request_is_secure():
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
@@ -113,7 +70,7 @@ def _security_headers(response: Response) -> Response:
 
 def _cors(response: Response) -> Response:
     origin = request.headers.get("Origin")
-    allowed: frozenset[str] = current_app.config["MIAUFLIX_CORS_ORIGINS"]
+    allowed = policy().cors_origins
     if origin and origin in allowed:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
@@ -135,7 +92,7 @@ def _reject_oversized() -> None:
 def _audit_failures(response: Response) -> Response:
     if response.status_code in (401, 403):
         ip = client_ip()
-        detector: audit.BurstDetector = current_app.config["MIAUFLIX_BURSTS"]
+        detector = policy().bursts
         if detector.hit(ip):
             audit.record(
                 app_db(),
@@ -147,19 +104,17 @@ def _audit_failures(response: Response) -> Response:
             )
     elif response.status_code == 429:
         # One event per address per minute: a flood must not flood the log too.
-        once: audit.BurstDetector = current_app.config["MIAUFLIX_RATE_AUDIT"]
+        once = policy().rate_audit
         if once.hit(client_ip()):
             audit.record(app_db(), "rate_limited", path=request.path, method=request.method)
     return response
 
 
-def install(app: Flask, settings: Any) -> None:
-    """Wire the hooks on ``app`` from ``settings``."""
-    app.config[_TRUSTED_KEY] = parse_networks(getattr(settings, "trusted_proxies", []))
-    app.config["MIAUFLIX_CORS_ORIGINS"] = frozenset(getattr(settings, "cors_origins", []))
-    app.config["MIAUFLIX_WEB_CSP"] = web_csp(settings.engine_url)
-    app.config.setdefault("MIAUFLIX_BURSTS", audit.BurstDetector())
-    app.config.setdefault("MIAUFLIX_RATE_AUDIT", audit.BurstDetector(threshold=1, window=60.0))
+def install(app: Flask, settings: Settings) -> None:
+    """Derive the request policy from ``settings`` and wire the hooks on ``app``."""
+    app.extensions[_EXTENSION] = RequestPolicy(
+        cors_origins=frozenset(settings.cors_origins), web_csp=web_csp(settings.engine_url)
+    )
     app.before_request(_reject_oversized)
     app.after_request(_audit_failures)
     app.after_request(_cors)

@@ -16,6 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.appdb import purge_ended_sessions
 from serve.appdb import AppDB
 from serve.errors import Unauthorized
 
@@ -266,10 +267,4 @@ class SessionStore:
 
     def purge(self, older_than: datetime) -> int:
         """Delete sessions that ended (revoked or expired) before ``older_than``."""
-        cutoff = _iso(older_than)
-        cur = self.db.connection().execute(
-            "DELETE FROM sessions WHERE expires_at < ?"
-            " OR (revoked_at IS NOT NULL AND revoked_at < ?)",
-            (cutoff, cutoff),
-        )
-        return int(cur.rowcount)
+        return purge_ended_sessions(self.db.connection(), older_than)

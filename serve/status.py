@@ -16,8 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from core.last_sync import read_last_sync
 from core.settings import Settings
-from engine.config import load_engine_settings
-from engine.vpn import SystemInterfaces, check_vpn
+from core.vpn import SystemInterfaces, check_vpn
 from serve.extensions import app_settings, catalog_reader
 from serve.tokens import protect_catalogue
 
@@ -45,9 +44,8 @@ def _last_sync(data_dir: Path) -> dict[str, Any] | None:
 def _vpn_state(settings: Settings) -> dict[str, object]:
     """What the engine's VPN guard sees on this host (the engine refuses torrents when a
     VPN is required and missing)."""
-    engine = load_engine_settings()
     state = check_vpn(
-        SystemInterfaces(), required=engine.require_vpn, configured=engine.vpn_interface
+        SystemInterfaces(), required=settings.require_vpn, configured=settings.vpn_interface
     )
     return state.as_dict()
 

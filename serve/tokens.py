@@ -26,6 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -34,13 +35,14 @@ from flask_jwt_extended import (
     create_access_token,
     get_current_user,
     get_jwt,
+    get_jwt_header,
+    get_jwt_request_location,
     verify_jwt_in_request,
 )
-from flask_jwt_extended.config import config as jwt_config
 
 from serve.appdb import User
 from serve.errors import Forbidden, error_response
-from serve.extensions import app_db, jwt, session_store
+from serve.extensions import app_db, jwt, limit_catalogue, session_store
 
 ISSUER = "miauflix"
 AUDIENCE = "miauflix-api"
@@ -51,6 +53,10 @@ CSRF_COOKIE = "miauflix_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_CACHE_SECONDS = 0.0  # 0: check the session on every request
 VERIFIED_HEADERS = 10_000  # verified Authorization headers remembered per process
+# flask-jwt-extended verifies nothing for these methods (its ``exempt_methods``; pinned by
+# tests/serve/test_dependency_internals.py).
+EXEMPT_METHODS = frozenset({"OPTIONS"})
+_EXTENSION = "miauflix.tokens"
 
 
 def key_id(signing_key: bytes) -> str:
@@ -133,9 +139,31 @@ def _timely(claims: dict[str, Any], now: float, leeway: float) -> bool:
     return exp > now - leeway and nbf <= now + leeway and iat <= now + leeway
 
 
+@dataclass(frozen=True)
+class TokenState:
+    """The per-app signing keys and caches, built once by :func:`configure_jwt`."""
+
+    keys: dict[str, bytes]  # kid -> key; every key verifies
+    kid: str  # the key that signs
+    active: _ActiveCache
+    verified: _VerifiedHeaders
+
+
+def token_state(app: Flask | None = None) -> TokenState:
+    """The token state of ``app`` (default: the current app)."""
+    state: TokenState = (app or current_app).extensions[_EXTENSION]
+    return state
+
+
 def configure_jwt(app: Flask, signing_keys: Sequence[bytes] | bytes, access_minutes: int) -> None:
     """Set the flask-jwt-extended configuration; ``signing_keys[0]`` signs, all verify."""
     keys = [signing_keys] if isinstance(signing_keys, bytes) else list(signing_keys)
+    app.extensions[_EXTENSION] = TokenState(
+        keys={key_id(key): key for key in keys},
+        kid=key_id(keys[0]),
+        active=_ActiveCache(SESSION_CACHE_SECONDS),
+        verified=_VerifiedHeaders(VERIFIED_HEADERS),
+    )
     app.config.update(
         JWT_SECRET_KEY=keys[0],
         JWT_ALGORITHM="HS256",
@@ -155,10 +183,6 @@ def configure_jwt(app: Flask, signing_keys: Sequence[bytes] | bytes, access_minu
         JWT_CSRF_CHECK_FORM=False,
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(minutes=access_minutes),
         JWT_ERROR_MESSAGE_KEY="message",
-        MIAUFLIX_JWT_KEYS={key_id(key): key for key in keys},
-        MIAUFLIX_JWT_KID=key_id(keys[0]),
-        MIAUFLIX_ACTIVE_CACHE=_ActiveCache(SESSION_CACHE_SECONDS),
-        MIAUFLIX_VERIFIED_HEADERS=_VerifiedHeaders(VERIFIED_HEADERS),
     )
 
 
@@ -172,7 +196,7 @@ def issue_access_token(
     token = create_access_token(
         identity=str(user.id),
         additional_claims={"role": user.role, "sid": session_id, "csrf": csrf},
-        additional_headers={"kid": current_app.config["MIAUFLIX_JWT_KID"]},
+        additional_headers={"kid": token_state().kid},
         expires_delta=timedelta(minutes=access_minutes),
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": access_minutes * 60}
@@ -180,8 +204,7 @@ def issue_access_token(
 
 def forget_sessions(user_id: int) -> None:
     """Drop this process's cached session checks for ``user_id`` (after a revocation)."""
-    cache: _ActiveCache = current_app.config["MIAUFLIX_ACTIVE_CACHE"]
-    cache.forget_user(user_id)
+    token_state().active.forget_user(user_id)
 
 
 def require_user() -> User:
@@ -203,35 +226,52 @@ def _user_from_verified_header() -> User | None:
     and user still live), with flask-jwt-extended's request context filled in as
     ``verify_jwt_in_request`` would; ``None`` sends the request down the full path."""
     raw = request.headers.get("Authorization")
-    if not raw or request.method in jwt_config.exempt_methods:
+    if not raw or request.method in EXEMPT_METHODS:
         return None
-    verified: _VerifiedHeaders = current_app.config["MIAUFLIX_VERIFIED_HEADERS"]
+    verified = token_state().verified
     entry = verified.get(raw)
     if entry is None:
         return None
     header, claims = entry
-    if not _timely(claims, time.time(), float(jwt_config.leeway)):
+    if not _timely(claims, time.time(), float(current_app.config["JWT_DECODE_LEEWAY"])):
         verified.drop(raw)
         return None
     user = _load_user(header, claims)  # the per-request session/user/role check
     if user is None:
         return None  # the full path answers with the right error
-    g._jwt_extended_jwt_user = {"loaded_user": user}
-    g._jwt_extended_jwt_header = dict(header)
-    g._jwt_extended_jwt = dict(claims)
-    g._jwt_extended_jwt_location = "headers"
+    _publish_verified_token(header, claims, user)
     return user
+
+
+# flask-jwt-extended has no public way to hand it an already-verified token, and its
+# readers (get_jwt, get_jwt_header, get_jwt_identity, get_current_user,
+# get_jwt_request_location) look at these four ``g`` attributes, exactly as its own
+# ``verify_jwt_in_request`` sets them. This is the one place that writes them; the names
+# and shapes are pinned by tests/serve/test_dependency_internals.py and the version by
+# ``flask-jwt-extended<4.8`` in pyproject.toml.
+JWT_CONTEXT_ATTRIBUTES = (
+    "_jwt_extended_jwt_user",
+    "_jwt_extended_jwt_header",
+    "_jwt_extended_jwt",
+    "_jwt_extended_jwt_location",
+)
+
+
+def _publish_verified_token(header: dict[str, Any], claims: dict[str, Any], user: User) -> None:
+    """Fill flask-jwt-extended's request context as ``verify_jwt_in_request`` would."""
+    values = ({"loaded_user": user}, dict(header), dict(claims), "headers")
+    for name, value in zip(JWT_CONTEXT_ATTRIBUTES, values, strict=True):
+        setattr(g, name, value)
 
 
 def _remember_verified_header() -> None:
     """After a full verification from the Authorization header, remember that header."""
-    if g.get("_jwt_extended_jwt_location") != "headers":
+    if get_jwt_request_location() != "headers":
         return
-    claims: dict[str, Any] = g.get("_jwt_extended_jwt") or {}
+    claims = get_jwt()
     raw = request.headers.get("Authorization")
     if raw and claims.get("type") == "access":
-        verified: _VerifiedHeaders = current_app.config["MIAUFLIX_VERIFIED_HEADERS"]
-        verified.put(raw, g.get("_jwt_extended_jwt_header") or {}, claims)
+        token_state().verified.put(raw, get_jwt_header(), claims)
 
 
 def current_session_id() -> str:
@@ -248,7 +288,7 @@ def require_admin() -> User:
 # --- callbacks (registered once on the shared JWTManager) ----------------------------------
 @jwt.decode_key_loader
 def _decode_key(header: dict[str, Any], _payload: dict[str, Any]) -> bytes:
-    keys: dict[str, bytes] = current_app.config["MIAUFLIX_JWT_KEYS"]
+    keys = token_state().keys
     kid = header.get("kid")
     if isinstance(kid, str) and kid in keys:
         return keys[kid]
@@ -265,7 +305,7 @@ def _load_user(_header: dict[str, Any], data: dict[str, Any]) -> User | None:
     session_id = data.get("sid")
     if not isinstance(session_id, str) or not session_id:
         return None
-    cache: _ActiveCache = current_app.config["MIAUFLIX_ACTIVE_CACHE"]
+    cache = token_state().active
     user = cache.get(user_id, session_id)
     if user is not None:
         return user
@@ -337,7 +377,6 @@ def _claims_failed(_header: dict[str, Any], _data: dict[str, Any]) -> Response:
 def protect_catalogue(blueprint: Blueprint) -> None:
     """Catalogue blueprints: every request needs a signed-in user and counts against the
     shared catalogue rate limit."""
-    from serve.extensions import limit_catalogue
 
     def authenticate() -> None:
         require_user()

@@ -18,15 +18,6 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
         con.unregister(view)
 
 
-def table_counts(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> dict[str, int]:
-    """Row count per table."""
-    counts: dict[str, int] = {}
-    for table in tables:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        counts[table] = int(row[0]) if row else 0
-    return counts
-
-
 def latest_responses(
     con: duckdb.DuckDBPyConnection, raw_table: str, definitive: tuple[int, ...] = (200,)
 ) -> pl.DataFrame:

@@ -1,13 +1,14 @@
 """Publish the marts as a fresh, encrypted ``catalog.sqlite`` and swap it in atomically.
 
-The new catalog is built beside the live one as ``catalog.sqlite.<run_id>.tmp`` (schema from
-``catalog_schema.sql``), filled from the ``mart_*`` tables in bulk, fsynced, and renamed onto
-``catalog.sqlite`` with one ``os.replace``. Readers holding the old file keep reading it; new
-readers see the new one; nobody ever sees half a catalog. Leftover ``*.tmp`` files of a
-crashed publish are removed by the next one.
+The new catalog is built beside the live one as ``catalog.sqlite.<run_id>.tmp`` (schema,
+ids and secret labels from the contract in :mod:`core.catalog.contract`), filled from the
+``mart_*`` tables in bulk, fsynced, and renamed onto ``catalog.sqlite`` with one
+``os.replace``. Readers holding the old file keep reading it; new readers see the new one;
+nobody ever sees half a catalog. Leftover ``*.tmp`` files of a crashed publish are removed
+by the next one.
 
 Secrets (info hash, magnet, torrent URL) are stored only as AES-GCM blobs bound to their row
-(``aad = "sources.<column>:<source_id>"``); lookups go through ``info_hash_hmac``.
+(:func:`~core.catalog.contract.secret_aad`); lookups go through ``info_hash_hmac``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ from typing import Any
 
 import duckdb
 
+from core.catalog.contract import (
+    SCHEMA_PATH,
+    SCHEMA_VERSION,
+    info_hash_hmac,
+    secret_aad,
+    source_id_for,
+)
 from core.crypto import FieldCipher, Keyring
 from core.errors import MiauflixError
 
-CATALOG_SCHEMA_VERSION = 1
-SCHEMA_PATH = Path(__file__).with_name("catalog_schema.sql")
 BATCH_ROWS = 5_000
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -137,11 +143,6 @@ _SOURCE_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def source_id_for(cipher: FieldCipher | Keyring, info_hash: str) -> str:
-    """The stable public id of a source: a keyed hash of its (lowercase) info hash."""
-    return cipher.lookup_hash("source:" + info_hash.strip().lower())[:24]
-
-
 def remove_leftovers(catalog_path: Path) -> list[Path]:
     """Delete ``<catalog>.*.tmp`` files (and their journals) left by a crashed publish."""
     removed: list[Path] = []
@@ -221,11 +222,11 @@ def _build(
         con.execute(
             "INSERT INTO catalog_version (run_id, published_at, schema_version, counts)"
             " VALUES (?, ?, ?, ?)",
-            (run_id, published_at, CATALOG_SCHEMA_VERSION, json.dumps(counts, sort_keys=True)),
+            (run_id, published_at, SCHEMA_VERSION, json.dumps(counts, sort_keys=True)),
         )
         for statement in indexes:
             con.execute(statement)
-        con.execute(f"PRAGMA user_version={CATALOG_SCHEMA_VERSION}")
+        con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         con.execute("COMMIT")
         con.execute("ANALYZE")
         mode = con.execute("PRAGMA journal_mode=DELETE").fetchone()
@@ -316,10 +317,10 @@ def _source_rows(
                 (
                     source_id,
                     *row[3 : plain_end + 1],
-                    cipher.lookup_hash(info_hash),
-                    cipher.encrypt(info_hash, aad=f"sources.info_hash:{source_id}"),
-                    cipher.encrypt(magnet, aad=f"sources.magnet:{source_id}"),
-                    cipher.encrypt(torrent_url, aad=f"sources.torrent_url:{source_id}")
+                    info_hash_hmac(cipher, info_hash),
+                    cipher.encrypt(info_hash, aad=secret_aad("info_hash", source_id)),
+                    cipher.encrypt(magnet, aad=secret_aad("magnet", source_id)),
+                    cipher.encrypt(torrent_url, aad=secret_aad("torrent_url", source_id))
                     if torrent_url
                     else None,
                 )

@@ -28,11 +28,6 @@ class QuarantineRow:
     payload: str | None
 
 
-def reason_category(reason: str) -> str:
-    """``"fetch failed: HTTP 503"`` -> ``"fetch failed"``."""
-    return reason.split(":", 1)[0].strip()
-
-
 def replace_quarantine(
     con: duckdb.DuckDBPyConnection, run_id: str, rows: list[QuarantineRow], at: datetime
 ) -> int:

@@ -12,19 +12,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from core.catalog.contract import SCHEMA_PATH
 from core.crypto import FieldCipher, load_or_create_master_key
 from core.settings import Settings, load_settings
-from engine.config import EngineSettings, load_engine_settings
-from engine.keys import StreamKeySigner
+from core.stream_keys import StreamKeySigner
 from engine.server import EngineServer, build_engine
 from engine.service import StreamingEngine
 from sandbox.demo_media import DemoVideo, render
-from sandbox.seeder import SeededTorrent, Seeder, make_torrent
+from sandbox.swarm import SeededTorrent, Seeder, make_torrent
 from sandbox.tracker import Tracker
 from serve.appdb import AppDB
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "warehouse" / "catalog_schema.sql"
+SCHEMA = SCHEMA_PATH
 PIECE = 64 * 1024
 USERS = ("alice", "bob", "u")
 
@@ -130,7 +130,6 @@ class Running:
     server: EngineServer
     signer: StreamKeySigner
     settings: Settings
-    engine_settings: EngineSettings
     users: dict[str, int]
 
     def key(self, user: str, source_id: str) -> str:
@@ -143,15 +142,15 @@ class Running:
 
 
 def start_engine(settings: Settings, **engine_overrides: object) -> Running:
-    cfg = load_engine_settings(
-        engine_utp=False, engine_readahead_seconds=2.0, engine_stall_timeout=30.0,
+    cfg = settings.model_copy(update={
+        "engine_utp": False, "engine_readahead_seconds": 2.0, "engine_stall_timeout": 30.0,
         **engine_overrides,
-    )  # fmt: skip
+    })  # fmt: skip
     users = app_users(settings)
-    engine, signer = build_engine(settings, cfg, listen_host="127.0.0.1")
+    engine, signer = build_engine(cfg, listen_host="127.0.0.1")
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
-    return Running(engine, server, signer, settings, cfg, users)
+    return Running(engine, server, signer, cfg, users)
 
 
 def stop_engine(running: Running) -> None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from engine.bencode import bencode, info_hash_v1
-from engine.catalog import SourceSecrets
+from core.catalog.sources import SourceSecrets
 from engine.errors import InfoHashMismatch, SourceResolveError
+from engine.lt import info_hash_v1
 from engine.resolve import build_magnet, fetch_torrent, magnet_hash, resolve
+from sandbox.bencode import bencode
+from tests.engine.test_info_hash import HOSTILE
 
 TORRENT = bencode({"announce": "http://t/announce", "info": {"name": "m.mp4", "length": 5,
                    "piece length": 16384, "pieces": b"\x00" * 20}})  # fmt: skip
 HASH = info_hash_v1(TORRENT)
+OTHER_TORRENT = bencode({"info": {"name": "other", "length": 1, "piece length": 16384,
+                         "pieces": b"\x00" * 20}})  # fmt: skip
 
 
 def client(handler: object) -> httpx.Client:
@@ -30,9 +34,10 @@ def test_fetched_torrent_with_the_catalog_hash_is_used() -> None:
     [
         (httpx.Response(404), "404"),
         (httpx.Response(200, content=b"<html>not a torrent</html>"), "not a .torrent"),
+        (httpx.Response(200, content=OTHER_TORRENT), "info-hash"),
         (
             httpx.Response(200, content=bencode({"info": {"name": "other", "length": 1}})),
-            "info-hash",
+            "not a .torrent",
         ),
         (httpx.Response(200, content=b"d4:infod" + b"1:a" * 3_000_000), "8 MiB"),
     ],
@@ -49,6 +54,13 @@ def test_bad_torrent_downloads_fall_back_to_the_magnet(
     assert resolved.torrent is None
     assert reason in resolved.fetch_error
     assert "tr=http%3A%2F%2Fextra%2Fannounce" in resolved.magnet
+
+
+@pytest.mark.parametrize("data", HOSTILE)
+def test_hostile_torrent_bodies_are_refused_by_fetch(data: bytes) -> None:
+    http = client(lambda request: httpx.Response(200, content=data))
+    with pytest.raises(SourceResolveError, match=r"GET http://yts/t.torrent: not a .torrent file"):
+        fetch_torrent(http, "http://yts/t.torrent", HASH)
 
 
 def test_network_errors_fall_back_to_the_magnet() -> None:

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import (
-    RevocationUnavailable,
+from core.stream_keys import (
+    StreamClaims,
     StreamKeyError,
     StreamKeyRevoked,
+    StreamKeySigner,
     StreamUserDisabled,
     StreamUserUnknown,
 )
-from engine.keys import StreamClaims, StreamKeySigner
+from engine.errors import RevocationUnavailable
 from engine.revocation import RevocationCheck
 from serve.appdb import AppDB
 

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from engine.keys import PURPOSE_STATUS, StreamKeySigner
+from core.stream_keys import PURPOSE_STATUS, StreamKeySigner
 from serve.appdb import AppDB
 from tests.engine.conftest import Running, Swarm, wait_until
 

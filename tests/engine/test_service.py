@@ -13,10 +13,10 @@ import pytest
 
 from core.crypto import FieldCipher, Keyring, load_or_create_master_key
 from core.settings import Settings
+from core.stream_keys import StreamKeySigner
+from core.vpn import Interface
 from engine.errors import MetadataTimeout, StreamLimitReached, VpnRequired
-from engine.keys import StreamKeySigner
-from engine.vpn import Interface
-from miauflix.keys import rotate_keys
+from miauflix.key_rotation import rotate_keys
 from tests.engine.conftest import (
     CatalogSource,
     FileServer,
@@ -219,12 +219,11 @@ class NoVpn:
 
 
 def test_vpn_guard_refuses_torrents_and_reports_the_state(catalog: Settings) -> None:
-    from engine.config import load_engine_settings
     from engine.server import EngineServer, build_engine
 
-    cfg = load_engine_settings(require_vpn=True)
+    settings = catalog.model_copy(update={"require_vpn": True})
     user = app_users(catalog)["u"]
-    engine, signer = build_engine(catalog, cfg, listen_host="127.0.0.1", interfaces=NoVpn())
+    engine, signer = build_engine(settings, listen_host="127.0.0.1", interfaces=NoVpn())
     engine.start()
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
     try:

@@ -1,10 +1,13 @@
-"""open_clients: credentials (Bearer vs api_key), key redaction end to end, pool sizing."""
+"""open_clients: credentials (Bearer vs api_key), key redaction end to end, pool sizing,
+injected transport mounts."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import subprocess
+import sys
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -12,7 +15,15 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import Settings
-from flows.clients import looks_like_v4_token, open_clients, pool_sizes, tmdb_credentials
+from flows.clients import (
+    looks_like_v4_token,
+    mount_transport,
+    mounted_transports,
+    open_clients,
+    pool_sizes,
+    tmdb_credentials,
+    unmount_transport,
+)
 from flows.http import Fetched
 from flows.retry import RetryPolicy
 from tests.flows.fakes import FakeUpstream
@@ -106,3 +117,69 @@ def test_clients_follow_the_settings(settings: Settings) -> None:
             assert clients.tmdb.policy.retries == cfg.http_retries
 
     run(main())
+
+
+@pytest.fixture
+def no_process_mounts() -> Iterator[None]:
+    """Tests that mount process-wide leave the process as they found it."""
+    before = mounted_transports()
+    yield
+    for pattern in set(mounted_transports()) - set(before):
+        unmount_transport(pattern)
+    for pattern, factory in before.items():
+        mount_transport(pattern, factory)
+
+
+def _refuse(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"{request.url} reached the default transport")
+
+
+def test_a_flow_process_uses_httpx_own_transport_unless_told_otherwise() -> None:
+    """Importing the flows mounts nothing and loads nothing of the sandbox."""
+    code = (
+        "import sys, flows.pipeline, flows.deployments\n"
+        "from flows.clients import mounted_transports\n"
+        "assert mounted_transports() == {}, mounted_transports()\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'sandbox']\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_mounts_take_matching_urls_with_one_transport_per_pool(settings: Settings) -> None:
+    fake = FakeUpstream([550])
+    limits: list[httpx.Limits] = []
+
+    def factory(pool_limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+        limits.append(pool_limits)
+        return fake.transport()
+
+    async def main() -> Fetched:
+        cfg = settings.model_copy(update={"http_concurrency": 8})
+        origin = str(httpx.URL(cfg.tmdb_url).copy_with(path="/", query=None)).rstrip("/")
+        async with open_clients(
+            cfg, transport=httpx.MockTransport(_refuse), mounts={origin: factory}
+        ) as clients:
+            return await clients.tmdb.fetch(DETAILS, {}, entity_key="550")
+
+    assert run(main()).ok
+    assert [lim.max_connections for lim in limits] == pool_sizes(8) * 2  # tmdb + yts pools
+    assert fake.urls("/movie/550")
+
+
+def test_process_mounts_reach_every_run_and_per_run_mounts_win(
+    settings: Settings, no_process_mounts: None
+) -> None:
+    default, process, per_run = FakeUpstream([550]), FakeUpstream([550]), FakeUpstream([550])
+    origin = str(httpx.URL(settings.tmdb_url).copy_with(path="/", query=None)).rstrip("/")
+    mount_transport(origin, lambda limits: process.transport())
+
+    async def fetch(**kw: Any) -> Fetched:
+        async with open_clients(settings, transport=default.transport(), **kw) as clients:
+            return await clients.tmdb.fetch(DETAILS, {}, entity_key="550")
+
+    assert run(fetch()).ok
+    assert run(fetch(mounts={origin: lambda limits: per_run.transport()})).ok
+    unmount_transport(origin)
+    assert run(fetch()).ok
+    assert [len(f.requests) for f in (process, per_run, default)] == [1, 1, 1]

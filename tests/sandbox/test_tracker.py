@@ -8,7 +8,7 @@ from urllib.parse import quote_from_bytes
 import httpx
 import pytest
 
-from engine.bencode import bdecode
+from engine.lt import bdecode
 from sandbox.tracker import Tracker
 
 HASH = bytes(range(20))

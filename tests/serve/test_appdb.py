@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from serve.appdb import MIGRATIONS, AppDB, AppDBError, UserExists
+from core.appdb import MIGRATIONS, AppDBError
+from serve.appdb import AppDB, UserExists
 
 
 @pytest.fixture

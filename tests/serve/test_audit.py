@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from core.settings import Settings
-from serve import audit
+from serve import audit, security
 from serve.appdb import AppDB
 from serve.extensions import app_db
 from tests.serve.conftest import assert_error, login
@@ -64,7 +64,7 @@ def test_redaction_masks_secret_named_fields_and_jwts() -> None:
 
 
 def test_a_burst_of_401s_from_one_address_is_recorded_once(app: Flask, client: FlaskClient) -> None:
-    app.config["MIAUFLIX_BURSTS"] = audit.BurstDetector(threshold=5, window=60)
+    security.policy(app).bursts = audit.BurstDetector(threshold=5, window=60)
     for _ in range(12):
         assert_error(client.get("/api/auth/me", headers={"Authorization": "Bearer junk"}), 401)
     bursts = _events(app, event="auth_failure_burst")

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from core.settings import Settings, load_settings
 from serve.app import create_app
+from serve.client import parse_networks, resolve_client_ip
 from serve.passwords import WeakPassword, check_password_policy
-from serve.security import parse_networks, resolve_client_ip
 from tests.serve.conftest import assert_error, login
 
 PROXY = parse_networks(["10.0.0.0/8", "::1"])

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from core.settings import Settings
+from serve.app import create_app
+from serve.extensions import app_db
+from serve.tokens import issue_access_token
 from tests.helpers.catalog import SampleMarts
 
 LAST_SYNC = {
@@ -116,16 +122,26 @@ def test_status_reads_the_record_the_pipeline_writes(
     assert body["error"] is None
 
 
-def test_status_reports_the_vpn_guard_state(
-    client: FlaskClient, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MIAUFLIX_REQUIRE_VPN", "true")
-    monkeypatch.setenv("MIAUFLIX_VPN_INTERFACE", "wg-miauflix-absent")
-    vpn = client.get("/api/status", headers=auth).get_json()["engine"]["vpn"]
+def _vpn_state(settings: Settings, app_db_template: Path, **overrides: object) -> dict[str, Any]:
+    """``engine.vpn`` of /api/status from an app built with ``overrides`` (settings are
+    read once per app, as in production)."""
+    shutil.copyfile(app_db_template, settings.app_db_path)
+    app = create_app(settings.model_copy(update=overrides))
+    with app.test_request_context():
+        admin = app_db().user_by_email(settings.admin_email)
+        assert admin is not None
+        token = str(issue_access_token(admin, 60)["access_token"])
+    body = app.test_client().get("/api/status", headers={"Authorization": f"Bearer {token}"})
+    return dict(body.get_json()["engine"]["vpn"])
+
+
+def test_status_reports_the_vpn_guard_state(settings: Settings, app_db_template: Path) -> None:
+    vpn = _vpn_state(
+        settings, app_db_template, require_vpn=True, vpn_interface="wg-miauflix-absent"
+    )
     assert vpn["required"] is True
     assert vpn["ok"] is False  # no such interface carries the default route here
     assert vpn["reason"]
 
-    monkeypatch.setenv("MIAUFLIX_REQUIRE_VPN", "false")
-    vpn = client.get("/api/status", headers=auth).get_json()["engine"]["vpn"]
+    vpn = _vpn_state(settings, app_db_template, require_vpn=False)
     assert vpn["required"] is False and vpn["ok"] is True

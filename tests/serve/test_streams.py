@@ -6,22 +6,48 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from flask_jwt_extended import JWTManager, create_access_token
 
 from core.crypto import FieldCipher, Keyring, load_or_create_master_key
 from core.settings import Settings, load_settings
-from engine.errors import ForeignStreamKey
-from engine.keys import StreamKeySigner
-from miauflix.keys import rotate_keys
-from serve.streams import bp
+from core.stream_keys import ForeignStreamKey, StreamKeySigner
+from miauflix.key_rotation import rotate_keys
+from serve.app import create_app
+from serve.appdb import AppDB
+from serve.extensions import app_db, session_store
+from serve.tokens import forget_sessions, issue_access_token
 from tests.engine.conftest import CatalogSource, wait_until, write_catalog
 
 H1, H2, H3 = "1" * 40, "2" * 40, "3" * 40
+USER_ID = 17
+
+
+def _streams_app(settings: Settings, app_db_template: Path) -> Flask:
+    """The real app (stream keys valid for 600 s) with user 17 in app.sqlite."""
+    shutil.copyfile(app_db_template, settings.app_db_path)
+    db = AppDB(settings.app_db_path)
+    db.connection().execute(
+        "INSERT INTO users (id, email, password_hash, role, created_at)"
+        " VALUES (?, 'viewer@example.test', 'unused', 'user', '2024-01-01T00:00:00Z')",
+        (USER_ID,),
+    )
+    app = create_app(settings.model_copy(update={"stream_key_ttl": 600}))
+    app.testing = True
+    return app
+
+
+def _user_auth(app: Flask) -> dict[str, str]:
+    """A Bearer header for user 17 in a fresh session."""
+    with app.test_request_context():
+        user = app_db().user_by_id(USER_ID)
+        assert user is not None
+        return {"Authorization": f"Bearer {issue_access_token(user, 60)['access_token']}"}
 
 
 @pytest.fixture
@@ -30,19 +56,13 @@ def master(settings: Settings) -> bytes:
 
 
 @pytest.fixture
-def app(settings: Settings, master: bytes) -> Iterator[Flask]:
+def app(settings: Settings, master: bytes, app_db_template: Path) -> Iterator[Flask]:
     write_catalog(settings.catalog_path, FieldCipher(master), [
         CatalogSource("web-best", 550, None, H1, quality="1080p", rank_web=1, rank_tv=2),
         CatalogSource("tv-best", 550, None, H2, quality="720p", rank_web=2, rank_tv=1),
         CatalogSource("other", 680, None, H3, quality="720p"),
     ])  # fmt: skip
-    app = Flask(__name__)
-    app.config.update(
-        JWT_SECRET_KEY="k" * 40, MIAUFLIX_SETTINGS=settings, MIAUFLIX_STREAM_KEY_TTL=600
-    )
-    JWTManager(app)
-    app.register_blueprint(bp)
-    yield app
+    yield _streams_app(settings, app_db_template)
 
 
 @pytest.fixture
@@ -52,8 +72,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def auth(app: Flask) -> dict[str, str]:
-    with app.app_context():
-        return {"Authorization": f"Bearer {create_access_token(identity='17')}"}
+    return _user_auth(app)
 
 
 def test_best_web_source_is_issued_with_a_signed_url(
@@ -90,13 +109,13 @@ def test_profile_quality_and_source_choose_the_source(
     [
         ({"source_id": "other"}, 404, "source_not_found"),
         ({"quality": "2160p"}, 404, "source_not_found"),
-        ({"profile": "phone"}, 400, "invalid_body"),
-        ({"quality": "best; DROP TABLE"}, 400, "invalid_body"),
-        ({"source_id": "../../etc"}, 400, "invalid_body"),
-        ({"source_id": 5}, 400, "invalid_body"),
-        ({"source_id": "web-best", "quality": "720p"}, 400, "invalid_body"),
-        ({"admin": True}, 400, "invalid_body"),
-        ([1, 2], 400, "invalid_body"),
+        ({"profile": "phone"}, 400, "validation_error"),
+        ({"quality": "best; DROP TABLE"}, 400, "validation_error"),
+        ({"source_id": "../../etc"}, 400, "validation_error"),
+        ({"source_id": 5}, 400, "validation_error"),
+        ({"source_id": "web-best", "quality": "720p"}, 400, "validation_error"),
+        ({"admin": True}, 400, "validation_error"),
+        ([1, 2], 400, "validation_error"),
     ],
 )
 def test_bad_requests_get_the_error_shape(
@@ -121,21 +140,27 @@ def test_anonymous_requests_are_refused(client: FlaskClient) -> None:
     assert client.post("/api/movies/550/stream").status_code == 401
 
 
+def test_a_revoked_session_cannot_mint_stream_urls(
+    app: Flask, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    assert client.post("/api/movies/550/stream", headers=auth).status_code == 200
+    with app.test_request_context():
+        session_store().revoke_all(USER_ID, "test")
+        forget_sessions(USER_ID)
+    refused = client.post("/api/movies/550/stream", headers=auth)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["code"] == "invalid_token"
+
+
 def test_after_a_key_rotation_the_api_signs_what_the_engine_verifies(
-    settings: Settings,
+    settings: Settings, app_db_template: Path
 ) -> None:
     file_settings = load_settings(**{**settings.model_dump(), "secret_key": ""})
     write_catalog(file_settings.catalog_path, FieldCipher(load_or_create_master_key(
         file_settings.key_path)), [CatalogSource("web-best", 550, None, H1)])  # fmt: skip
-    app = Flask(__name__)
-    app.config.update(
-        JWT_SECRET_KEY="k" * 40, MIAUFLIX_SETTINGS=file_settings, MIAUFLIX_STREAM_KEY_TTL=600
-    )
-    JWTManager(app)
-    app.register_blueprint(bp)
+    app = _streams_app(file_settings, app_db_template)
     client = app.test_client()
-    with app.app_context():
-        auth = {"Authorization": f"Bearer {create_access_token(identity='17')}"}
+    auth = _user_auth(app)
     engine = StreamKeySigner(Keyring.load(file_settings.key_path), 600)  # as the engine builds it
 
     def issue() -> tuple[str, str]:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from core.crypto import derive_key
 from core.settings import Settings
 from serve.extensions import app_db, session_store
-from serve.tokens import AUDIENCE, ISSUER, _timely, _VerifiedHeaders
+from serve.tokens import AUDIENCE, ISSUER, _timely, _VerifiedHeaders, token_state
 from tests.helpers.catalog import SampleMarts
 from tests.serve.conftest import assert_error
 
@@ -188,8 +188,7 @@ def test_token_for_a_user_that_does_not_exist_is_rejected(
 
 # --- a header verified once per process: the per-request checks still run --------------------
 def _verified(app: Flask) -> _VerifiedHeaders:
-    cache: _VerifiedHeaders = app.config["MIAUFLIX_VERIFIED_HEADERS"]
-    return cache
+    return token_state(app).verified
 
 
 def test_a_verified_header_stops_working_when_its_session_is_revoked(

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.catalog.contract import SCHEMA_VERSION, source_id_for
 from core.crypto import FieldCipher
 from tests.helpers.catalog import (
     COMPONENTS,
@@ -21,10 +22,8 @@ from tests.helpers.catalog import (
     publish_sample,
 )
 from warehouse.publish import (
-    CATALOG_SCHEMA_VERSION,
     PublishError,
     publish_catalog,
-    source_id_for,
 )
 
 
@@ -57,10 +56,10 @@ def test_publish_copies_every_mart_and_writes_the_version_row(tmp_path: Path) ->
     version = con.execute("SELECT * FROM catalog_version").fetchall()
     assert len(version) == 1
     assert version[0]["run_id"] == "run-42"
-    assert version[0]["schema_version"] == CATALOG_SCHEMA_VERSION
+    assert version[0]["schema_version"] == SCHEMA_VERSION
     assert json.loads(version[0]["counts"]) == summary.counts
     assert version[0]["published_at"] == summary.published_at
-    assert con.execute("PRAGMA user_version").fetchone()[0] == CATALOG_SCHEMA_VERSION
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert summary.path == catalog and summary.seconds > 0
 
 

@@ -1,0 +1,35 @@
+"""The deployment runner `miauflix demo` starts (`python -m miauflix.deployments`).
+
+Same deployments, schedules and parameters as :mod:`flows.deployments`, with the sandbox's
+loopback transport injected. Prefect runs each flow run in a fresh `python -m
+prefect.engine` process that imports the flow from the deployment's entrypoint; the
+entrypoints name this file, so importing it there mounts the transport before the flow
+runs, exactly as in the runner process itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flows.audit_retention import audit_retention
+from flows.deployments import build_deployments, serve_deployments
+from flows.pipeline import sync_flow
+from miauflix.loopback import install_loopback_transport
+
+__all__ = ["audit_retention", "entrypoint_file", "main", "sync_flow"]
+
+install_loopback_transport()
+
+
+def entrypoint_file() -> str:
+    """This file, relative to the working directory (as Prefect writes entrypoints)."""
+    return os.path.relpath(Path(__file__).absolute(), Path.cwd())
+
+
+def main() -> None:
+    serve_deployments(build_deployments(entrypoint=entrypoint_file()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+// The Miauflix API client: cookie session + CSRF (browser style), one refresh-and-retry on
+// 401, the one JSON error shape turned into ApiError. No view code: the TV shell reuses it
+// (a TV can pass mode "token" and keep the tokens itself).
+
+export const CSRF_COOKIE = "miauflix_csrf";
+export const CSRF_HEADER = "X-CSRF-Token";
+
+/** An API answer that was not 2xx: HTTP status, machine code and the server's message. */
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = null) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || "http_" + status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+function readCookie(name) {
+  if (typeof document === "undefined") return "";
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+function buildQuery(query) {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+async function errorFrom(response) {
+  let code = null;
+  let message = response.statusText;
+  try {
+    const body = await response.json();
+    if (body && body.error) ({ code, message } = body.error);
+  } catch {
+    /* not JSON: keep the status text */
+  }
+  return new ApiError(response.status, code, message, response.headers.get("Retry-After"));
+}
+
+/**
+ * createApi({ base, fetchImpl, onSignedOut }) -> client.
+ * `onSignedOut` runs when a refresh fails: the session is gone, show the sign-in page.
+ */
+export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {}) {
+  const doFetch = fetchImpl || ((...args) => fetch(...args));
+  let csrf = readCookie(CSRF_COOKIE);
+  let refreshing = null;
+
+  function headers(body) {
+    const out = { Accept: "application/json" };
+    if (body !== undefined) out["Content-Type"] = "application/json";
+    const token = csrf || readCookie(CSRF_COOKIE);
+    if (token) out[CSRF_HEADER] = token;
+    return out;
+  }
+
+  async function send(method, path, { body, query, keepalive = false } = {}) {
+    return doFetch(base + path + buildQuery(query), {
+      method,
+      headers: headers(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      keepalive,
+    });
+  }
+
+  async function refresh() {
+    if (!refreshing) {
+      refreshing = (async () => {
+        const response = await doFetch(base + "/api/auth/refresh", {
+          method: "POST",
+          headers: headers(undefined),
+          credentials: "same-origin",
+        });
+        if (!response.ok) throw await errorFrom(response);
+        const data = await response.json();
+        if (data.csrf_token) csrf = data.csrf_token;
+        return data;
+      })().finally(() => {
+        refreshing = null;
+      });
+    }
+    return refreshing;
+  }
+
+  async function request(method, path, options = {}) {
+    let response = await send(method, path, options);
+    const isAuth = path.startsWith("/api/auth/login") || path.startsWith("/api/auth/refresh");
+    if (response.status === 401 && !isAuth) {
+      try {
+        await refresh();
+      } catch (error) {
+        onSignedOut(error);
+        throw error;
+      }
+      response = await send(method, path, options);
+      if (response.status === 401) {
+        const error = await errorFrom(response);
+        onSignedOut(error);
+        throw error;
+      }
+    }
+    if (!response.ok) throw await errorFrom(response);
+    if (response.status === 204) return null;
+    const type = response.headers.get("Content-Type") || "";
+    return type.includes("json") ? response.json() : response.text();
+  }
+
+  const get = (path, query) => request("GET", path, { query });
+
+  return {
+    request,
+    get,
+    refresh,
+    csrfToken: () => csrf || readCookie(CSRF_COOKIE),
+
+    // --- auth --------------------------------------------------------------------------
+    async login(email, password) {
+      const data = await request("POST", "/api/auth/login", {
+        body: { email, password, mode: "cookie" },
+      });
+      csrf = data.csrf_token || readCookie(CSRF_COOKIE);
+      return data;
+    },
+    async logout() {
+      try {
+        await request("POST", "/api/auth/logout");
+      } finally {
+        csrf = "";
+      }
+    },
+    me: () => get("/api/auth/me"),
+    sessions: () => get("/api/auth/sessions"),
+    revokeSession: (id) => request("DELETE", `/api/auth/sessions/${encodeURIComponent(id)}`),
+    changePassword: (oldPassword, newPassword) =>
+      request("POST", "/api/auth/password", {
+        body: { old_password: oldPassword, new_password: newPassword },
+      }),
+
+    // --- catalogue ---------------------------------------------------------------------
+    movies: (query) => get("/api/movies", query),
+    movie: (id, query) => get(`/api/movies/${id}`, query),
+    lists: () => get("/api/lists"),
+    genres: (language) => get("/api/genres", { language }),
+    status: () => get("/api/status"),
+    stream: (id, body) => request("POST", `/api/movies/${id}/stream`, { body }),
+    engineStatus: () => get("/api/engine/status"),
+
+    // --- progress ----------------------------------------------------------------------
+    progress: () => get("/api/progress"),
+    /** One title's progress record, or null when none is stored. */
+    movieProgress: (id) =>
+      get(`/api/progress/movie/${id}`).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
+    saveProgress: (id, position, duration, { keepalive = false } = {}) =>
+      request("PUT", `/api/progress/movie/${id}`, {
+        body: { position_s: position, duration_s: duration },
+        keepalive,
+      }),
+    deleteProgress: (id) => request("DELETE", `/api/progress/movie/${id}`),
+
+    // --- admin -------------------------------------------------------------------------
+    users: (query) => get("/api/admin/users", query),
+    createUser: (email, password, role) =>
+      request("POST", "/api/admin/users", { body: { email, password, role } }),
+    updateUser: (id, patch) => request("PATCH", `/api/admin/users/${id}`, { body: patch }),
+    deleteUser: (id) => request("DELETE", `/api/admin/users/${id}`),
+    audit: (query) => get("/api/admin/audit", query),
+    config: () => get("/api/admin/config"),
+  };
+}

@@ -1,0 +1,314 @@
+// The player state machine around ONE HTMLVideoElement on the engine's stream URL.
+// Framework-free: the web view (and later the TV shell) subscribes to snapshots and calls
+// the commands. States:
+//
+//   idle ─start()─▶ starting ─stream URL─▶ loading ─playing─▶ playing ⇄ paused
+//                      │                     │                 │   ▲
+//                      ▼                     ▼                 ▼   │ playing
+//                    error ◀──── video error ──────────── buffering (waiting/seeking)
+//                                                            │ no data for stallMs
+//                                                            ▼
+//                                              stalled = true: offer nextSource()
+//   playing ─ended─▶ ended
+import { formatClock } from "./progress.js";
+
+export const ERROR_TEXT = {
+  no_sources: "This title has no source this device can play.",
+  source_unavailable: "The source could not be resolved (its torrent is unreachable).",
+  engine_down: "The streaming engine is not reachable. Try again in a moment.",
+  vpn_required: "Streaming is blocked: this server requires a VPN and it is not up.",
+  stream_expired: "The stream link expired. Getting a new one…",
+  stream_limit: "You are already streaming the most titles allowed at once.",
+  signed_out: "Your session ended. Sign in again.",
+  media: "The browser could not play this file.",
+};
+
+const MEDIA_ERRORS = {
+  1: "playback was aborted",
+  2: "a network error interrupted the download",
+  3: "the video could not be decoded",
+  4: "the engine refused the stream or the format does not play here",
+};
+
+function engineBase(streamUrl) {
+  try {
+    return new URL(streamUrl).origin;
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * createPlayer({ api, tmdbId, sources, profile, stallMs, now, probeEngine }) -> player.
+ * `sources` are the playable sources, best first; the player walks them on nextSource().
+ */
+export function createPlayer({
+  api,
+  tmdbId,
+  sources,
+  profile = "web",
+  stallMs = 15000,
+  now = () => Date.now(),
+  probeEngine = (base) => fetch(`${base}/health`, { mode: "no-cors", cache: "no-store" }),
+}) {
+  const listeners = new Set();
+  let video = null;
+  let pendingSeek = null;
+  let timer = null;
+  let engineAllowed = true;
+  let renewed = 0;
+  const state = {
+    state: "idle",
+    sourceIndex: 0,
+    source: null,
+    streamUrl: null,
+    expiresAt: null,
+    error: null,
+    waitingFor: null,
+    waitingSince: null,
+    lastDataAt: null,
+    stalled: false,
+    engine: null,
+    engineAccess: "unknown", // unknown | allowed | denied (the engine status is for admins)
+    position: 0,
+    duration: NaN,
+    muted: false,
+    needsGesture: false,
+  };
+
+  function emit(patch) {
+    Object.assign(state, patch);
+    const snapshot = { ...state };
+    for (const listener of listeners) listener(snapshot);
+  }
+
+  function wait(reason) {
+    emit({
+      state: state.state === "loading" || state.state === "starting" ? state.state : "buffering",
+      waitingFor: reason,
+      waitingSince: state.waitingSince || now(),
+    });
+  }
+
+  async function pollEngine() {
+    if (!engineAllowed || !state.source || !api.engineStatus) return;
+    try {
+      const status = await api.engineStatus();
+      const entry = (status.sources || []).find((s) => s.source_id === state.source.source_id);
+      emit({ engine: entry ? { ...entry, vpn: status.vpn } : null, engineAccess: "allowed" });
+    } catch (error) {
+      if (error.status === 403 || error.status === 401) {
+        engineAllowed = false;
+        emit({ engineAccess: "denied" });
+      }
+    }
+  }
+
+  function tick() {
+    const waiting = ["loading", "buffering"].includes(state.state);
+    if (!waiting) return;
+    const since = Math.max(state.waitingSince || 0, state.lastDataAt || 0);
+    if (!state.stalled && since && now() - since >= stallMs) emit({ stalled: true });
+    pollEngine();
+  }
+
+  const handlers = {
+    loadstart: () => wait("the torrent's metadata and the video header"),
+    loadedmetadata: () => {
+      emit({ duration: video.duration, waitingFor: "the first frames" });
+      if (pendingSeek != null && pendingSeek > 0) {
+        video.currentTime = Math.min(pendingSeek, Math.max(0, video.duration - 1));
+      }
+      pendingSeek = null;
+    },
+    durationchange: () => emit({ duration: video.duration }),
+    progress: () => emit({ lastDataAt: now() }),
+    waiting: () => {
+      emit({ state: state.state === "loading" ? "loading" : "buffering", waitingSince: now() });
+      wait(`the pieces at ${formatClock(video.currentTime)}`);
+    },
+    seeking: () => {
+      if (video.readyState < 3) {
+        emit({ waitingSince: now() });
+        wait(`the pieces at ${formatClock(video.currentTime)}`);
+      }
+    },
+    playing: () =>
+      emit({
+        state: "playing",
+        waitingFor: null,
+        waitingSince: null,
+        stalled: false,
+        error: null,
+        needsGesture: false,
+      }),
+    canplay: () => {
+      if (state.state === "buffering" && video.paused) emit({ state: "paused", waitingFor: null, waitingSince: null });
+    },
+    pause: () => {
+      if (!video.ended && state.state !== "error") emit({ state: "paused", waitingFor: null, waitingSince: null });
+    },
+    ended: () => emit({ state: "ended", waitingFor: null }),
+    timeupdate: () => emit({ position: video.currentTime, lastDataAt: video.paused ? state.lastDataAt : now() }),
+    volumechange: () => emit({ muted: video.muted }),
+    error: () => diagnose(video.error),
+  };
+
+  async function diagnose(mediaError) {
+    if (!video || !video.getAttribute("src")) return;
+    const position = video.currentTime || pendingSeek || 0;
+    if (state.expiresAt && now() >= state.expiresAt && renewed < 2) {
+      renewed += 1;
+      emit({ error: { kind: "stream_expired", message: ERROR_TEXT.stream_expired } });
+      return start(state.sourceIndex, position);
+    }
+    try {
+      const status = await api.status();
+      const vpn = status && status.engine && status.engine.vpn;
+      if (vpn && vpn.required && !vpn.ok) return fail("vpn_required", vpn.reason);
+    } catch {
+      /* the API being down shows up elsewhere */
+    }
+    try {
+      await probeEngine(engineBase(state.streamUrl));
+    } catch {
+      return fail("engine_down");
+    }
+    const detail = mediaError ? MEDIA_ERRORS[mediaError.code] || mediaError.message : "";
+    fail("media", detail);
+  }
+
+  function fail(kind, detail = "") {
+    const base = ERROR_TEXT[kind] || ERROR_TEXT.media;
+    emit({
+      state: "error",
+      error: { kind, message: detail ? `${base} (${detail})` : base },
+      waitingFor: null,
+      stalled: false,
+    });
+  }
+
+  async function start(index = 0, at = 0) {
+    if (!sources.length) return fail("no_sources");
+    if (index >= sources.length) return fail("no_sources", "every source was tried");
+    const source = sources[index];
+    emit({
+      state: "starting",
+      sourceIndex: index,
+      source,
+      error: state.error && state.error.kind === "stream_expired" ? state.error : null,
+      stalled: false,
+      waitingFor: "a stream link from the server",
+      waitingSince: now(),
+      engine: null,
+    });
+    let issued;
+    try {
+      issued = await api.stream(tmdbId, { source_id: source.source_id, profile });
+    } catch (error) {
+      if (error.status === 404) return fail("no_sources", error.message);
+      if (error.status === 401) return fail("signed_out");
+      if (error.code === "stream_limit" || error.status === 429) return fail("stream_limit", error.message);
+      if (error.status === 502) return fail("source_unavailable", error.message);
+      return fail("engine_down", error.message);
+    }
+    if (!video) return;
+    pendingSeek = at > 0 ? at : null;
+    emit({
+      state: "loading",
+      streamUrl: issued.stream_url,
+      expiresAt: issued.expires_at ? Date.parse(issued.expires_at) : null,
+      waitingFor: "the torrent's metadata and the video header",
+      waitingSince: now(),
+      lastDataAt: null,
+      duration: NaN,
+    });
+    video.src = issued.stream_url;
+    video.load();
+    play();
+    pollEngine();
+  }
+
+  function play() {
+    if (!video) return;
+    const attempt = video.play();
+    if (attempt && attempt.catch) {
+      attempt.catch((error) => {
+        if (error && error.name === "NotAllowedError") emit({ needsGesture: true });
+      });
+    }
+  }
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      listener({ ...state });
+      return () => listeners.delete(listener);
+    },
+    snapshot: () => ({ ...state }),
+    attach(element) {
+      video = element;
+      for (const [name, handler] of Object.entries(handlers)) video.addEventListener(name, handler);
+      timer = setInterval(tick, 1000);
+    },
+    detach() {
+      if (timer) clearInterval(timer);
+      if (video) {
+        for (const [name, handler] of Object.entries(handlers)) video.removeEventListener(name, handler);
+        video.removeAttribute("src");
+        video.load();
+      }
+      video = null;
+      listeners.clear();
+    },
+    start,
+    play,
+    /** Try the next ranked source at the same position. */
+    nextSource() {
+      const at = video && video.currentTime > 0 ? video.currentTime : pendingSeek || state.position;
+      return start(state.sourceIndex + 1, at);
+    },
+    retry() {
+      const at = video && video.currentTime > 0 ? video.currentTime : pendingSeek || state.position;
+      return start(state.sourceIndex, at);
+    },
+    hasNextSource: () => state.sourceIndex + 1 < sources.length,
+    togglePlay() {
+      if (!video) return;
+      if (video.paused || video.ended) play();
+      else video.pause();
+    },
+    seekBy(delta) {
+      if (!video) return;
+      const end = Number.isFinite(video.duration) ? video.duration : Infinity;
+      video.currentTime = Math.max(0, Math.min(end, video.currentTime + delta));
+    },
+    seekTo(seconds) {
+      if (!video) return;
+      if (video.readyState === 0) pendingSeek = seconds;
+      else video.currentTime = seconds;
+    },
+    toggleMute() {
+      if (video) video.muted = !video.muted;
+    },
+  };
+}
+
+/** Keyboard shortcut -> player action name (shared with the TV remote mapping). */
+export function keyAction(key) {
+  return (
+    {
+      " ": "togglePlay",
+      Spacebar: "togglePlay",
+      k: "togglePlay",
+      MediaPlayPause: "togglePlay",
+      ArrowLeft: "back",
+      ArrowRight: "forward",
+      f: "fullscreen",
+      F: "fullscreen",
+      m: "mute",
+      M: "mute",
+      Escape: "exit",
+    }[key] || null
+  );
+}

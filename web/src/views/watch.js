@@ -1,0 +1,237 @@
+// The player page: ONE <video> on the engine's stream URL, driven by core/player.js;
+// truthful buffering overlay, resume prompt, progress saving, keyboard shortcuts.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { api, profile, navigate, announce } from "../state.js";
+import { createPlayer, keyAction } from "../core/player.js";
+import { createProgressSaver, resumePoint, formatClock, WATCHED_SHARE } from "../core/progress.js";
+import { sourceLabel, formatBytes } from "../core/explain.js";
+import { annotate } from "./movie.js";
+import { useTitle, Loading, ErrorBox } from "./common.js";
+
+const SEEK_STEP_S = 10;
+
+function orderedSources(movie, sourceId) {
+  const playable = annotate(movie.sources).filter((s) => !s.blocked);
+  const chosen = playable.find((s) => s.source_id === sourceId);
+  return chosen ? [chosen, ...playable.filter((s) => s !== chosen)] : playable;
+}
+
+function EngineLine({ engine, access }) {
+  if (access === "denied") return html`<p class="muted">Download figures come from the engine status, which only administrators can read.</p>`;
+  if (access === "unknown") return null;
+  if (!engine) return html`<p class="muted">Engine: this torrent has not joined the session yet.</p>`;
+  const pieces = `${engine.pieces_have}/${engine.num_pieces} pieces`;
+  const rate = engine.download_rate != null ? `${formatBytes(engine.download_rate)}/s` : "rate unknown";
+  const peers = engine.peers != null ? `${engine.peers} peers` : null;
+  return html`<p>Engine: ${[pieces, formatBytes(engine.bytes_have) + " here", rate, peers, engine.state].filter(Boolean).join(" · ")}</p>`;
+}
+
+function Overlay({ snap, player, elapsed, onBack }) {
+  if (snap.state === "error") {
+    return html`<div class="overlay overlay-error" role="alert">
+      <h2>Playback stopped</h2>
+      <p>${snap.error.message}</p>
+      <div class="actions">
+        ${snap.error.kind !== "no_sources" && html`<button type="button" onClick=${() => player.retry()}>Retry</button>`}
+        ${player.hasNextSource() && html`<button type="button" onClick=${() => player.nextSource()}>Try the next source</button>`}
+        <button type="button" onClick=${onBack}>Back to the movie</button>
+      </div>
+    </div>`;
+  }
+  const waiting = ["starting", "loading", "buffering"].includes(snap.state);
+  if (snap.needsGesture && !waiting && snap.state !== "playing") {
+    return html`<div class="overlay"><button type="button" class="primary" onClick=${() => player.play()}>Start playback</button></div>`;
+  }
+  if (!waiting) return null;
+  return html`<div class="overlay overlay-wait" role="status" aria-live="polite">
+    <div class="spinner" aria-hidden="true"></div>
+    <p><strong>${snap.state === "buffering" ? "Buffering" : "Starting"}</strong>: waiting for ${snap.waitingFor}
+      ${elapsed >= 1 ? ` (${elapsed} s)` : ""}</p>
+    <${EngineLine} engine=${snap.engine} access=${snap.engineAccess} />
+    ${snap.stalled &&
+    html`<div class="stalled">
+      <p>No data has arrived from this source for a while.</p>
+      ${player.hasNextSource()
+        ? html`<button type="button" class="primary" onClick=${() => player.nextSource()}>Try the next source</button>`
+        : html`<button type="button" onClick=${() => player.retry()}>Retry this source</button>`}
+    </div>`}
+  </div>`;
+}
+
+function ResumePrompt({ at, onResume, onRestart }) {
+  const first = useRef(null);
+  useEffect(() => first.current && first.current.focus(), []);
+  return html`<div class="overlay overlay-prompt" role="dialog" aria-modal="false" aria-labelledby="resume-title">
+    <h2 id="resume-title">Resume where you stopped?</h2>
+    <div class="actions">
+      <button type="button" class="primary" ref=${first} onClick=${onResume}>Resume from ${formatClock(at)}</button>
+      <button type="button" onClick=${onRestart}>Start from the beginning</button>
+    </div>
+  </div>`;
+}
+
+function Player({ movie, sources }) {
+  const videoRef = useRef(null);
+  const frameRef = useRef(null);
+  const playerRef = useRef(null);
+  const saverRef = useRef(null);
+  const [snap, setSnap] = useState({ state: "idle" });
+  const [prompt, setPrompt] = useState(undefined); // undefined: deciding; null: none; number: resume at
+  const [watched, setWatched] = useState(false);
+  const [saveNote, setSaveNote] = useState("");
+  const [elapsed, setElapsed] = useState(0);
+  const back = () => navigate(`/movie/${movie.tmdb_id}`);
+
+  useEffect(() => {
+    const player = createPlayer({ api, tmdbId: movie.tmdb_id, sources, profile: profile.value });
+    playerRef.current = player;
+    player.attach(videoRef.current);
+    const off = player.subscribe(setSnap);
+    let saving = true;
+    const saver = createProgressSaver({
+      save: (position, duration, options) =>
+        saving
+          ? api.saveProgress(movie.tmdb_id, position, duration, options).then((record) => {
+              if (record && record.watched) setWatched(true);
+              setSaveNote(`Progress saved at ${formatClock(position)}`);
+              return record;
+            })
+          : null,
+      onError: (error) => {
+        if (error.status === 404 || error.status === 405) {
+          saving = false;
+          setSaveNote("Progress is not saved: this server has no progress API yet.");
+        }
+      },
+    });
+    saverRef.current = saver;
+    const video = videoRef.current;
+    const onTime = () => saver.update(video.currentTime, video.duration);
+    const onPause = () => saver.flush();
+    const onEnded = () => {
+      saver.update(video.duration, video.duration);
+      saver.flush();
+    };
+    const onLeave = () => saver.flush({ keepalive: true });
+    video.addEventListener("timeupdate", onTime);
+    video.addEventListener("pause", onPause);
+    video.addEventListener("ended", onEnded);
+    addEventListener("pagehide", onLeave);
+    const onVisibility = () => document.visibilityState === "hidden" && onLeave();
+    document.addEventListener("visibilitychange", onVisibility);
+
+    let cancelled = false;
+    api
+      .movieProgress(movie.tmdb_id)
+      .catch(() => null)
+      .then((record) => {
+        if (cancelled) return;
+        const at = resumePoint(record);
+        if (at != null) setPrompt(at);
+        else {
+          setPrompt(null);
+          player.start(0, 0);
+        }
+      });
+    return () => {
+      cancelled = true;
+      saver.flush({ keepalive: true });
+      video.removeEventListener("timeupdate", onTime);
+      video.removeEventListener("pause", onPause);
+      video.removeEventListener("ended", onEnded);
+      removeEventListener("pagehide", onLeave);
+      document.removeEventListener("visibilitychange", onVisibility);
+      off();
+      player.detach();
+    };
+  }, []);
+
+  useEffect(() => {
+    const waiting = ["starting", "loading", "buffering"].includes(snap.state);
+    if (!waiting || !snap.waitingSince) return setElapsed(0);
+    const timer = setInterval(() => setElapsed(Math.floor((Date.now() - snap.waitingSince) / 1000)), 500);
+    return () => clearInterval(timer);
+  }, [snap.state, snap.waitingSince]);
+
+  useEffect(() => {
+    if (snap.state === "playing") announce("Playing");
+    if (snap.state === "error") announce(snap.error.message);
+  }, [snap.state]);
+
+  useEffect(() => {
+    function onKey(event) {
+      const target = event.target;
+      if (target && /^(INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) return;
+      const action = keyAction(event.key);
+      if (!action) return;
+      const onButton = target && (target.tagName === "BUTTON" || target.tagName === "A");
+      if (action === "togglePlay" && onButton && event.key !== "k") return;
+      const player = playerRef.current;
+      if (!player) return;
+      if (action === "exit") {
+        if (document.fullscreenElement) return; // the browser leaves fullscreen itself
+        event.preventDefault();
+        back();
+        return;
+      }
+      if (prompt != null && prompt !== undefined && action !== "fullscreen") return;
+      event.preventDefault();
+      if (action === "togglePlay") player.togglePlay();
+      else if (action === "back") player.seekBy(-SEEK_STEP_S);
+      else if (action === "forward") player.seekBy(SEEK_STEP_S);
+      else if (action === "mute") player.toggleMute();
+      else if (action === "fullscreen") {
+        if (document.fullscreenElement) document.exitFullscreen();
+        else if (frameRef.current.requestFullscreen) frameRef.current.requestFullscreen().catch(() => {});
+      }
+    }
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [prompt]);
+
+  function choose(at) {
+    setPrompt(null);
+    playerRef.current.start(0, at);
+    if (videoRef.current) videoRef.current.focus();
+  }
+
+  const source = snap.source || sources[0];
+  const share = snap.duration ? snap.position / snap.duration : 0;
+  return html`<div class="player" ref=${frameRef}>
+    <div class="player-bar">
+      <a href=${`/movie/${movie.tmdb_id}`} class="back">← Back<span class="visually-hidden"> to ${movie.title}</span></a>
+      <h1>${movie.title}</h1>
+      <span class="muted">${source ? sourceLabel(source) : ""}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
+    </div>
+    <div class="stage">
+      <video ref=${videoRef} controls playsinline preload="auto" tabindex="0"
+        aria-label=${`Video: ${movie.title}`} data-state=${snap.state}></video>
+      ${prompt != null && html`<${ResumePrompt} at=${prompt} onResume=${() => choose(prompt)} onRestart=${() => choose(0)} />`}
+      ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} />`}
+    </div>
+    <div class="player-foot">
+      <p class="muted" aria-live="polite">
+        ${watched || share >= WATCHED_SHARE ? html`<span class="badge">Watched</span> ` : ""}${saveNote}
+      </p>
+      <p class="muted keys">Keys: Space play/pause · ← → 10 s · F fullscreen · M mute · Esc back</p>
+    </div>
+  </div>`;
+}
+
+export function WatchPage({ id, sourceId }) {
+  const [movie, setMovie] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    api.movie(id, { profile: profile.value }).then(setMovie, setError);
+  }, [id]);
+  useTitle(movie ? `Watching ${movie.title}` : "Player");
+  if (error) return html`<div class="page"><${ErrorBox} error=${error} /></div>`;
+  if (!movie) return html`<div class="page"><${Loading} /></div>`;
+  const sources = orderedSources(movie, sourceId);
+  if (!sources.length) {
+    return html`<div class="page" role="alert"><h1>${movie.title}</h1>
+      <p>No source of this title plays on this device.</p><a href=${`/movie/${id}`}>Back to the movie</a></div>`;
+  }
+  return html`<${Player} movie=${movie} sources=${sources} />`;
+}
