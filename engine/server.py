@@ -93,6 +93,8 @@ class _StreamHandler(BaseHTTPRequestHandler):
                 self._json(200, {"status": "ok", "vpn": self.server.engine.vpn.as_dict()}, head)
             elif parts == ["api", "engine", "status"]:
                 self._status(head)
+            elif len(parts) == 2 and parts[0] == "status":
+                self._stream_status(parts[1], head)
             else:
                 self._error(404, "not_found", f"no route for {path}", head)
         except MiauflixError as exc:
@@ -126,6 +128,15 @@ class _StreamHandler(BaseHTTPRequestHandler):
             return
         self.server.signer.verify(token.strip(), purpose=PURPOSE_STATUS)
         self._json(200, self.server.engine.status(), head)
+
+    def _stream_status(self, key: str, head: bool) -> None:
+        """``GET /status/<stream key>``: the stream's progress for the player's buffering
+        overlay. Readable cross-origin (the web client is on the API's origin): it carries
+        no secret, and the stream key in the path is the credential."""
+        claims = self.server.signer.verify(key)
+        self.server.revocation.check(claims)
+        body = self.server.engine.stream_status(claims.source_id)
+        self._json(200, body, head, Access_Control_Allow_Origin="*")
 
     def _stream(self, key: str, *, head: bool) -> None:
         claims = self.server.signer.verify(key)

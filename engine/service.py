@@ -83,6 +83,7 @@ class StreamingEngine:
         self.static_peers = [_parse_peer(p) for p in settings.engine_peers]
         self._lock = threading.RLock()
         self._opening: dict[str, threading.Lock] = {}
+        self._starting: dict[str, int] = {}  # source_id -> open() calls still starting it
         self._torrents: dict[str, ActiveTorrent] = {}  # by info-hash
         self._by_source: dict[str, str] = {}  # source_id -> info-hash
         self._handles: dict[str, lt.Handle] = {}
@@ -164,6 +165,21 @@ class StreamingEngine:
             if user is not None:
                 self._check_user_limit(user, secrets.info_hash)
             lock = self._opening.setdefault(secrets.info_hash, threading.Lock())
+        with self._lock:
+            self._starting[source_id] = self._starting.get(source_id, 0) + 1
+        try:
+            torrent = self._open_locked(source_id, secrets, lock)
+        finally:
+            with self._lock:
+                left = self._starting.pop(source_id, 1) - 1
+                if left > 0:
+                    self._starting[source_id] = left
+        self._record(torrent)
+        return torrent
+
+    def _open_locked(
+        self, source_id: str, secrets: SourceSecrets, lock: threading.Lock
+    ) -> ActiveTorrent:
         with lock:
             with self._lock:
                 torrent = self._torrents.get(secrets.info_hash)
@@ -178,7 +194,6 @@ class StreamingEngine:
                     self._torrents[torrent.info_hash] = torrent
                     self._by_source[source_id] = torrent.info_hash
                 torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
-        self._record(torrent)
         return torrent
 
     def _check_user_limit(self, user: str, info_hash: str) -> None:
@@ -458,6 +473,29 @@ class StreamingEngine:
             },
             "active_torrents": len(live),
             "sources": sources,
+        }
+
+    def stream_status(self, source_id: str) -> dict[str, Any]:
+        """What one stream is waiting for, for the player's buffering overlay (no secret):
+        ``starting`` (fetching the torrent or its metadata, finding peers) or ``streaming``,
+        with connected peers, the download rate and how much of the file is here."""
+        torrent = self.torrent_for(source_id)
+        if torrent is None:
+            with self._lock:
+                opening = source_id in self._starting
+            return {"source_id": source_id, "state": "starting" if opening else "idle",
+                    "peers": 0, "seeds": 0, "download_rate": 0, "bytes_have": 0,
+                    "size_bytes": None}  # fmt: skip
+        handle = self._handles.get(torrent.info_hash)
+        stats = handle.stats() if handle is not None and handle.is_valid() else None
+        return {
+            "source_id": source_id,
+            "state": "paused" if torrent.paused else "streaming",
+            "peers": stats.num_peers if stats else 0,
+            "seeds": stats.num_seeds if stats else 0,
+            "download_rate": int(torrent.download_rate),
+            "bytes_have": torrent.file_bytes_have(),
+            "size_bytes": torrent.size,
         }
 
     def torrent_for(self, source_id: str) -> ActiveTorrent | None:

@@ -175,6 +175,7 @@ def _run(
 
     console.print()
     console.print("[bold green]Miauflix is up[/bold green]")
+    console.print(f"  Watch:      [bold]{api}/[/bold]  (the web client)")
     console.print(f"  API:        {api}/api  (OpenAPI: {api}/api/openapi.json)")
     if ui:
         console.print(f"  Prefect UI: http://127.0.0.1:{settings.prefect_ui_port}")

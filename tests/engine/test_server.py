@@ -293,3 +293,27 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_stream_status_tells_the_player_what_the_stream_waits_for(
+    running: Running, swarm: Swarm, client: httpx.Client
+) -> None:
+    key = running.key("alice", "src-fast")
+    before = client.get(f"{running.server.url}/status/{key}")
+    assert before.status_code == 200
+    assert before.headers["access-control-allow-origin"] == "*"  # the web client's origin
+    assert before.json()["state"] == "idle"  # nobody asked for it yet
+    assert client.get(running.url("alice", "src-fast")).status_code == 200
+    after = client.get(f"{running.server.url}/status/{key}").json()
+    assert after["state"] == "streaming"
+    assert after["size_bytes"] == swarm.faststart.path.stat().st_size
+    assert after["bytes_have"] == after["size_bytes"]
+    assert after["peers"] >= 1
+    assert set(after) >= {"source_id", "peers", "seeds", "download_rate"}
+    assert "info_hash" not in after and swarm.faststart.info_hash not in str(after)
+
+
+def test_stream_status_refuses_a_malformed_key(running: Running, client: httpx.Client) -> None:
+    bad = client.get(f"{running.server.url}/status/not-a-key")
+    assert bad.status_code == 401
+    assert set(bad.json()["error"]) == {"code", "message"}

@@ -69,6 +69,9 @@ def test_demo_streams_a_seeded_video_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
         _wait_for(sink, "Ctrl-C stops everything", 420, seen)
         printed = "".join(seen)
         assert f"admin@miauflix.local / {PASSWORD}" in printed
+        assert f"Watch:      {api}/" in printed  # the web address is printed first
+        page = httpx.get(f"{api}/", timeout=10)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         playable = json.loads((data_dir / "demo.json").read_text())["playable_tmdb_ids"]
         assert playable
 

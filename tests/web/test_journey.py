@@ -131,10 +131,11 @@ def test_mouse_journey_plays_seeks_resumes_and_finishes(new_page: Any, stack: St
     assert not page.js_errors, page.js_errors
 
 
-def _tab_to(page: Any, test_js: str, limit: int = 60) -> None:
-    """Press Tab until the focused element satisfies ``test_js`` (a JS expression on `el`)."""
+def _tab_to(page: Any, test_js: str, limit: int = 60, *, backwards: bool = False) -> None:
+    """Press Tab (Shift+Tab when ``backwards``) until the focused element satisfies
+    ``test_js`` (a JS expression on `el`)."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
         if page.evaluate(
             f"(() => {{ const el = document.activeElement; return !!el && ({test_js}); }})()"
         ):
@@ -157,8 +158,9 @@ def test_keyboard_only_journey(new_page: Any, stack: Stack) -> None:
     page.keyboard.type(USER_PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Popular").wait_for()
-
-    _tab_to(page, "el.type === 'search'")
+    # The new page takes the focus (its main region); the header is behind it.
+    wait_js(page, "document.activeElement && document.activeElement.id === 'main'")
+    _tab_to(page, "el.type === 'search'", backwards=True)
     page.keyboard.type(title[: max(4, len(title) - 2)])
     expect(page).to_have_url(re.compile(r"/search\?q="))
     page.get_by_role("link", name=re.compile(re.escape(title))).first.wait_for()

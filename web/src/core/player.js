@@ -50,6 +50,7 @@ export function createPlayer({
   stallMs = 15000,
   now = () => Date.now(),
   probeEngine = (base) => fetch(`${base}/health`, { mode: "no-cors", cache: "no-store" }),
+  fetchStatus = (url) => fetch(url, { cache: "no-store", credentials: "omit" }),
 }) {
   const listeners = new Set();
   let video = null;
@@ -69,7 +70,7 @@ export function createPlayer({
     lastDataAt: null,
     stalled: false,
     engine: null,
-    engineAccess: "unknown", // unknown | allowed | denied (the engine status is for admins)
+    engineAccess: "unknown", // unknown | allowed | denied (the stream key was refused)
     position: 0,
     duration: NaN,
     muted: false,
@@ -90,17 +91,24 @@ export function createPlayer({
     });
   }
 
+  // The engine's per-stream status (`GET <engine>/status/<stream key>`): peers, rate and
+  // bytes here, readable by every user with the stream's own key (no secret in it).
   async function pollEngine() {
-    if (!engineAllowed || !state.source || !api.engineStatus) return;
+    if (!engineAllowed || !state.streamUrl) return;
+    const statusUrl = state.streamUrl.replace(/\/stream\/([^/?#]+).*$/, "/status/$1");
+    if (statusUrl === state.streamUrl) return;
     try {
-      const status = await api.engineStatus();
-      const entry = (status.sources || []).find((s) => s.source_id === state.source.source_id);
-      emit({ engine: entry ? { ...entry, vpn: status.vpn } : null, engineAccess: "allowed" });
-    } catch (error) {
-      if (error.status === 403 || error.status === 401) {
+      const response = await fetchStatus(statusUrl);
+      if (response.status === 401 || response.status === 403) {
         engineAllowed = false;
         emit({ engineAccess: "denied" });
+        return;
       }
+      if (!response.ok) return;
+      const entry = await response.json();
+      emit({ engine: entry, engineAccess: "allowed" });
+    } catch {
+      // the engine is busy or down: the stall bound and the probe report that
     }
   }
 

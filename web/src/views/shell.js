@@ -102,6 +102,19 @@ export function App() {
   }, []);
   const me = user.value;
   const watching = route.value.path.startsWith("/watch/");
+  // After a page change that removed the focused element (sign-in, a link, a dialog),
+  // focus the new page's main region: keyboard and screen-reader users start from the
+  // new content (Shift+Tab reaches the header) instead of from wherever focus was lost.
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.isConnected || active.id === "main") {
+        const wanted = document.querySelector("#main [autofocus]") || document.getElementById("main");
+        wanted?.focus({ preventScroll: true });
+      }
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [route.value.path, me === null]);
   return html`
     <a class="skip" href="#main">Skip to content</a>
     ${me && !watching && html`<${Header} />`}

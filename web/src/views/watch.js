@@ -18,13 +18,15 @@ function orderedSources(movie, sourceId) {
 }
 
 function EngineLine({ engine, access }) {
-  if (access === "denied") return html`<p class="muted">Download figures come from the engine status, which only administrators can read.</p>`;
-  if (access === "unknown") return null;
-  if (!engine) return html`<p class="muted">Engine: this torrent has not joined the session yet.</p>`;
-  const pieces = `${engine.pieces_have}/${engine.num_pieces} pieces`;
-  const rate = engine.download_rate != null ? `${formatBytes(engine.download_rate)}/s` : "rate unknown";
-  const peers = engine.peers != null ? `${engine.peers} peers` : null;
-  return html`<p>Engine: ${[pieces, formatBytes(engine.bytes_have) + " here", rate, peers, engine.state].filter(Boolean).join(" · ")}</p>`;
+  if (access === "denied") return html`<p class="muted">The engine refused this stream's key.</p>`;
+  if (!engine) return html`<p class="muted">Asking the engine how this stream is doing…</p>`;
+  if (engine.state === "starting" || engine.state === "idle") {
+    return html`<p>Engine: fetching the torrent's metadata and looking for peers (${engine.peers} connected).</p>`;
+  }
+  const have = engine.size_bytes ? `${formatBytes(engine.bytes_have)} of ${formatBytes(engine.size_bytes)} here` : null;
+  const rate = `${formatBytes(engine.download_rate)}/s`;
+  const peers = `${engine.peers} peer${engine.peers === 1 ? "" : "s"} (${engine.seeds} seeding)`;
+  return html`<p>Engine: ${[peers, rate, have].filter(Boolean).join(" · ")}</p>`;
 }
 
 function Overlay({ snap, player, elapsed, onBack }) {
