@@ -211,12 +211,15 @@ class StreamingEngine:
         known = self.store.read_torrent(secrets.info_hash)
         trackers = list(self.settings.engine_trackers)
         save_path = self.store.save_path(secrets.info_hash)
+        fetched_ms = 0.0
         if resume and known:
             handle = self._session.add_torrent(
                 save_path=save_path, resume=resume, torrent=known, trackers=trackers
             )
         else:
+            fetch_started = time.monotonic()
             resolved = resolve(self._http, secrets, trackers)
+            fetched_ms = (time.monotonic() - fetch_started) * 1000
             if resolved.fetch_error:
                 log.info("source %s: using the magnet (%s)", source_id, resolved.fetch_error)
             handle = self._session.add_torrent(
@@ -229,7 +232,16 @@ class StreamingEngine:
         self._handles[handle.info_hash] = handle
         self._connect_static(handle)
         try:
+            metadata_started = time.monotonic()
             meta = self._wait_metadata(handle, source_id)
+            log.info(
+                "source %s: %s; metadata after %.0f ms",
+                source_id,
+                "resumed from disk"
+                if resume and known
+                else f"torrent resolved in {fetched_ms:.0f} ms",
+                (time.monotonic() - metadata_started) * 1000,
+            )
             main = pick_main_file(meta)
         except SourceResolveError:
             self._session.remove(handle)
