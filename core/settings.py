@@ -280,6 +280,13 @@ class Settings(BaseSettings):
     prefect_ui_port: int = Field(
         default=4200, ge=1, le=65535, description="Port of the Prefect server `demo` starts."
     )
+    prefect_ui_url: str = Field(
+        default="",
+        max_length=2048,
+        description="Prefect UI address the admin sync page links to. Empty: "
+        "`http://<host the admin reached the API on>:<prefect_ui_port>` (the `demo` layout); "
+        "`off`: no link. No credentials in it.",
+    )
     sandbox_movies: int = Field(
         default=200, ge=10, le=100_000, description="Size of the fake upstream catalogue."
     )
@@ -307,6 +314,18 @@ class Settings(BaseSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"YTS mirror {url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
+
+    @field_validator("prefect_ui_url")
+    @classmethod
+    def _prefect_ui_url(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("", "off"):
+            return value
+        if not value.startswith(("http://", "https://")) or any(c.isspace() for c in value):
+            raise ValueError(f"{value!r} is not an http(s) URL (or empty, or off)")
+        if "@" in value.split("/")[2]:
+            raise ValueError("the Prefect UI URL must not carry credentials")
+        return value.rstrip("/")
 
     @field_validator(
         "rate_limit_login",

@@ -37,8 +37,16 @@ class StreamLimitReached(EngineError):
     """The user already holds the maximum number of concurrent streams."""
 
 
+class OpenAbandoned(EngineError):
+    """Every request waiting for a source's metadata went away, so the opening was dropped."""
+
+
 class StreamStalled(EngineError):
     """A piece did not arrive within the stall timeout while a reader waited for it."""
+
+
+class ClientStalled(EngineError):
+    """An HTTP client read nothing of its stream for the send timeout (it is dropped)."""
 
 
 class VpnRequired(EngineError):
@@ -47,3 +55,11 @@ class VpnRequired(EngineError):
 
 class EngineClosed(EngineError):
     """The engine is shutting down and accepts no more work."""
+
+
+class SubtitleError(EngineError):
+    """A subtitle file that cannot be served as WebVTT (not text, too large, no cue...)."""
+
+
+class SubtitleNotFound(SubtitleError):
+    """No subtitle track with that index in the stream's torrent."""

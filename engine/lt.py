@@ -424,8 +424,13 @@ class Session:
         paused: bool = False,
         seed_mode: bool = False,
         trackers: list[str] | None = None,
+        hold_pieces: bool = False,
     ) -> Handle:
-        """Add from resume data, .torrent bytes or a magnet (first one given wins)."""
+        """Add from resume data, .torrent bytes or a magnet (first one given wins).
+
+        ``hold_pieces``: when the metadata is known at once, every piece starts at priority
+        0 so that no block is requested before the caller sets its own priorities and
+        deadlines (requests already in flight would delay the first bytes of a stream)."""
         try:
             if resume:
                 params = _lt.read_resume_data(resume)
@@ -441,6 +446,8 @@ class Session:
         except (RuntimeError, TypeError, ValueError) as exc:
             raise SourceResolveError(f"libtorrent refused the source: {exc}") from exc
         params.save_path = str(save_path)
+        if hold_pieces and params.ti is not None:
+            params.piece_priorities = [0] * params.ti.num_pieces()
         flags = params.flags & ~_lt.torrent_flags.auto_managed
         flags &= ~_lt.torrent_flags.paused
         if paused:

@@ -28,6 +28,7 @@ from engine.errors import (
     EngineClosed,
     EngineError,
     MetadataTimeout,
+    OpenAbandoned,
     SourceResolveError,
     StreamLimitReached,
     VpnRequired,
@@ -50,6 +51,102 @@ def _parse_peer(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not host:
         raise EngineError(f"static peer {text!r} is not host:port")
     return host.strip("[]"), int(port)
+
+
+class OpenTicket:
+    """One request's claim on a source being opened: wait for it, or cancel it when the
+    requester goes away (thread-safe; callbacks run in the opening thread)."""
+
+    def __init__(self, opening: _Opening | None, user: str | None) -> None:
+        self._opening = opening
+        self._user = user
+        self._left = False
+        self._torrent: ActiveTorrent | None = None
+
+    @classmethod
+    def finished(cls, torrent: ActiveTorrent) -> OpenTicket:
+        ticket = cls(None, None)
+        ticket._torrent = torrent
+        return ticket
+
+    @property
+    def done(self) -> bool:
+        return self._opening is None or self._opening.done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._opening is None or self._opening.done.wait(timeout)
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        """``callback()`` once the opening ends (at once if it has)."""
+        if self._opening is None or not self._opening.add_callback(callback):
+            callback()
+
+    def result(self) -> ActiveTorrent:
+        """The torrent, or the opening's error (the same for every waiter)."""
+        if self._torrent is not None:
+            return self._torrent
+        assert self._opening is not None and self._opening.done.is_set()
+        if self._opening.error is not None:
+            raise self._opening.error
+        assert self._opening.torrent is not None
+        return self._opening.torrent
+
+    def cancel(self) -> None:
+        """The requester left: release its claim (the last one out abandons the opening)."""
+        if self._opening is not None and not self._left:
+            self._left = True
+            self._opening.leave(self._user)
+
+
+class _Opening:
+    """A source being added to the session: every request for its info-hash shares it."""
+
+    def __init__(self, info_hash: str, source_id: str) -> None:
+        self.info_hash = info_hash
+        self.source_id = source_id
+        self.waiters: list[str | None] = []  # one entry per waiting request (user or None)
+        self.done = threading.Event()
+        self.abandoned = threading.Event()
+        self.given_up = False  # set under the engine lock by the opening thread
+        self.torrent: ActiveTorrent | None = None
+        self.error: BaseException | None = None
+        self._callbacks: list[Callable[[], None]] = []
+        self._mutex = threading.Lock()
+
+    def join(self, user: str | None) -> OpenTicket:
+        with self._mutex:
+            self.waiters.append(user)
+            self.abandoned.clear()
+        return OpenTicket(self, user)
+
+    def has_waiter(self, user: str) -> bool:
+        with self._mutex:
+            return user in self.waiters
+
+    def leave(self, user: str | None) -> None:
+        with self._mutex:
+            if user in self.waiters:
+                self.waiters.remove(user)
+            if not self.waiters and not self.done.is_set():
+                self.abandoned.set()
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        with self._mutex:
+            if self.done.is_set():
+                return False
+            self._callbacks.append(callback)
+            return True
+
+    def finish(self, torrent: ActiveTorrent | None, error: BaseException | None) -> None:
+        with self._mutex:
+            self.torrent, self.error = torrent, error
+            self.done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("open callback")
 
 
 class StreamingEngine:
@@ -82,7 +179,7 @@ class StreamingEngine:
         self.store = StorageStore(settings.engine_download_path)
         self.static_peers = [_parse_peer(p) for p in settings.engine_peers]
         self._lock = threading.RLock()
-        self._opening: dict[str, threading.Lock] = {}
+        self._openings: dict[str, _Opening] = {}  # by info-hash: sources still being added
         self._starting: dict[str, int] = {}  # source_id -> open() calls still starting it
         self._torrents: dict[str, ActiveTorrent] = {}  # by info-hash
         self._by_source: dict[str, str] = {}  # source_id -> info-hash
@@ -94,6 +191,12 @@ class StreamingEngine:
         self._last_quota = 0.0
         self._last_reannounce: dict[str, float] = {}
         self.vpn = VpnState(settings.require_vpn, True, None, "not checked yet")
+        self._piece_listeners: list[Callable[[str, int], None]] = []
+
+    def add_piece_listener(self, listener: Callable[[str, int], None]) -> None:
+        """``listener(info_hash, piece)`` is called from the poller thread on each piece
+        finished (after the torrent's own readers are woken); it must not block."""
+        self._piece_listeners.append(listener)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -135,6 +238,10 @@ class StreamingEngine:
         if self._poller is not None:
             self._poller.join(timeout=5)
         with self._lock:
+            openings = list(self._openings.values())
+        for opening in openings:  # they see the stop within one metadata poll
+            opening.done.wait(timeout=5)
+        with self._lock:
             torrents = list(self._torrents.values())
         for torrent in torrents:
             self._save_resume(torrent)
@@ -149,7 +256,27 @@ class StreamingEngine:
     # --- opening sources ------------------------------------------------------------------
 
     def open(self, source_id: str, *, user: str | None = None) -> ActiveTorrent:
-        """The torrent of ``source_id`` in the session with metadata and a film chosen."""
+        """The torrent of ``source_id`` in the session with metadata and a film chosen
+        (blocking: waits for the metadata; see :meth:`begin_open` for the non-blocking form)."""
+        ticket = self.begin_open(source_id, user=user)
+        try:
+            ticket.wait()
+        finally:
+            ticket.cancel()  # no-op once done
+        return ticket.result()
+
+    def begin_open(self, source_id: str, *, user: str | None = None) -> OpenTicket:
+        """Start opening ``source_id`` and return at once (after a catalog lookup).
+
+        The limits are applied here, before any metadata wait: a user already streaming
+        ``engine_max_streams_per_user`` other sources (sources still waiting for metadata
+        count) or a session full of busy torrents (openings count) raise
+        :class:`StreamLimitReached` immediately. Requests for a source that is already
+        being opened join that opening and share its metadata wait; each opening runs in
+        its own thread (at most ``engine_max_active_torrents`` of them). A ticket whose
+        waiter goes away must be :meth:`OpenTicket.cancel`-led: the last one to leave
+        abandons the opening and its slot is free again.
+        """
         if self._stop.is_set() or self._session is None:
             raise EngineClosed("the engine is not running")
         if not self.vpn.ok:
@@ -159,54 +286,73 @@ class StreamingEngine:
             if known and known in self._torrents:
                 if user is not None:
                     self._check_user_limit(user, known)
-                return self._torrents[known]
+                return OpenTicket.finished(self._torrents[known])
         secrets = self.catalog.secrets(source_id)
-        with self._lock:
-            if user is not None:
-                self._check_user_limit(user, secrets.info_hash)
-            lock = self._opening.setdefault(secrets.info_hash, threading.Lock())
-        with self._lock:
-            self._starting[source_id] = self._starting.get(source_id, 0) + 1
-        try:
-            torrent = self._open_locked(source_id, secrets, lock)
-        finally:
-            with self._lock:
-                left = self._starting.pop(source_id, 1) - 1
-                if left > 0:
-                    self._starting[source_id] = left
-        self._record(torrent)
-        return torrent
-
-    def _open_locked(
-        self, source_id: str, secrets: SourceSecrets, lock: threading.Lock
-    ) -> ActiveTorrent:
-        with lock:
+        for _ in range(50):
             with self._lock:
                 torrent = self._torrents.get(secrets.info_hash)
                 if torrent is not None:
+                    if user is not None:
+                        self._check_user_limit(user, secrets.info_hash)
                     # The same torrent under a new source id (a key rotation re-sealed the
                     # catalog): from now on it answers to the new id.
                     torrent.source_id = source_id
                     self._by_source[source_id] = torrent.info_hash
-            if torrent is None:
-                torrent = self._add(source_id, secrets)
-                with self._lock:
-                    self._torrents[torrent.info_hash] = torrent
-                    self._by_source[source_id] = torrent.info_hash
-                torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
-        return torrent
+                    return OpenTicket.finished(torrent)
+                if user is not None:
+                    self._check_user_limit(user, secrets.info_hash)
+                opening = self._openings.get(secrets.info_hash)
+                if opening is None:
+                    self._make_room()
+                    opening = _Opening(secrets.info_hash, source_id)
+                    self._openings[secrets.info_hash] = opening
+                    self._starting[source_id] = self._starting.get(source_id, 0) + 1
+                    ticket = opening.join(user)
+                    threading.Thread(
+                        target=self._run_opening,
+                        args=(opening, source_id, secrets),
+                        name=f"miauflix-open-{secrets.info_hash[:8]}",
+                        daemon=True,
+                    ).start()
+                    return ticket
+                if not opening.given_up:
+                    return opening.join(user)
+            opening.done.wait(1.0)  # it is removing its handle: then start afresh
+        raise EngineClosed(f"source {source_id} could not be opened (engine busy)")
+
+    def _run_opening(self, opening: _Opening, source_id: str, secrets: SourceSecrets) -> None:
+        torrent: ActiveTorrent | None = None
+        error: BaseException | None = None
+        try:
+            torrent = self._add(source_id, secrets, opening)
+            with self._lock:
+                self._torrents[torrent.info_hash] = torrent
+                self._by_source[source_id] = torrent.info_hash
+            torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
+            self._record(torrent)
+        except BaseException as exc:  # handed to every waiter
+            error = exc
+        finally:
+            with self._lock:
+                self._openings.pop(opening.info_hash, None)
+                left = self._starting.pop(source_id, 1) - 1
+                if left > 0:
+                    self._starting[source_id] = left
+            opening.finish(torrent, error)
 
     def _check_user_limit(self, user: str, info_hash: str) -> None:
-        streaming = {h for h, t in self._torrents.items() if user in t.users()} - {info_hash}
+        """Distinct sources ``user`` reads or waits for, besides ``info_hash`` (under the lock)."""
+        streaming = {h for h, t in self._torrents.items() if user in t.users()}
+        streaming |= {h for h, o in self._openings.items() if o.has_waiter(user)}
+        streaming.discard(info_hash)
         if len(streaming) >= self.config.engine_max_streams_per_user:
             raise StreamLimitReached(
                 f"user {user} already streams {len(streaming)} sources "
                 f"(MIAUFLIX_ENGINE_MAX_STREAMS_PER_USER={self.config.engine_max_streams_per_user})"
             )
 
-    def _add(self, source_id: str, secrets: SourceSecrets) -> ActiveTorrent:
+    def _add(self, source_id: str, secrets: SourceSecrets, opening: _Opening) -> ActiveTorrent:
         assert self._session is not None
-        self._make_room()
         resume = self.store.read_resume(secrets.info_hash)
         known = self.store.read_torrent(secrets.info_hash)
         trackers = list(self.settings.engine_trackers)
@@ -214,7 +360,11 @@ class StreamingEngine:
         fetched_ms = 0.0
         if resume and known:
             handle = self._session.add_torrent(
-                save_path=save_path, resume=resume, torrent=known, trackers=trackers
+                save_path=save_path,
+                resume=resume,
+                torrent=known,
+                trackers=trackers,
+                hold_pieces=not self.naive,
             )
         else:
             fetch_started = time.monotonic()
@@ -227,13 +377,14 @@ class StreamingEngine:
                 torrent=resolved.torrent,
                 magnet=None if resolved.torrent else resolved.magnet,
                 trackers=trackers,
+                hold_pieces=not self.naive,  # the planner sets priorities before any request
             )
         handle.set_max_connections(self.config.engine_connections_per_torrent)
         self._handles[handle.info_hash] = handle
         self._connect_static(handle)
         try:
             metadata_started = time.monotonic()
-            meta = self._wait_metadata(handle, source_id)
+            meta = self._wait_metadata(handle, source_id, opening)
             log.info(
                 "source %s: %s; metadata after %.0f ms",
                 source_id,
@@ -243,7 +394,7 @@ class StreamingEngine:
                 (time.monotonic() - metadata_started) * 1000,
             )
             main = pick_main_file(meta)
-        except SourceResolveError:
+        except (SourceResolveError, OpenAbandoned, EngineClosed):
             self._session.remove(handle)
             self._handles.pop(handle.info_hash, None)
             raise
@@ -271,9 +422,16 @@ class StreamingEngine:
             return mbps * 1_000_000 / 8
         return max(size / 5400, 250_000.0)  # assume a 90-minute film
 
-    def _wait_metadata(self, handle: lt.Handle, source_id: str) -> lt.TorrentMeta:
+    def _wait_metadata(
+        self, handle: lt.Handle, source_id: str, opening: _Opening
+    ) -> lt.TorrentMeta:
         deadline = time.monotonic() + self.config.engine_metadata_timeout
         while not handle.has_metadata():
+            if opening.abandoned.is_set():
+                with self._lock:
+                    if not opening.waiters:
+                        opening.given_up = True
+                        raise OpenAbandoned(f"nobody waits for source {source_id} any more")
             if time.monotonic() > deadline:
                 raise MetadataTimeout(
                     f"no metadata for source {source_id} after "
@@ -311,6 +469,8 @@ class StreamingEngine:
         if isinstance(event, lt.PieceFinished):
             if torrent is not None:
                 torrent.on_piece(event.piece)
+                for listener in self._piece_listeners:
+                    listener(event.info_hash, event.piece)
         elif isinstance(event, lt.PieceRead):
             if torrent is not None:
                 torrent.on_piece_read(event.piece, event.data, event.error)
@@ -366,15 +526,17 @@ class StreamingEngine:
     # --- bounds --------------------------------------------------------------------------
 
     def _make_room(self) -> None:
-        """Keep under ``engine_max_active_torrents``: retire the least recently used idle one."""
+        """Keep under ``engine_max_active_torrents`` (openings count): retire the least
+        recently used idle torrent, or refuse when every one is busy."""
         with self._lock:
             active = list(self._torrents.values())
-        if len(active) < self.config.engine_max_active_torrents:
+            opening = len(self._openings)
+        if len(active) + opening < self.config.engine_max_active_torrents:
             return
         idle = sorted((t for t in active if t.reader_count() == 0), key=lambda t: t.last_access)
         if not idle:
             raise StreamLimitReached(
-                f"{len(active)} torrents are streaming "
+                f"{len(active)} torrents are streaming and {opening} are being opened "
                 f"(MIAUFLIX_ENGINE_MAX_ACTIVE_TORRENTS={self.config.engine_max_active_torrents})"
             )
         self._retire(idle[0], delete_data=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +19,7 @@ from typing import Protocol
 from engine.errors import EngineClosed
 from engine.files import FileSpan, content_type, file_priorities
 from engine.lt import FileEntry, TorrentMeta, TorrentStats
-from engine.pieces import Actions, PiecePlanner, PlannerConfig
+from engine.pieces import PRIO_WINDOW, Actions, PiecePlanner, PlannerConfig
 
 
 class TorrentHandle(Protocol):
@@ -79,6 +80,8 @@ class ActiveTorrent:
         self.planner = PiecePlanner(self.span, planner_config, handle.have_pieces())
         self.on_disk: set[int] = set()  # pieces whose bytes in the file were hash-checked
         self._reads: dict[int, tuple[bytes, str]] = {}  # piece -> (data, error) from read_piece
+        self._extra: set[int] = set()  # pieces of other files asked for (subtitles), not here yet
+        self._planned: list[int] | None = None  # the planner's last priority vector
         handle.prioritize_files(file_priorities(meta, main))
         if naive:
             handle.set_sequential(True)
@@ -176,6 +179,7 @@ class ActiveTorrent:
 
     def on_piece(self, piece: int) -> None:
         with self._cond:
+            self._extra.discard(piece)
             if 0 <= piece < len(self.planner.have) and not self.planner.have[piece]:
                 self.planner.mark_have(piece)
                 self._cond.notify_all()
@@ -187,9 +191,33 @@ class ActiveTorrent:
             fresh = [i for i, h in enumerate(have) if h and not self.planner.have[i]]
             for piece in fresh:
                 self.planner.mark_have(piece)
+                self._extra.discard(piece)
             if fresh:
                 self._cond.notify_all()
                 self._replan()
+
+    def fetch_pieces(self, pieces: Iterable[int]) -> list[int]:
+        """Download ``pieces`` of another file too (a subtitle file): a deadline now and the
+        window's priority, kept through re-plans until each arrives; wakes a paused torrent
+        and counts as an access. Returns the pieces still missing (wait with
+        :meth:`wait_piece`)."""
+        with self._cond:
+            if self._closed:
+                raise EngineClosed(f"torrent of source {self.source_id} is closing")
+            self._touch()
+            if self.paused:
+                self.handle.resume()
+                self.paused = False
+            have = self.planner.have
+            missing = sorted({p for p in pieces if 0 <= p < len(have) and not have[p]})
+            fresh = [p for p in missing if p not in self._extra]
+            if fresh:
+                self._extra.update(fresh)
+                for k, piece in enumerate(fresh):
+                    self.handle.set_piece_deadline(piece, k * 50)
+                if self._planned is not None:
+                    self.handle.prioritize_pieces(self._with_extra(self._planned))
+            return missing
 
     def on_piece_read(self, piece: int, data: bytes, error: str) -> None:
         with self._cond:
@@ -245,9 +273,20 @@ class ActiveTorrent:
         if not self.naive:
             self._apply(self.planner.update(self.download_rate))
 
+    def _with_extra(self, priorities: list[int]) -> list[int]:
+        """The planner's vector with the pieces of :meth:`fetch_pieces` kept wanted."""
+        if not self._extra:
+            return priorities
+        merged = list(priorities)
+        for piece in self._extra:
+            if piece < len(merged):
+                merged[piece] = max(merged[piece], PRIO_WINDOW)
+        return merged
+
     def _apply(self, actions: Actions) -> None:
         if actions.priorities is not None:
-            self.handle.prioritize_pieces(actions.priorities)
+            self._planned = actions.priorities
+            self.handle.prioritize_pieces(self._with_extra(actions.priorities))
         for piece, deadline in actions.deadlines:
             self.handle.set_piece_deadline(piece, deadline)
         for piece in actions.resets:

@@ -8,6 +8,8 @@ run is recorded as ``blocked`` and :class:`PipelineBlocked` carries a readable s
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -19,11 +21,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from core.catalog.contract import published_at
+from core.catalog.contract import CatalogUnavailable, connect_readonly, published_at
 from core.clock import utcnow
 from core.crypto import Keyring
 from core.errors import MiauflixError
-from core.last_sync import write_last_sync
+from core.last_sync import record_sync_run
 from core.settings import Settings, load_settings
 from flows.ingest import ingest_flow
 from flows.run_record import record_run_end, record_run_start
@@ -109,6 +111,29 @@ def _published_at(settings: Settings) -> datetime | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
 
 
+def _live_catalog(settings: Settings, *, published: bool) -> dict[str, Any] | None:
+    """The serving catalog after the run (its version row), for the run history."""
+    try:
+        con = connect_readonly(settings.catalog_path)
+    except CatalogUnavailable:
+        return None
+    try:
+        row = con.execute("SELECT run_id, published_at, counts FROM catalog_version").fetchone()
+        counts = json.loads(row["counts"]) if row is not None else None
+    except (sqlite3.Error, ValueError):
+        return None
+    finally:
+        con.close()
+    if row is None:
+        return None
+    return {
+        "published": published,
+        "run_id": row["run_id"],
+        "published_at": row["published_at"],
+        "counts": counts if isinstance(counts, dict) else {},
+    }
+
+
 def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bool:
     """True when no upstream response landed after the serving catalog was published, so
     transforming, checking and publishing again would reproduce the same catalog."""
@@ -162,7 +187,19 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
         dq = check_task(settings, result.run_id)
         result.dq = _as_dict(dq)
         result.seconds["checks"] = time.perf_counter() - clock
-        record["dq"] = {"success": dq.success, "summary": format_dq_summary(dq)}
+        record["dq"] = {
+            "success": dq.success,
+            "summary": format_dq_summary(dq),
+            "suites": [
+                {
+                    "name": suite.suite,
+                    "success": suite.success,
+                    "evaluated": suite.evaluated,
+                    "passed": suite.evaluated - suite.failed,
+                }
+                for suite in dq.suites
+            ],
+        }
         if not dq.success:
             result.status = "blocked"
             raise PipelineBlocked(result.run_id, format_dq_summary(dq))
@@ -180,9 +217,10 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
         raise
     finally:
         record.update(status=result.status, finished_at=utcnow(), seconds=result.seconds)
+        record["catalog"] = _live_catalog(settings, published="counts" in result.publish)
         with _connect(settings) as con:
             record_run_end(con, result.run_id, result.status, _as_dict(result))
-        write_last_sync(settings.data_dir, record)
+        record_sync_run(settings.data_dir, record)
 
 
 @flow(name="miauflix-sync", flow_run_name="sync-{scope}", log_prints=True)

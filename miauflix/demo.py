@@ -135,6 +135,8 @@ def _run(
     env["MIAUFLIX_ENGINE_PEERS"] = seeder
     engine_url = f"http://127.0.0.1:{settings.engine_port}"
     env["MIAUFLIX_ENGINE_URL"] = engine_url
+    if not ui:
+        env["MIAUFLIX_PREFECT_UI_URL"] = "off"  # no Prefect server: the admin page links none
     if ui:
         if not port_is_free("127.0.0.1", settings.prefect_ui_port):
             raise ProcessError(f"port {settings.prefect_ui_port} is taken (Prefect UI)")

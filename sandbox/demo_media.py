@@ -29,6 +29,7 @@ class DemoVideo:
     video_kbps: int
     faststart: bool
     title: str
+    subtitles: bool = False  # seeded as a folder with an English .srt and a Spanish .ass
 
 
 DEMO_VIDEOS: tuple[DemoVideo, ...] = (
@@ -36,7 +37,7 @@ DEMO_VIDEOS: tuple[DemoVideo, ...] = (
     DemoVideo("miauflix-demo-720p-tail-index.mp4", 1280, 720, 30, 2500, False,
               "Demo 720p (index at the end)"),
     DemoVideo("miauflix-demo-1080p.mp4", 1920, 1080, 20, 5000, True, "Demo 1080p"),
-    DemoVideo("miauflix-demo-480p.mp4", 854, 480, 30, 1200, False, "Demo 480p"),
+    DemoVideo("miauflix-demo-480p.mp4", 854, 480, 30, 1200, False, "Demo 480p", True),
 )  # fmt: skip
 
 
@@ -83,6 +84,49 @@ def render(video: DemoVideo, out_dir: Path, *, timeout: float = 300.0) -> Path:
         raise DemoMediaError(f"ffmpeg timed out after {timeout:.0f}s on {video.name}") from exc
     partial.replace(target)
     return target
+
+
+def _clock(ms: int, sep: str, fraction_digits: int = 3) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    fraction = f"{millis:03d}"[:fraction_digits]
+    if fraction_digits == 2:
+        return f"{hours}:{minutes:02d}:{seconds:02d}{sep}{fraction}"
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{sep}{fraction}"
+
+
+def write_subtitles(video: DemoVideo, out_dir: Path) -> list[Path]:
+    """Subtitle files beside ``video`` as a release would ship them: an English SRT named
+    after the video (UTF-8) and ``Subs/Spanish.ass`` in Windows-1252. Deterministic."""
+    stem = Path(video.name).stem
+    cues = [(start, min(start + 2500, video.seconds * 1000)) for start in
+            range(500, video.seconds * 1000 - 500, 3000)]  # fmt: skip
+    srt = []
+    for n, (start, end) in enumerate(cues, 1):
+        line = f"<i>{video.title}</i>: second {start // 1000}" if n % 2 else "The cat sees you."
+        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
+    english = out_dir / f"{stem}.en.srt"
+    english.write_bytes("\r\n".join(srt).encode("utf-8"))
+    events = [
+        f"Dialogue: 0,{_clock(start, '.', 2)},{_clock(end, '.', 2)},Default,,0,0,0,,"
+        + (f"{{\\i1}}Segundo {start // 1000}{{\\i0}}: ¿Qué tal?\\N¡Buenos días, señor!"
+           if n % 2 else "{\\an8}El niño está aquí.")
+        for n, (start, end) in enumerate(cues, 1)
+    ]  # fmt: skip
+    ass = "\r\n".join([
+        "[Script Info]", f"Title: {video.title}", "ScriptType: v4.00+", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, Bold, Italic, Alignment",
+        "Style: Default,Arial,20,&H00FFFFFF,0,0,2", "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+        *events, "",
+    ])  # fmt: skip
+    spanish = out_dir / "Subs" / "Spanish.ass"
+    spanish.parent.mkdir(parents=True, exist_ok=True)
+    spanish.write_bytes(ass.encode("cp1252"))
+    return [english, spanish]
 
 
 def render_large(out_dir: Path, *, megabytes: int = 200, name: str = "") -> Path:

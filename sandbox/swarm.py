@@ -3,18 +3,21 @@ loopback and announced through the local HTTP tracker, so streaming in the demo 
 is real BitTorrent.
 
 ``DemoSwarm`` bundles media + tracker + seeder; :func:`demo_torrents` gives the fake YTS the
-torrent dicts and ``.torrent`` bytes for a few demo movies.
+torrent dicts and ``.torrent`` bytes for a few demo movies. A demo video with subtitles is
+seeded as a folder torrent (the video, an English .srt and ``Subs/Spanish.ass``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from engine import lt
-from sandbox.demo_media import DEMO_VIDEOS, DemoVideo, render
+from sandbox.bencode import Bencodable, bencode
+from sandbox.demo_media import DEMO_VIDEOS, DemoVideo, render, write_subtitles
 from sandbox.tracker import Tracker
 
 DEFAULT_PIECE_SIZE = 256 * 1024
@@ -50,6 +53,47 @@ def make_torrent(
     """Hash ``path`` into a v1 single-file torrent announcing to ``trackers``."""
     data = lt.create_torrent(path, piece_size=piece_size, trackers=list(trackers))
     return SeededTorrent(path, data, lt.info_hash_v1(data), path.stat().st_size, piece_size, video)
+
+
+def make_directory_torrent(
+    directory: Path,
+    *,
+    trackers: Sequence[str] = (),
+    piece_size: int = DEFAULT_PIECE_SIZE,
+    video: DemoVideo | None = None,
+) -> SeededTorrent:
+    """Hash every file under ``directory`` (in path order) into a v1 multi-file torrent
+    named after it, deterministically; seeded from ``directory.parent``."""
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    if not files:
+        raise ValueError(f"{directory} holds no file")
+    pieces: list[bytes] = []
+    buffer = bytearray()
+    for path in files:
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                buffer += block
+                while len(buffer) >= piece_size:
+                    pieces.append(hashlib.sha1(buffer[:piece_size]).digest())  # noqa: S324
+                    del buffer[:piece_size]
+    if buffer:
+        pieces.append(hashlib.sha1(buffer).digest())  # noqa: S324 (BEP 3)
+    info: dict[bytes | str, Bencodable] = {
+        "name": directory.name,
+        "piece length": piece_size,
+        "pieces": b"".join(pieces),
+        "files": [
+            {"length": p.stat().st_size, "path": list(p.relative_to(directory).parts)}
+            for p in files
+        ],
+    }
+    meta: dict[bytes | str, Bencodable] = {"created by": "miauflix", "info": info}
+    if trackers:
+        meta["announce"] = trackers[0]
+        meta["announce-list"] = [[url] for url in trackers]
+    data = bencode(meta)
+    size = sum(p.stat().st_size for p in files)
+    return SeededTorrent(directory, data, lt.info_hash_v1(data), size, piece_size, video)
 
 
 class Seeder:
@@ -153,14 +197,20 @@ class DemoSwarm:
     def start(self) -> DemoSwarm:
         self.tracker.start()
         self.seeder.start()
+        trackers = [self.tracker.announce_url]
         for video in self._videos:
-            path = render(video, self.media_dir)
-            torrent = make_torrent(
-                path,
-                trackers=[self.tracker.announce_url],
-                piece_size=self._piece_size,
-                video=video,
-            )
+            if video.subtitles:
+                folder = self.media_dir / Path(video.name).stem
+                render(video, folder)
+                write_subtitles(video, folder)
+                torrent = make_directory_torrent(
+                    folder, trackers=trackers, piece_size=self._piece_size, video=video
+                )
+            else:
+                path = render(video, self.media_dir)
+                torrent = make_torrent(
+                    path, trackers=trackers, piece_size=self._piece_size, video=video
+                )
             self.torrents.append(torrent)
             self.seeder.seed(torrent)
         return self

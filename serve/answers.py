@@ -315,6 +315,55 @@ class EffectiveConfig(Answer):
     settings: dict[str, Any] = Field(description="Every setting, secrets masked")
 
 
+class SyncSuite(Answer):
+    name: str
+    success: bool
+    evaluated: int | None = Field(description="Expectations evaluated")
+    passed: int | None = Field(description="Expectations that held")
+
+
+class SyncDQ(Answer):
+    success: bool | None = Field(description="Every suite passed (null: unknown)")
+    suites: list[SyncSuite]
+
+
+class SyncCatalog(Answer):
+    published: bool = Field(description="This run published the catalog")
+    run_id: str | None = Field(description="Run that published the serving catalog")
+    published_at: str | None = Field(description="ISO-8601 UTC")
+    counts: dict[str, int] = Field(description="Rows per catalog table after the run")
+
+
+class SyncRun(Answer):
+    """One pipeline run of the history (no URL, key or data value)."""
+
+    run_id: str
+    scope: str | None
+    status: str = Field(description="succeeded, failed or blocked (by data-quality checks)")
+    started_at: str | None = Field(description="ISO-8601 UTC")
+    finished_at: str | None = Field(description="ISO-8601 UTC")
+    seconds: float | None = Field(description="Wall-clock duration of the run")
+    phases: dict[str, float] = Field(description="Seconds per phase: ingest, transform, ...")
+    dq: SyncDQ | None = Field(description="Data-quality result (null: checks did not run)")
+    catalog: SyncCatalog | None = Field(description="The serving catalog after the run")
+    error: str | None = Field(description="Truncated error text of a failed or blocked run")
+
+
+class LiveCatalog(Answer):
+    run_id: str
+    published_at: str
+    counts: dict[str, int]
+
+
+class SyncHistory(Answer):
+    runs: list[SyncRun] = Field(description="Newest first")
+    sources_by_quality: dict[str, int] = Field(
+        description="Sources in the published catalog per quality label, highest first"
+    )
+    catalog: LiveCatalog | None = Field(description="The live catalog (null before a publish)")
+    prefect_ui_url: str | None = Field(description="Where the Prefect UI is (null: no link)")
+
+
 # --- errors ----------------------------------------------------------------------------------
 class ErrorBody(Answer):
     code: str = Field(pattern=r"^[a-z0-9_]+$", description="Machine-readable, snake_case")

@@ -17,6 +17,7 @@ from core.settings import Settings, load_settings
 from core.stream_keys import StreamKeySigner
 from serve import (
     admin,
+    admin_sync,
     auth,
     client,
     engine_status,
@@ -46,6 +47,7 @@ BLUEPRINTS = (
     health.bp,
     auth.bp,
     admin.bp,
+    admin_sync.bp,
     movies.bp,
     lists.bp,
     genres.bp,

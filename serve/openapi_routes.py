@@ -33,6 +33,8 @@ from pydantic import BaseModel, Field
 from serve import answers
 from serve.admin import MAX_PER_PAGE as ADMIN_MAX_PER_PAGE
 from serve.admin import NewUser, UserPatch
+from serve.admin_sync import DEFAULT_RUNS as SYNC_DEFAULT_RUNS
+from serve.admin_sync import MAX_RUNS as SYNC_MAX_RUNS
 from serve.audit import EVENTS, SEVERITIES
 from serve.auth import LoginRequest, PasswordChange, RefreshRequest
 from serve.movies import LISTS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES, SORTS
@@ -135,6 +137,12 @@ class AuditQuery(PageQuery):
     until: str | None = Field(default=None, max_length=32, description="ISO 8601 UTC, exclusive")
 
 
+class SyncQuery(BaseModel):
+    limit: int = Field(
+        default=SYNC_DEFAULT_RUNS, ge=1, le=SYNC_MAX_RUNS, description="Runs, newest first"
+    )
+
+
 class ProgressQuery(LanguageQuery):
     limit: int = Field(
         default=PROGRESS_DEFAULT_LIMIT, ge=1, le=PROGRESS_MAX_LIMIT, description="Titles"
@@ -229,6 +237,11 @@ ROUTES: list[Route] = [
     Route("GET", "/api/admin/config",
           "Effective settings with secrets masked (the read is audited)", ("admin",), ADMIN,
           answers={200: answers.EffectiveConfig}, errors={429: RATE}),
+    Route("GET", "/api/admin/sync",
+          "Sync run history (durations, outcomes, data quality, catalog counts), sources by"
+          " quality in the live catalog and the Prefect UI address", ("admin",), ADMIN,
+          query=SyncQuery, answers={200: answers.SyncHistory},
+          errors={400: "invalid_parameter", 429: RATE}),
     # --- watch progress ---
     Route("GET", "/api/progress", "The caller's titles in progress, newest first",
           ("progress",), query=ProgressQuery, answers={200: ProgressList},

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from core.last_sync import read_last_sync
+from core.last_sync import read_last_sync, read_sync_history
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, start_fake_upstream
 
@@ -92,6 +92,23 @@ def test_the_run_is_recorded_for_the_api_and_for_analysts(
     assert suites is not None and suites[0] > 0 and suites[1] is True
 
 
+def test_the_run_is_appended_to_the_sync_history(
+    first_sync: dict[str, Any], pipeline_env: Path
+) -> None:
+    runs = {run["run_id"]: run for run in read_sync_history(pipeline_env)}
+    run = runs[first_sync["run_id"]]
+    assert run["status"] == "succeeded" and run["scope"] == "all"
+    assert run["seconds"] is not None and run["seconds"] > 0
+    assert set(run["phases"]) == {"ingest", "transform", "checks", "publish"}
+    suites = run["dq"]["suites"]
+    assert run["dq"]["success"] is True and suites
+    assert all(s["success"] and s["passed"] == s["evaluated"] for s in suites)
+    assert run["catalog"]["published"] is True
+    assert run["catalog"]["run_id"] == first_sync["run_id"]
+    assert run["catalog"]["counts"]["movies"] == first_sync["publish"]["counts"]["movies"]
+    assert SECRET not in (pipeline_env / "sync_history.jsonl").read_text()
+
+
 def test_an_unchanged_resync_fetches_nothing_fresh_and_keeps_the_catalog(
     first_sync: dict[str, Any], upstream: RunningUpstream, pipeline_env: Path
 ) -> None:
@@ -106,6 +123,9 @@ def test_an_unchanged_resync_fetches_nothing_fresh_and_keeps_the_catalog(
         assert con.execute("SELECT run_id FROM catalog_version").fetchone() == (
             first_sync["run_id"],
         )
+    latest = read_sync_history(pipeline_env, 1)[0]
+    assert latest["run_id"] == second["run_id"] and latest["catalog"]["published"] is False
+    assert latest["catalog"]["run_id"] == first_sync["run_id"]  # the catalog still serving
     details = [route for route in after if route in ("tmdb.movie", "yts.list_movies")]
     assert details, f"unexpected route names: {sorted(after)}"
     for route in details:

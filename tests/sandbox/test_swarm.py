@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from engine import lt
-from sandbox.demo_media import DemoVideo, moov_at_end, render
-from sandbox.swarm import demo_torrents, make_torrent
+from engine.files import pick_main_file
+from engine.subtitles import subtitle_files
+from sandbox.demo_media import DEMO_VIDEOS, DemoVideo, moov_at_end, render, write_subtitles
+from sandbox.swarm import demo_torrents, make_directory_torrent, make_torrent
 
 TINY_TAIL = DemoVideo("tiny-tail.mp4", 320, 180, 2, 500, False, "tiny")
 TINY_FAST = DemoVideo("tiny-fast.mp4", 320, 180, 2, 500, True, "tiny fast")
@@ -54,3 +56,24 @@ def test_demo_torrents_spread_torrents_over_movies_in_yts_shape(media: Path) -> 
     assert files[torrents[1].info_hash.upper()] == torrents[1].torrent
     with pytest.raises(ValueError):
         demo_torrents(torrents, [])
+
+
+def test_a_folder_torrent_carries_the_video_and_its_subtitles(media: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "tiny-fast"
+    render(TINY_FAST, folder)
+    written = write_subtitles(TINY_FAST, folder)
+    assert written[1].read_bytes().decode("cp1252").count("¿Qué tal?") >= 1
+    torrent = make_directory_torrent(folder, trackers=["http://127.0.0.1:1/announce"],
+                                     piece_size=16384)  # fmt: skip
+    again = make_directory_torrent(folder, trackers=["http://127.0.0.1:1/announce"],
+                                   piece_size=16384)  # fmt: skip
+    assert torrent.torrent == again.torrent  # deterministic: same files, same info-hash
+    meta = lt.parse_torrent(torrent.torrent)
+    assert meta.info_hash == torrent.info_hash and meta.name == "tiny-fast"
+    assert meta.trackers == ("http://127.0.0.1:1/announce",)
+    assert torrent.size == sum(f.size for f in meta.files) == meta.total_size
+    main = pick_main_file(meta)
+    assert main.path == "tiny-fast/tiny-fast.mp4"
+    tracks = subtitle_files(meta, main)
+    assert [(t.label, t.format) for t in tracks] == [("English", "srt"), ("Spanish", "ass")]
+    assert [d.title for d in DEMO_VIDEOS if d.subtitles] == ["Demo 480p"]

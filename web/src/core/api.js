@@ -175,5 +175,57 @@ export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {})
     deleteUser: (id) => request("DELETE", `/api/admin/users/${id}`),
     audit: (query) => get("/api/admin/audit", query),
     config: () => get("/api/admin/config"),
+    /** Sync run history (newest first), live catalogue, sources by quality, Prefect UI URL. */
+    syncHistory: (query) => get("/api/admin/sync", query),
   };
+}
+
+// --- the engine's subtitle routes (on the engine's origin, not the API's) -----------------
+// GET <stream_url>/subtitles -> {"tracks": [{index, label, language, format, forced, sdh,
+// path: "subtitles/<index>.vtt"}]}; GET <stream_url>/subtitles/<index>.vtt -> text/vtt.
+// Both are read with CORS and no credentials (the stream key in the URL is the credential).
+
+const engineFetch = (url) => fetch(url, { credentials: "omit", mode: "cors" });
+
+/** `<stream_url>/subtitles` (query and fragment dropped), or null for a URL of another shape. */
+export function subtitlesUrl(streamUrl) {
+  if (!streamUrl || !/\/stream\/[^/?#]+/.test(streamUrl)) return null;
+  return streamUrl.replace(/\/stream\/([^/?#]+).*$/, "/stream/$1/subtitles");
+}
+
+/**
+ * The stream's subtitle tracks, each with an absolute `src`; [] when the engine has none,
+ * has no subtitle route yet (404) or cannot be reached: subtitles are never worth an error.
+ */
+export async function fetchSubtitleTracks(streamUrl, fetchImpl = engineFetch) {
+  const url = subtitlesUrl(streamUrl);
+  if (!url) return [];
+  try {
+    const response = await fetchImpl(url);
+    if (!response.ok) return [];
+    const body = await response.json();
+    const tracks = body && Array.isArray(body.tracks) ? body.tracks : [];
+    return tracks
+      .filter((t) => t && Number.isInteger(t.index) && t.index >= 0)
+      .slice(0, 64)
+      .map((t) => ({
+        index: t.index,
+        label: String(t.label || `Track ${t.index + 1}`).slice(0, 80),
+        language: /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(t.language || "") ? t.language : "und",
+        forced: Boolean(t.forced),
+        sdh: Boolean(t.sdh),
+        src: `${url}/${t.index}.vtt`,
+      }));
+  } catch {
+    return [];
+  }
+}
+
+/** The WebVTT text of one track (ApiError when the engine refuses or it is not WebVTT). */
+export async function fetchSubtitleText(src, fetchImpl = engineFetch) {
+  const response = await fetchImpl(src);
+  if (!response.ok) throw await errorFrom(response);
+  const text = await response.text();
+  if (!text.startsWith("WEBVTT")) throw new ApiError(502, "subtitle_unreadable", "the engine did not answer WebVTT");
+  return text;
 }

@@ -10,7 +10,14 @@
 //                                                            ▼
 //                                              stalled = true: offer nextSource()
 //   playing ─ended─▶ ended
+//
+// Subtitles: once the stream URL is known the engine's track list is fetched
+// (`<stream_url>/subtitles`; none, a 404 or an unreachable engine all mean "no tracks").
+// A chosen track's WebVTT is fetched once and added to the video as a <track> whose src is
+// a blob: URL (same-origin for the media element, allowed by the CSP's media-src), so the
+// video itself needs no crossorigin mode. `subtitleLanguage` picks a track at start.
 import { formatClock } from "./progress.js";
+import { fetchSubtitleTracks, fetchSubtitleText } from "./api.js";
 
 export const ERROR_TEXT = {
   no_sources: "This title has no source this device can play.",
@@ -51,8 +58,12 @@ export function createPlayer({
   now = () => Date.now(),
   probeEngine = (base) => fetch(`${base}/health`, { mode: "no-cors", cache: "no-store" }),
   fetchStatus = (url) => fetch(url, { cache: "no-store", credentials: "omit" }),
+  fetchEngine = undefined, // (url) => Response, for the subtitle routes (tests inject one)
+  subtitleLanguage = null, // BCP 47 code of the language to show at start, null: off
 }) {
   const listeners = new Set();
+  let trackEls = new Map(); // track index -> <track> element of the current stream
+  let subtitleStream = null; // the stream URL the track list belongs to
   let video = null;
   let pendingSeek = null;
   let timer = null;
@@ -75,6 +86,9 @@ export function createPlayer({
     duration: NaN,
     muted: false,
     needsGesture: false,
+    subtitles: [], // [{index, label, language, forced, sdh, src}]
+    subtitle: null, // index of the track shown, null: off
+    subtitleNote: null, // why a chosen track is not shown
   };
 
   function emit(patch) {
@@ -109,6 +123,95 @@ export function createPlayer({
       emit({ engine: entry, engineAccess: "allowed" });
     } catch {
       // the engine is busy or down: the stall bound and the probe report that
+    }
+  }
+
+  function pickTrack(tracks, language, label = null) {
+    if (label) {
+      const same = tracks.find((t) => t.label === label);
+      if (same) return same;
+    }
+    if (!language) return null;
+    const base = language.split("-")[0];
+    return (
+      tracks.find((t) => t.language === language && !t.forced && !t.sdh) ||
+      tracks.find((t) => t.language === language) ||
+      tracks.find((t) => t.language.split("-")[0] === base && !t.forced) ||
+      null
+    );
+  }
+
+  function clearSubtitles() {
+    for (const element of trackEls.values()) {
+      if (element.src.startsWith("blob:")) URL.revokeObjectURL(element.src);
+      element.remove();
+    }
+    trackEls = new Map();
+  }
+
+  async function loadSubtitles(streamUrl) {
+    const previous = state.subtitles.find((t) => t.index === state.subtitle) || null;
+    clearSubtitles();
+    subtitleStream = streamUrl;
+    emit({ subtitles: [], subtitle: null, subtitleNote: null });
+    const tracks = await fetchSubtitleTracks(streamUrl, fetchEngine);
+    if (subtitleStream !== streamUrl || !video) return;
+    emit({ subtitles: tracks });
+    const wanted = previous
+      ? pickTrack(tracks, previous.language, previous.label)
+      : pickTrack(tracks, subtitleLanguage);
+    if (wanted) await selectSubtitle(wanted.index);
+  }
+
+  function showTrack(chosen) {
+    for (const element of trackEls.values()) {
+      element.track.mode = element === chosen ? "showing" : "disabled";
+    }
+  }
+
+  async function selectSubtitle(index) {
+    if (!video) return;
+    const track = index == null ? null : state.subtitles.find((t) => t.index === index);
+    if (!track) {
+      showTrack(null);
+      emit({ subtitle: null, subtitleNote: null });
+      return;
+    }
+    emit({ subtitle: track.index, subtitleNote: null });
+    let element = trackEls.get(track.index);
+    if (!element) {
+      const stream = subtitleStream;
+      let text;
+      try {
+        text = await fetchSubtitleText(track.src, fetchEngine);
+      } catch {
+        if (state.subtitle === track.index) {
+          emit({ subtitle: null, subtitleNote: `The ${track.label} subtitles could not be loaded.` });
+        }
+        return;
+      }
+      if (stream !== subtitleStream || !video) return;
+      element = trackEls.get(track.index);
+      if (!element) {
+        element = document.createElement("track");
+        element.kind = "subtitles";
+        element.label = track.label;
+        element.srclang = track.language;
+        element.src = URL.createObjectURL(new Blob([text], { type: "text/vtt" }));
+        video.appendChild(element);
+        trackEls.set(track.index, element);
+      }
+    }
+    if (state.subtitle === track.index) showTrack(element);
+  }
+
+  // The native controls' captions menu (and a TV's) can switch tracks too: follow it.
+  function onTrackChange() {
+    if (!video) return;
+    let shown = null;
+    for (const [index, element] of trackEls) if (element.track.mode === "showing") shown = index;
+    if (shown !== state.subtitle && (shown != null || trackEls.has(state.subtitle))) {
+      emit({ subtitle: shown });
     }
   }
 
@@ -235,6 +338,7 @@ export function createPlayer({
     video.load();
     play();
     pollEngine();
+    loadSubtitles(issued.stream_url).catch(() => {});
   }
 
   function play() {
@@ -257,11 +361,15 @@ export function createPlayer({
     attach(element) {
       video = element;
       for (const [name, handler] of Object.entries(handlers)) video.addEventListener(name, handler);
+      if (video.textTracks) video.textTracks.addEventListener("change", onTrackChange);
       timer = setInterval(tick, 1000);
     },
     detach() {
       if (timer) clearInterval(timer);
+      subtitleStream = null;
+      clearSubtitles();
       if (video) {
+        if (video.textTracks) video.textTracks.removeEventListener("change", onTrackChange);
         for (const [name, handler] of Object.entries(handlers)) video.removeEventListener(name, handler);
         video.removeAttribute("src");
         video.load();
@@ -299,6 +407,8 @@ export function createPlayer({
     toggleMute() {
       if (video) video.muted = !video.muted;
     },
+    /** Show subtitle track `index` (from snapshot().subtitles), or none with null. */
+    selectSubtitle: (index) => selectSubtitle(index).catch(() => {}),
   };
 }
 

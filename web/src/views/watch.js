@@ -1,5 +1,6 @@
 // The player page: ONE <video> on the engine's stream URL, driven by core/player.js;
-// truthful buffering overlay, resume prompt, progress saving, keyboard shortcuts.
+// truthful buffering overlay, resume prompt, progress saving, keyboard shortcuts, and a
+// subtitle picker (off unless a language was chosen before; the choice is remembered).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, profile, navigate, announce } from "../state.js";
@@ -10,6 +11,45 @@ import { annotate } from "./movie.js";
 import { useTitle, Loading, ErrorBox } from "./common.js";
 
 const SEEK_STEP_S = 10;
+const SUBTITLES_KEY = "miauflix.subtitles"; // a BCP 47 language, or "off"
+
+function rememberedSubtitles() {
+  try {
+    const value = localStorage.getItem(SUBTITLES_KEY);
+    return value && value !== "off" ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function rememberSubtitles(language) {
+  try {
+    localStorage.setItem(SUBTITLES_KEY, language || "off");
+  } catch {
+    /* private mode: the choice lasts for this visit */
+  }
+}
+
+function SubtitlePicker({ snap, player }) {
+  const tracks = snap.subtitles || [];
+  if (!player || !tracks.length) {
+    return snap.subtitleNote ? html`<p class="muted" role="status">${snap.subtitleNote}</p>` : null;
+  }
+  function onChange(event) {
+    const value = event.currentTarget.value;
+    const track = value === "off" ? null : tracks.find((t) => String(t.index) === value);
+    if (!track) rememberSubtitles(null);
+    else if (track.language !== "und") rememberSubtitles(track.language);
+    player.selectSubtitle(track ? track.index : null);
+  }
+  return html`<label>Subtitles
+      <select value=${snap.subtitle == null ? "off" : String(snap.subtitle)} onChange=${onChange}>
+        <option value="off">Off</option>
+        ${tracks.map((t) => html`<option value=${String(t.index)}>${t.label}</option>`)}
+      </select>
+    </label>
+    ${snap.subtitleNote && html`<span class="muted" role="status">${snap.subtitleNote}</span>`}`;
+}
 
 function orderedSources(movie, sourceId) {
   const playable = annotate(movie.sources).filter((s) => !s.blocked);
@@ -86,7 +126,13 @@ function Player({ movie, sources }) {
   const back = () => navigate(`/movie/${movie.tmdb_id}`);
 
   useEffect(() => {
-    const player = createPlayer({ api, tmdbId: movie.tmdb_id, sources, profile: profile.value });
+    const player = createPlayer({
+      api,
+      tmdbId: movie.tmdb_id,
+      sources,
+      profile: profile.value,
+      subtitleLanguage: rememberedSubtitles(),
+    });
     playerRef.current = player;
     player.attach(videoRef.current);
     const off = player.subscribe(setSnap);
@@ -213,6 +259,7 @@ function Player({ movie, sources }) {
       ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} />`}
     </div>
     <div class="player-foot">
+      <${SubtitlePicker} snap=${snap} player=${playerRef.current} />
       <p class="muted" aria-live="polite">
         ${watched || share >= WATCHED_SHARE ? html`<span class="badge">Watched</span> ` : ""}${saveNote}
       </p>
