@@ -193,13 +193,42 @@ class Settings(BaseSettings):
         default=20_000,
         ge=0,
         description="Disk quota for torrent data, MiB (0 = unlimited); "
-        "least recently used idle torrents are evicted beyond it.",
+        "least recently used idle torrents are evicted beyond it; when nothing can be "
+        "evicted a new source gets 503 disk_quota_exceeded.",
     )
     engine_max_active_torrents: int = Field(
-        default=8, ge=1, le=1000, description="Torrents kept in the session at once."
+        default=8,
+        ge=1,
+        le=1000,
+        description="Torrents kept in the session at once (openings count); the least "
+        "recently used idle one is retired for a new source, none idle: 503 engine_full.",
     )
     engine_max_streams_per_user: int = Field(
-        default=3, ge=1, le=100, description="Distinct sources one user may stream at once."
+        default=3,
+        ge=1,
+        le=100,
+        description="Distinct sources one user may stream at once (beyond: 429 "
+        "stream_limit_reached); two players of one user on one source are one stream.",
+    )
+    engine_max_streams: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description="Concurrent streams, all users together: distinct (user, source) pairs "
+        "streaming, opening, or ended less than 5 s ago (a seek's reconnect keeps its slot); "
+        "beyond: 503 engine_busy.",
+    )
+    engine_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Open HTTP connections to the engine; beyond: 503 too_many_connections.",
+    )
+    engine_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a connection has to send complete request headers (slowloris).",
     )
     engine_connections_limit: int = Field(
         default=200, ge=2, le=10_000, description="Peer connections, whole session."
@@ -208,10 +237,16 @@ class Settings(BaseSettings):
         default=60, ge=2, le=10_000, description="Peer connections per torrent."
     )
     engine_upload_rate_limit: int = Field(
-        default=0, ge=0, description="Upload limit, bytes/s (0 = unlimited)."
+        default=0, ge=0, description="Upload limit, whole session, bytes/s (0 = unlimited)."
     )
     engine_download_rate_limit: int = Field(
-        default=0, ge=0, description="Download limit, bytes/s (0 = unlimited)."
+        default=0, ge=0, description="Download limit, whole session, bytes/s (0 = unlimited)."
+    )
+    engine_upload_rate_per_torrent: int = Field(
+        default=0,
+        ge=0,
+        description="Upload limit per torrent, bytes/s (0 = only the session-wide limit): "
+        "caps seeding while streaming.",
     )
     engine_idle_pause_seconds: float = Field(
         default=300.0, ge=1, description="A torrent nobody read for this long is paused."

@@ -34,7 +34,20 @@ class RevocationUnavailable(EngineError):
 
 
 class StreamLimitReached(EngineError):
-    """The user already holds the maximum number of concurrent streams."""
+    """The user already streams ``MIAUFLIX_ENGINE_MAX_STREAMS_PER_USER`` distinct sources."""
+
+
+class EngineBusy(EngineError):
+    """``MIAUFLIX_ENGINE_MAX_STREAMS`` streams (all users together) are already running."""
+
+
+class EngineFull(EngineError):
+    """Every torrent slot (``MIAUFLIX_ENGINE_MAX_ACTIVE_TORRENTS``) is being watched or
+    opened, so a new source cannot come in without evicting one somebody watches."""
+
+
+class DiskQuotaExceeded(EngineError):
+    """The disk quota is exceeded and every torrent holding data is being watched."""
 
 
 class OpenAbandoned(EngineError):

@@ -38,7 +38,10 @@ from core.errors import MiauflixError
 from core.stream_keys import PURPOSE_STATUS, StreamKeyError, StreamKeySigner
 from engine.errors import (
     ClientStalled,
+    DiskQuotaExceeded,
+    EngineBusy,
     EngineClosed,
+    EngineFull,
     MetadataTimeout,
     NoPlayableFile,
     OpenAbandoned,
@@ -64,6 +67,8 @@ DISK_THREADS = 16  # reads (and first-read hash checks) of verified pieces
 SEND_TIMEOUT = 120.0  # a client that reads nothing for this long is dropped (reader freed)
 PIECE_RECHECK_S = 0.25  # a missing piece is re-checked this often besides its alert
 RETRY_AFTER = {429: "5", 503: "1"}
+# Refusals that last until a stream ends: the client is told to come back a bit later.
+RETRY_AFTER_CODE = {"engine_busy": "10", "engine_full": "10", "disk_quota_exceeded": "30"}
 # Sent on every response by the server (uvicorn's default headers, and the guard's own).
 DEFAULT_HEADERS = [("server", "miauflix-engine"), ("x-content-type-options", "nosniff")]
 T = TypeVar("T")
@@ -77,6 +82,9 @@ def _error_status(exc: MiauflixError) -> tuple[int, str]:
         (CatalogUnavailable, 404, "source_not_found"),
         (SecretUnreadable, 502, "source_unavailable"),
         (StreamLimitReached, 429, "stream_limit_reached"),
+        (EngineBusy, 503, "engine_busy"),
+        (EngineFull, 503, "engine_full"),
+        (DiskQuotaExceeded, 503, "disk_quota_exceeded"),
         (VpnRequired, 503, "vpn_required"),
         (RevocationUnavailable, 503, "revocation_check_unavailable"),
         (EngineClosed, 503, "engine_closed"),
@@ -99,7 +107,7 @@ def json_response(status: int, body: dict[str, Any], **headers: str) -> Response
 def error_response(status: int, code: str, message: str, **headers: str) -> Response:
     """The one error shape; ``message`` never carries raw request input."""
     if status in RETRY_AFTER:
-        headers.setdefault("Retry_After", RETRY_AFTER[status])
+        headers.setdefault("Retry_After", RETRY_AFTER_CODE.get(code, RETRY_AFTER[status]))
     return json_response(status, {"error": {"code": code, "message": message}}, **headers)
 
 
@@ -395,6 +403,7 @@ class EngineApp:
     ) -> None:
         """Body bytes ``span`` of the film, each piece as soon as it is verified."""
         stall = self.engine.config.engine_stall_timeout
+        started = time.monotonic()
         reader = torrent.add_reader(user, span.start)
         chunks = cast(
             Generator[bytes, None, None],
@@ -419,11 +428,14 @@ class EngineApp:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 if sending.cancelled_caught:
                     raise ClientStalled(f"a client of source {torrent.source_id} stopped reading")
+                if pos == span.start:
+                    self.engine.outcomes.first_byte(torrent, started)
                 pos += len(chunk)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             chunks.close()
             torrent.remove_reader(reader)
+            self.engine.stream_ended(torrent.info_hash, user)  # the slot lingers for a seek
 
     def track(self, scope: anyio.CancelScope) -> bool:
         """Register a running body so shutdown can end it (False: already shutting down)."""
@@ -489,6 +501,7 @@ class TorrentResponse(Response):
                 await self.app.send_range(self.torrent, self.user, self.span, send)
             except StreamStalled as exc:
                 log.warning("%s", exc)  # the connection is closed without the rest
+                self.app.engine.outcomes.stalled(self.torrent)
             except MiauflixError as exc:
                 log.info("stream of source %s ended: %s", self.torrent.source_id, exc)
             finally:

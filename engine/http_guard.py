@@ -22,6 +22,8 @@ from engine.http_app import error_bytes, error_response
 
 log = logging.getLogger("miauflix.engine.http")
 
+# Defaults of MIAUFLIX_ENGINE_MAX_CONNECTIONS / MIAUFLIX_ENGINE_HEADER_TIMEOUT (the server
+# passes the settings through :meth:`GuardedH11Protocol.configured`).
 MAX_CONNECTIONS = 1000
 HEADER_TIMEOUT = 10.0
 

@@ -2,10 +2,11 @@
 loop in a background thread; and :func:`run_engine`, the blocking entry point of
 ``miauflix engine``.
 
-Bounds: ``MAX_CONNECTIONS`` open connections (beyond: 503 in the error shape), a listen
-backlog of ``BACKLOG``, complete request headers within ``HEADER_TIMEOUT`` seconds
-(:mod:`engine.http_guard`), idle keep-alive connections closed after ``KEEP_ALIVE``
-seconds. No thread per connection: see :mod:`engine.http_app` for the bounded pools.
+Bounds: ``MIAUFLIX_ENGINE_MAX_CONNECTIONS`` open connections (beyond: 503 in the error
+shape), a listen backlog of ``BACKLOG``, complete request headers within
+``MIAUFLIX_ENGINE_HEADER_TIMEOUT`` seconds (:mod:`engine.http_guard`), idle keep-alive
+connections closed after ``KEEP_ALIVE`` seconds. No thread per connection: see
+:mod:`engine.http_app` for the bounded pools.
 Shutdown cancels the requests in flight (streams end, their readers are released), then
 closes the connections; :func:`run_engine` then saves resume data and exits 0.
 """
@@ -26,7 +27,7 @@ import uvicorn
 from core.settings import Settings
 from core.stream_keys import StreamKeySigner
 from engine.http_app import DEFAULT_HEADERS, EngineApp, _error_status
-from engine.http_guard import HEADER_TIMEOUT, MAX_CONNECTIONS, GuardedH11Protocol
+from engine.http_guard import GuardedH11Protocol
 from engine.revocation import RevocationCheck
 from engine.service import StreamingEngine
 
@@ -55,7 +56,9 @@ class EngineServer:
     thread, ``serve_forever()`` blocks until ``stop()``.
 
     Stream keys are checked against the API's ``users`` table (``revocation``, by default
-    on ``settings.app_db_path``); there is no way to turn that off.
+    on ``settings.app_db_path``); there is no way to turn that off. ``max_connections`` and
+    ``header_timeout`` default to ``MIAUFLIX_ENGINE_MAX_CONNECTIONS`` and
+    ``MIAUFLIX_ENGINE_HEADER_TIMEOUT``.
     """
 
     def __init__(
@@ -66,12 +69,17 @@ class EngineServer:
         port: int,
         revocation: RevocationCheck | None = None,
         *,
-        max_connections: int = MAX_CONNECTIONS,
-        header_timeout: float = HEADER_TIMEOUT,
+        max_connections: int | None = None,
+        header_timeout: float | None = None,
         keep_alive: int = KEEP_ALIVE,
     ) -> None:
         self.engine = engine
-        self.revocation = revocation or RevocationCheck(engine.settings.app_db_path)
+        settings = engine.settings
+        if max_connections is None:
+            max_connections = settings.engine_max_connections
+        if header_timeout is None:
+            header_timeout = settings.engine_header_timeout
+        self.revocation = revocation or RevocationCheck(settings.app_db_path)
         self.app = EngineApp(engine, signer, self.revocation)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only then;
@@ -165,7 +173,14 @@ def run_engine(settings: Settings, host: str | None = None, port: int | None = N
     """Run the engine until SIGINT/SIGTERM (blocking); resume data is saved on the way out."""
     engine, signer = build_engine(settings)
     engine.start()
-    server = EngineServer(engine, signer, host or "0.0.0.0", port or settings.engine_port)
+    server = EngineServer(
+        engine,
+        signer,
+        host or "0.0.0.0",
+        port or settings.engine_port,
+        max_connections=settings.engine_max_connections,
+        header_timeout=settings.engine_header_timeout,
+    )
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

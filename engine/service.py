@@ -25,8 +25,11 @@ from core.settings import Settings
 from core.vpn import InterfaceView, SystemInterfaces, VpnState, check_vpn
 from engine import lt
 from engine.errors import (
+    DiskQuotaExceeded,
+    EngineBusy,
     EngineClosed,
     EngineError,
+    EngineFull,
     MetadataTimeout,
     OpenAbandoned,
     SourceResolveError,
@@ -34,6 +37,7 @@ from engine.errors import (
     VpnRequired,
 )
 from engine.files import pick_main_file
+from engine.outcomes import OutcomeRecorder
 from engine.pieces import PlannerConfig
 from engine.resolve import resolve
 from engine.storage import StorageRecord, StorageStore
@@ -44,6 +48,10 @@ log = logging.getLogger("miauflix.engine")
 HOUSEKEEPING_S = 0.5
 RESUME_SAVE_S = 30.0
 QUOTA_CHECK_S = 2.0
+# A stream's slot outlives its HTTP response this long: a player reconnecting for a seek
+# finds it (no other user takes it meanwhile) and its torrent is not retired or evicted.
+STREAM_GRACE_S = 5.0
+MIB = 1024 * 1024
 
 
 def _parse_peer(text: str) -> tuple[str, int]:
@@ -123,6 +131,10 @@ class _Opening:
         with self._mutex:
             return user in self.waiters
 
+    def users(self) -> set[str]:
+        with self._mutex:
+            return {u for u in self.waiters if u is not None}
+
     def leave(self, user: str | None) -> None:
         with self._mutex:
             if user in self.waiters:
@@ -192,6 +204,12 @@ class StreamingEngine:
         self._last_reannounce: dict[str, float] = {}
         self.vpn = VpnState(settings.require_vpn, True, None, "not checked yet")
         self._piece_listeners: list[Callable[[str, int], None]] = []
+        # Stream slots held without a reader, (user, info-hash) -> until (clock): admitted
+        # requests whose body has not started, and responses that ended (seek reconnects).
+        self._reserved: dict[tuple[str, str], float] = {}
+        self._lingering: dict[tuple[str, str], float] = {}
+        self._quota_lock = threading.Lock()  # one eviction pass at a time (poller, requests)
+        self.outcomes = OutcomeRecorder(settings.data_dir)  # per-source outcomes for ranking
 
     def add_piece_listener(self, listener: Callable[[str, int], None]) -> None:
         """``listener(info_hash, piece)`` is called from the poller thread on each piece
@@ -252,6 +270,7 @@ class StreamingEngine:
             self._session = None
         self._http.close()
         self.store.close()
+        self.outcomes.close()
 
     # --- opening sources ------------------------------------------------------------------
 
@@ -270,12 +289,14 @@ class StreamingEngine:
 
         The limits are applied here, before any metadata wait: a user already streaming
         ``engine_max_streams_per_user`` other sources (sources still waiting for metadata
-        count) or a session full of busy torrents (openings count) raise
-        :class:`StreamLimitReached` immediately. Requests for a source that is already
-        being opened join that opening and share its metadata wait; each opening runs in
-        its own thread (at most ``engine_max_active_torrents`` of them). A ticket whose
-        waiter goes away must be :meth:`OpenTicket.cancel`-led: the last one to leave
-        abandons the opening and its slot is free again.
+        count) raises :class:`StreamLimitReached`; ``engine_max_streams`` (user, source)
+        pairs in the whole engine, :class:`EngineBusy`; a new source when every torrent
+        slot is watched or opening, :class:`EngineFull`; a new source over the disk quota
+        with nothing left to evict, :class:`DiskQuotaExceeded` — all immediately. Requests
+        for a source that is already being opened join that opening and share its metadata
+        wait; each opening runs in its own thread (at most ``engine_max_active_torrents``
+        of them). A ticket whose waiter goes away must be :meth:`OpenTicket.cancel`-led:
+        the last one to leave abandons the opening and its slot is free again.
         """
         if self._stop.is_set() or self._session is None:
             raise EngineClosed("the engine is not running")
@@ -284,23 +305,29 @@ class StreamingEngine:
         with self._lock:
             known = self._by_source.get(source_id)
             if known and known in self._torrents:
-                if user is not None:
-                    self._check_user_limit(user, known)
+                self._admit(user, known)
+                self._reserve(user, known)
                 return OpenTicket.finished(self._torrents[known])
         secrets = self.catalog.secrets(source_id)
+        with self._lock:
+            self._admit(user, secrets.info_hash)
+            new = (
+                secrets.info_hash not in self._torrents and secrets.info_hash not in self._openings
+            )
+        if new:
+            self._check_quota()  # outside the engine lock: it may evict
         for _ in range(50):
             with self._lock:
                 torrent = self._torrents.get(secrets.info_hash)
                 if torrent is not None:
-                    if user is not None:
-                        self._check_user_limit(user, secrets.info_hash)
+                    self._admit(user, secrets.info_hash)
+                    self._reserve(user, secrets.info_hash)
                     # The same torrent under a new source id (a key rotation re-sealed the
                     # catalog): from now on it answers to the new id.
                     torrent.source_id = source_id
                     self._by_source[source_id] = torrent.info_hash
                     return OpenTicket.finished(torrent)
-                if user is not None:
-                    self._check_user_limit(user, secrets.info_hash)
+                self._admit(user, secrets.info_hash)
                 opening = self._openings.get(secrets.info_hash)
                 if opening is None:
                     self._make_room()
@@ -323,6 +350,7 @@ class StreamingEngine:
     def _run_opening(self, opening: _Opening, source_id: str, secrets: SourceSecrets) -> None:
         torrent: ActiveTorrent | None = None
         error: BaseException | None = None
+        started = time.monotonic()
         try:
             torrent = self._add(source_id, secrets, opening)
             with self._lock:
@@ -330,8 +358,10 @@ class StreamingEngine:
                 self._by_source[source_id] = torrent.info_hash
             torrent.sync_have(self._handles[torrent.info_hash].have_pieces())
             self._record(torrent)
+            self.outcomes.opened(torrent, started)
         except BaseException as exc:  # handed to every waiter
             error = exc
+            self.outcomes.failed(source_id, exc)
         finally:
             with self._lock:
                 self._openings.pop(opening.info_hash, None)
@@ -340,10 +370,62 @@ class StreamingEngine:
                     self._starting[source_id] = left
             opening.finish(torrent, error)
 
+    # --- stream limits (under the lock) ----------------------------------------------------
+
+    def _streams(self, *, lingering: bool) -> set[tuple[str, str]]:
+        """(user, info-hash) pairs streaming: a reader or a request waiting for the opening;
+        with ``lingering`` also a request admitted to an open torrent whose body has not
+        started, and a response that ended less than ``STREAM_GRACE_S`` ago."""
+        pairs = {(u, h) for h, t in self._torrents.items() for u in t.users()}
+        pairs |= {(u, h) for h, o in self._openings.items() for u in o.users()}
+        now = self._clock()
+        for held in (self._reserved, self._lingering) if lingering else ():
+            for pair, until in list(held.items()):
+                if until <= now:
+                    del held[pair]
+                else:
+                    pairs.add(pair)
+        return pairs
+
+    def _admit(self, user: str | None, info_hash: str) -> None:
+        """Refuse ``user`` a new stream of ``info_hash`` beyond the per-user limit (429) or
+        the total one (503). The same (user, source) again is never a new stream, so two
+        players of one user on one source, and a seek's reconnect, always get in."""
+        if user is None:
+            return
+        self._check_user_limit(user, info_hash)
+        streams = self._streams(lingering=True)
+        limit = self.config.engine_max_streams
+        if (user, info_hash) not in streams and len(streams) >= limit:
+            raise EngineBusy(
+                f"the engine already serves {len(streams)} streams "
+                f"(MIAUFLIX_ENGINE_MAX_STREAMS={limit}); retry when one ends"
+            )
+
+    def _reserve(self, user: str | None, info_hash: str) -> None:
+        """Hold the slot of a request admitted to an open torrent until its body starts (a
+        reader appears); a request waiting for an opening is counted by the opening."""
+        if user is not None:
+            self._reserved[(user, info_hash)] = self._clock() + STREAM_GRACE_S
+
+    def stream_ended(self, info_hash: str, user: str) -> None:
+        """A response of ``user`` on ``info_hash`` ended: its slot lingers ``STREAM_GRACE_S``
+        (the player's reconnect after a seek finds it; the torrent counts as watched)."""
+        with self._lock:
+            self._reserved.pop((user, info_hash), None)
+            self._lingering[(user, info_hash)] = self._clock() + STREAM_GRACE_S
+
+    def _busy_hashes(self) -> set[str]:
+        """Info-hashes somebody watches (readers, admitted requests, lingering slots)."""
+        with self._lock:
+            busy = {h for _, h in self._streams(lingering=True)}
+            busy |= {h for h, t in self._torrents.items() if t.reader_count()}
+            return busy
+
     def _check_user_limit(self, user: str, info_hash: str) -> None:
-        """Distinct sources ``user`` reads or waits for, besides ``info_hash`` (under the lock)."""
-        streaming = {h for h, t in self._torrents.items() if user in t.users()}
-        streaming |= {h for h, o in self._openings.items() if o.has_waiter(user)}
+        """Distinct sources ``user`` reads or waits for, besides ``info_hash`` (under the lock).
+        Held slots do not count here: a user who stops one film may start another at once."""
+        streaming = {h for u, h in self._streams(lingering=False) if u == user}
         streaming.discard(info_hash)
         if len(streaming) >= self.config.engine_max_streams_per_user:
             raise StreamLimitReached(
@@ -380,6 +462,8 @@ class StreamingEngine:
                 hold_pieces=not self.naive,  # the planner sets priorities before any request
             )
         handle.set_max_connections(self.config.engine_connections_per_torrent)
+        if self.config.engine_upload_rate_per_torrent:
+            handle.set_upload_limit(self.config.engine_upload_rate_per_torrent)
         self._handles[handle.info_hash] = handle
         self._connect_static(handle)
         try:
@@ -527,19 +611,38 @@ class StreamingEngine:
 
     def _make_room(self) -> None:
         """Keep under ``engine_max_active_torrents`` (openings count): retire the least
-        recently used idle torrent, or refuse when every one is busy."""
+        recently used idle torrent, or refuse (:class:`EngineFull`) when every one is
+        watched (a reader, or a slot held for a request or a seek's reconnect)."""
         with self._lock:
             active = list(self._torrents.values())
             opening = len(self._openings)
-        if len(active) + opening < self.config.engine_max_active_torrents:
+            busy = self._busy_hashes()
+        limit = self.config.engine_max_active_torrents
+        if len(active) + opening < limit:
             return
-        idle = sorted((t for t in active if t.reader_count() == 0), key=lambda t: t.last_access)
+        idle = sorted((t for t in active if t.info_hash not in busy), key=lambda t: t.last_access)
         if not idle:
-            raise StreamLimitReached(
-                f"{len(active)} torrents are streaming and {opening} are being opened "
-                f"(MIAUFLIX_ENGINE_MAX_ACTIVE_TORRENTS={self.config.engine_max_active_torrents})"
+            raise EngineFull(
+                f"all {limit} torrent slots are taken: {len(active)} torrents are being "
+                f"watched and {opening} are being opened "
+                f"(MIAUFLIX_ENGINE_MAX_ACTIVE_TORRENTS={limit}); none is idle to make room"
             )
         self._retire(idle[0], delete_data=False)
+
+    def _check_quota(self) -> None:
+        """Before a new source comes in: over the disk quota, evict what is idle; when
+        every torrent holding data is watched, refuse (:class:`DiskQuotaExceeded`)."""
+        quota = self.config.disk_quota_bytes
+        if quota <= 0 or self.store.total_bytes() <= quota:
+            return
+        self.enforce_quota()
+        used = self.store.total_bytes()
+        if used > quota:
+            raise DiskQuotaExceeded(
+                f"{used / MIB:.1f} MiB of torrent data are held, over the disk quota "
+                f"(MIAUFLIX_ENGINE_DISK_QUOTA_MB={self.config.engine_disk_quota_mb}), and "
+                "every torrent holding data is being watched; retry when a stream ends"
+            )
 
     def _retire(self, torrent: ActiveTorrent, *, delete_data: bool) -> None:
         """Take a torrent out of the session (resume data saved first unless deleting)."""
@@ -565,13 +668,18 @@ class StreamingEngine:
         quota = self.config.disk_quota_bytes
         if quota <= 0:
             return []
+        with self._quota_lock:
+            return self._evict(quota)
+
+    def _evict(self, quota: int) -> list[str]:
         evicted: list[str] = []
         total = self.store.total_bytes()
+        busy = self._busy_hashes()
         for record in self.store.records():
             if total <= quota:
                 break
             torrent = self._torrents.get(record.info_hash)
-            if torrent is not None and torrent.reader_count():
+            if record.info_hash in busy or (torrent is not None and torrent.reader_count()):
                 continue
             if torrent is not None:
                 self._retire(torrent, delete_data=True)
@@ -609,6 +717,15 @@ class StreamingEngine:
     def status(self) -> dict[str, Any]:
         with self._lock:
             live = dict(self._torrents)
+            streams = len(self._streams(lingering=True))
+        download_rate = upload_rate = 0
+        for info_hash in live:
+            handle = self._handles.get(info_hash)
+            if handle is not None and handle.is_valid():
+                stats = handle.stats()
+                download_rate += stats.download_rate
+                upload_rate += stats.upload_rate
+        cfg = self.config
         sources = []
         for record in reversed(self.store.records()):
             torrent = live.get(record.info_hash)
@@ -646,6 +763,20 @@ class StreamingEngine:
                 "download_dir": str(self.store.root),
             },
             "active_torrents": len(live),
+            "limits": {
+                "max_streams": cfg.engine_max_streams,
+                "streams": streams,
+                "max_streams_per_user": cfg.engine_max_streams_per_user,
+                "max_active_torrents": cfg.engine_max_active_torrents,
+                "max_connections": cfg.engine_max_connections,
+            },
+            "transfer": {
+                "download_rate": download_rate,
+                "upload_rate": upload_rate,
+                "download_rate_limit": cfg.engine_download_rate_limit,
+                "upload_rate_limit": cfg.engine_upload_rate_limit,
+                "upload_rate_per_torrent": cfg.engine_upload_rate_per_torrent,
+            },
             "sources": sources,
         }
 

@@ -21,12 +21,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from core.catalog.contract import CatalogUnavailable, connect_readonly, published_at
+from core.catalog.contract import (
+    SCHEMA_VERSION,
+    CatalogUnavailable,
+    connect_readonly,
+    published_at,
+    schema_version,
+    source_id_for,
+)
 from core.clock import utcnow
 from core.crypto import Keyring
 from core.errors import MiauflixError
 from core.last_sync import record_sync_run
 from core.settings import Settings, load_settings
+from flows.engine_outcomes import engine_outcomes_task
 from flows.ingest import ingest_flow
 from flows.run_record import record_run_end, record_run_start
 from warehouse.checks import DQResult, format_dq_summary, run_checks
@@ -83,8 +91,10 @@ def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
 @task(name="transform", cache_policy=NO_CACHE)
 def transform_task(settings: Settings, run_id: str) -> dict[str, Any]:
     """Rebuild staging, quarantine and marts from the raw tables."""
+    keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
     with _connect(settings) as con:
-        return _as_dict(transform(con, run_id))
+        # Engine outcomes are keyed by the catalog's source id: derive it as publish does.
+        return _as_dict(transform(con, run_id, source_key=lambda h: source_id_for(keyring, h)))
 
 
 @task(name="data-quality", cache_policy=NO_CACHE)
@@ -138,8 +148,8 @@ def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bo
     """True when no upstream response landed after the serving catalog was published, so
     transforming, checking and publishing again would reproduce the same catalog."""
     published = _published_at(settings)
-    if published is None:
-        return False
+    if published is None or schema_version(settings.catalog_path) != SCHEMA_VERSION:
+        return False  # nothing published, or published by an older Miauflix: rebuild
     union = " UNION ALL ".join(f"SELECT max(fetched_at) AS t FROM {t}" for t in RAW_TABLES)
     newest = con.execute(f"SELECT max(t) FROM ({union})").fetchone()
     return newest is not None and newest[0] is not None and newest[0] <= published
@@ -171,8 +181,10 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
                 "check MIAUFLIX_TMDB_URL and MIAUFLIX_YTS_URLS, or run `miauflix demo` for "
                 "the offline sandbox. The failures are landed; the catalog is unchanged."
             )
+        landed = engine_outcomes_task(settings, result.run_id)
+        result.ingest["engine_outcomes"] = asdict(landed)
         with _connect(settings) as con:
-            unchanged = catalog_is_current(settings, con)
+            unchanged = catalog_is_current(settings, con) and not landed.landed
         if unchanged:
             result.status = "succeeded"
             result.publish = {"skipped": "nothing new upstream since the catalog was published"}

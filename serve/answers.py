@@ -80,8 +80,19 @@ class Source(Answer):
     is_3d: bool
     bitrate_mbps: float | None
     score: float | None
-    rank: int | None
-    playable: bool
+    rank: int | None = Field(
+        description="1 = the source played by default; NULL when the device cannot play it or "
+        "it is unavailable"
+    )
+    playable: bool = Field(description="The device's profile can decode it")
+    available: bool = Field(
+        description="False when the latest counts show no seeders and the engine saw no peer "
+        "for it in 7 days: it is not offered for playback"
+    )
+    unavailable_reason: str | None = Field(description="Why it is unavailable: 'no seeders'")
+    reliability_note: str | None = Field(
+        description="What the engine saw this week, e.g. 'stalled twice this week'"
+    )
     components: dict[str, float | None] = Field(description="Score components, by name")
 
 
@@ -212,6 +223,9 @@ class StreamSource(Answer):
     score_tv: float | None
     rank_web: int | None
     rank_tv: int | None
+    available: bool
+    unavailable_reason: str | None
+    reliability_note: str | None
 
 
 class StreamAnswer(Answer):

@@ -45,7 +45,8 @@ _ORDER = {
 }
 _SOURCE_COLUMNS = (
     "source_id, quality, resolution, video_codec, source_type, bit_depth, audio_channels,"
-    " size_bytes, seeds, peers, uploaded_at, is_repack, is_3d, bitrate_mbps, components"
+    " size_bytes, seeds, peers, uploaded_at, is_repack, is_3d, bitrate_mbps, components,"
+    " available, unavailable_reason, reliability_note"
 )
 # profile -> (score column, rank column); whitelisted, never taken from the request.
 _PROFILE_COLUMNS = {"web": ("score_web", "rank_web"), "tv": ("score_tv", "rank_tv")}
@@ -331,7 +332,7 @@ def _sources(snapshot: CatalogSnapshot, movie_id: int, profile: str) -> list[dic
     score, rank = _PROFILE_COLUMNS[profile]
     rows = snapshot.query(
         f"SELECT {_SOURCE_COLUMNS}, {score} AS score, {rank} AS rank FROM sources"
-        f" WHERE tmdb_id = ? ORDER BY {rank} IS NULL, {rank}, {score} DESC,"
+        f" WHERE tmdb_id = ? ORDER BY {rank} IS NULL, {rank}, available DESC, {score} DESC,"
         " resolution DESC, seeds DESC, source_id",
         (movie_id,),
     )
@@ -353,7 +354,10 @@ def _sources(snapshot: CatalogSnapshot, movie_id: int, profile: str) -> list[dic
             "bitrate_mbps": row["bitrate_mbps"],
             "score": row["score"],
             "rank": row["rank"],
-            "playable": row["rank"] is not None,
+            "playable": row["score"] is not None,
+            "available": bool(row["available"]),
+            "unavailable_reason": row["unavailable_reason"],
+            "reliability_note": row["reliability_note"],
             "components": json.loads(row["components"]),
         }
         for row in rows

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from core.clock import utcnow
-from warehouse import marts, staging
+from warehouse import marts, outcomes, staging
 from warehouse.errors import CheckError
 from warehouse.expectations import Expect
 from warehouse.reconcile import Reconciliation, reconcile
@@ -61,7 +61,7 @@ class DQResult:
 
 def all_suites() -> dict[str, list[Expect]]:
     """Every declared suite, staging first."""
-    return {**staging.SUITES, **marts.SUITES}
+    return {**staging.SUITES, **outcomes.SUITES, **marts.SUITES}
 
 
 def orphan_column(expect: Expect) -> str:

@@ -7,6 +7,7 @@ warehouse/scoring.py; the magnet link carries a fixed list of public trackers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -28,9 +29,10 @@ from warehouse.expectations import (
     unique,
     unique_together,
 )
+from warehouse.outcomes import AGG as OUTCOMES_AGG
 from warehouse.parse import QUALITIES
 from warehouse.schema import MART_DDL, MART_TABLES
-from warehouse.scoring import score_sources
+from warehouse.scoring import OUTCOME_COLUMNS, RELIABILITY_FLOOR, score_sources
 
 # Well-known public trackers (the set YTS itself lists in its magnet links).
 PUBLIC_TRACKERS: tuple[str, ...] = (
@@ -44,6 +46,8 @@ PUBLIC_TRACKERS: tuple[str, ...] = (
 )
 TRACKER_PARAMS = "".join(f"&tr={quote(tracker, safe='')}" for tracker in PUBLIC_TRACKERS)
 
+REASON_NO_SEEDERS = "no seeders"
+REASON_NO_PEERS = "no seeders, and the engine found no peer this week"
 CONFIG_KEYS: tuple[str, ...] = ("image_base_url", "poster_sizes", "backdrop_sizes", "logo_sizes")
 SOURCE_COLUMNS: tuple[str, ...] = (
     "info_hash",
@@ -74,6 +78,13 @@ SOURCE_COLUMNS: tuple[str, ...] = (
     "c_repack",
     "c_3d",
     "c_age",
+    "c_reliability",
+    "stalls_7d",
+    "failures_7d",
+    "engine_peers_7d",
+    "available",
+    "unavailable_reason",
+    "reliability_note",
     "score_web",
     "score_tv",
     "rank_web",
@@ -130,6 +141,12 @@ SUITES: dict[str, list[Expect]] = {
         *(e for c in SOURCE_COLUMNS if c.startswith("c_") for e in finite(c)),
         *finite("score_tv"),
         between("score_web", -1e9, 1e9),
+        not_null("available"),
+        between("stalls_7d", 0, None),
+        between("failures_7d", 0, None),
+        between("engine_peers_7d", 0, None),
+        between("c_reliability", RELIABILITY_FLOOR, 0),
+        in_set("unavailable_reason", [REASON_NO_SEEDERS, REASON_NO_PEERS]),
     ],
     "mart_movie_genres": [unique_together("tmdb_id", "genre_id"), MOVIE_EXISTS],
     "mart_genres": [unique_together("genre_id", "language"), not_null("name")],
@@ -154,8 +171,47 @@ def build_config(config: pl.LazyFrame) -> pl.LazyFrame:
     return config.select(CONFIG_KEYS).unpivot(variable_name="key", value_name="value")
 
 
+def with_outcomes(
+    torrents: pl.LazyFrame,
+    outcomes: pl.LazyFrame | None,
+    source_key: Callable[[str], str] | None,
+) -> pl.LazyFrame:
+    """The engine's 7-day aggregates of each torrent (joined on the catalog's source id);
+    zeros and no note when there is no key to derive source ids or nothing was recorded."""
+    if outcomes is None or source_key is None:
+        return torrents.with_columns(
+            *(pl.lit(0, dtype=pl.Int32).alias(c) for c in OUTCOME_COLUMNS),
+            pl.lit(None, dtype=pl.String).alias("reliability_note"),
+        )
+    facts = outcomes.select("source_id", *OUTCOME_COLUMNS, "reliability_note")
+    return (
+        torrents.with_columns(
+            pl.col("info_hash").map_elements(source_key, return_dtype=pl.String).alias("_sid")
+        )
+        .join(facts, left_on="_sid", right_on="source_id", how="left", maintain_order="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int32) for c in OUTCOME_COLUMNS)
+        .drop("_sid")
+    )
+
+
+def unavailable_reason() -> pl.Expr:
+    """Why a source gets no rank although it may be playable (NULL when available)."""
+    return (
+        pl.when(pl.col("available"))
+        .then(None)
+        .when(pl.col("failures_7d") > 0)
+        .then(pl.lit(REASON_NO_PEERS))
+        .otherwise(pl.lit(REASON_NO_SEEDERS))
+        .alias("unavailable_reason")
+    )
+
+
 def build_sources(
-    torrents: pl.LazyFrame, movies: pl.LazyFrame, as_of: datetime | None = None
+    torrents: pl.LazyFrame,
+    movies: pl.LazyFrame,
+    as_of: datetime | None = None,
+    outcomes: pl.LazyFrame | None = None,
+    source_key: Callable[[str], str] | None = None,
 ) -> pl.LazyFrame:
     """Torrents of known movies, scored, ranked, with their magnet link."""
     movie_facts = movies.select(
@@ -176,7 +232,8 @@ def build_sources(
         ).alias("magnet"),
     )
     return (
-        score_sources(joined, as_of)
+        score_sources(with_outcomes(joined, outcomes, source_key), as_of)
+        .with_columns(unavailable_reason())
         .select(SOURCE_COLUMNS)
         .sort(["tmdb_id", "rank_tv", "info_hash"], nulls_last=True)
     )
@@ -194,11 +251,20 @@ def build_movies(movies: pl.LazyFrame, sources: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def build_marts(
-    stg: dict[str, pl.DataFrame], as_of: datetime | None = None
+    stg: dict[str, pl.DataFrame],
+    as_of: datetime | None = None,
+    source_key: Callable[[str], str] | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """Every ``mart_*`` table as a LazyFrame, from the staging frames."""
     movies = stg["stg_tmdb__movies"].lazy()
-    sources = build_sources(stg["stg_yts__torrents"].lazy(), movies, as_of)
+    aggregates = stg.get(OUTCOMES_AGG)
+    sources = build_sources(
+        stg["stg_yts__torrents"].lazy(),
+        movies,
+        as_of,
+        aggregates.lazy() if aggregates is not None else None,
+        source_key,
+    )
     return {
         "mart_config": build_config(stg["stg_tmdb__config"].lazy()),
         "mart_genres": stg["stg_tmdb__genres"]

@@ -127,14 +127,16 @@ ORDER BY m.tmdb_id
 _SOURCE_PLAIN = (
     "tmdb_id", "quality", "resolution", "is_3d", "source_type", "video_codec", "bit_depth",
     "audio_channels", "size_bytes", "seeds", "peers", "uploaded_at", "is_repack",
-    "bitrate_mbps", "score_web", "score_tv", "rank_web", "rank_tv",
+    "bitrate_mbps", "score_web", "score_tv", "rank_web", "rank_tv", "available",
+    "unavailable_reason", "reliability_note",
 )  # fmt: skip
 
 _SOURCE_SELECT = (
     "tmdb_id, quality, resolution, CAST(is_3d AS INTEGER), source_type, video_codec, "
     "bit_depth, audio_channels, size_bytes, seeds, peers, "
     "strftime(uploaded_at, '%Y-%m-%dT%H:%M:%SZ'), CAST(is_repack AS INTEGER), bitrate_mbps, "
-    "score_web, score_tv, rank_web, rank_tv"
+    "score_web, score_tv, rank_web, rank_tv, CAST(available AS INTEGER), unavailable_reason, "
+    "reliability_note"
 )
 
 _SOURCE_INSERT_COLUMNS = (

@@ -33,6 +33,22 @@ RAW_COLUMNS = """
     run_id      VARCHAR NOT NULL
 """
 
+# The engine's per-source outcomes (landed from source_outcomes.sqlite by flows/, append-only;
+# one row per engine event, not per upstream response: see warehouse/outcomes.py).
+ENGINE_OUTCOMES_DDL = """
+CREATE TABLE IF NOT EXISTS raw_engine_outcomes (
+    event_id  BIGINT NOT NULL,     -- id in source_outcomes.sqlite (the ingest watermark)
+    source_id VARCHAR,             -- the catalog's public source id (never an info hash)
+    kind      VARCHAR,             -- opened | first_byte | stalled | metadata_timeout | ...
+    ms        DOUBLE,              -- milliseconds
+    peers     BIGINT,              -- connected peers
+    rate      DOUBLE,              -- payload download rate, bytes/s
+    recorded_at VARCHAR,           -- as recorded by the engine (ISO-8601 naive UTC)
+    landed_at TIMESTAMP NOT NULL,
+    run_id    VARCHAR NOT NULL
+)
+"""
+
 BOOKKEEPING_DDL = """
 CREATE TABLE IF NOT EXISTS sync_runs (
     run_id      VARCHAR PRIMARY KEY,
@@ -91,7 +107,8 @@ CREATE OR REPLACE TABLE mart_list_members (
 );
 -- One row per torrent. c_* are the score components (points, documented in docs/ranking.md);
 -- score_<profile> = their weighted sum for the profile, NULL when the profile cannot play
--- the source; rank_<profile> = 1 for the best playable source of the movie.
+-- the source; rank_<profile> = 1 for the best playable available source of the movie (NULL
+-- when unplayable or unavailable).
 CREATE OR REPLACE TABLE mart_sources (
     info_hash VARCHAR NOT NULL,                               -- 40 lowercase hex
     tmdb_id BIGINT NOT NULL, imdb_id VARCHAR NOT NULL,
@@ -106,7 +123,12 @@ CREATE OR REPLACE TABLE mart_sources (
     torrent_url VARCHAR, magnet VARCHAR NOT NULL,
     c_resolution DOUBLE, c_codec DOUBLE, c_source DOUBLE, c_bit_depth DOUBLE,
     c_audio DOUBLE, c_bitrate DOUBLE, c_health DOUBLE, c_repack DOUBLE, c_3d DOUBLE,
-    c_age DOUBLE,
+    c_age DOUBLE, c_reliability DOUBLE,
+    stalls_7d INTEGER NOT NULL, failures_7d INTEGER NOT NULL,   -- engine events, last 7 days
+    engine_peers_7d INTEGER NOT NULL,                         -- most peers the engine saw
+    available BOOLEAN NOT NULL,                               -- seeds > 0 or engine saw a peer
+    unavailable_reason VARCHAR,                               -- 'no seeders', NULL if available
+    reliability_note VARCHAR,                                 -- 'stalled twice this week'
     score_web DOUBLE, score_tv DOUBLE, rank_web INTEGER, rank_tv INTEGER
 );
 """
@@ -127,4 +149,5 @@ def ensure_base_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create raw and bookkeeping tables when missing (idempotent; never drops data)."""
     for table in RAW_TABLES:
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({RAW_COLUMNS})")
+    con.execute(ENGINE_OUTCOMES_DDL)
     con.execute(BOOKKEEPING_DDL)

@@ -8,8 +8,11 @@ dicts: the benchmark baseline and the oracle of a property test). Both use only 
 Input columns: info_hash, tmdb_id, resolution, is_3d, source_type, video_codec, bit_depth,
 audio_channels, size_bytes, seeds, peers, uploaded_at, is_repack, runtime_min. info_hash must be
 40 lowercase hex digits (staging's pattern; other lengths or non-hex fail the collect).
-Added: bitrate_mbps, c_<component> (points), score_web/score_tv (NULL when the profile
-cannot play the source), rank_web/rank_tv (1 = best playable source of the movie).
+Optional input columns (the engine's outcomes of the last 7 days, 0 when absent): stalls_7d,
+failures_7d, engine_peers_7d (most peers the engine saw connected).
+Added: bitrate_mbps, c_<component> (points), available (seeds > 0 or the engine saw a peer),
+score_web/score_tv (NULL when the profile cannot play the source), rank_web/rank_tv (1 = best
+playable *available* source of the movie; NULL when unplayable or unavailable).
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ COMPONENTS: tuple[str, ...] = (
     "repack",
     "3d",
     "age",
+    "reliability",
 )
+OUTCOME_COLUMNS: tuple[str, ...] = ("stalls_7d", "failures_7d", "engine_peers_7d")
 PROFILES: dict[str, dict[str, float]] = {
     # A browser plays H.264 8-bit only; it cannot transcode, so bitrate fit weighs more and
     # surround audio (downmixed to stereo by the browser) weighs less.
@@ -46,6 +51,7 @@ PROFILES: dict[str, dict[str, float]] = {
         "repack": 1.0,
         "3d": 1.0,
         "age": 1.0,
+        "reliability": 1.0,
     },
     # A TV decodes HEVC 10-bit in hardware and has a surround system more often.
     "tv": {name: 1.0 for name in COMPONENTS},
@@ -78,6 +84,10 @@ DEAD_SWARM = -250.0  # below any combination of the other components: ranks last
 PEER_BUCKETS: tuple[tuple[int, float], ...] = ((50, 3.0), (10, 2.0), (1, 1.0))
 REPACK_POINTS, THREE_D_POINTS = 3.0, -30.0
 AGE_POINTS_PER_YEAR, AGE_MAX_YEARS = -0.5, 10.0
+# What the engine saw in the last 7 days: each stall and each failed start (metadata timeout,
+# unreachable torrent, no playable file) costs points, bounded so a live swarm still ranks
+# above a dead one (144 + 40 < 250 - 60, see docs/ranking.md).
+STALL_POINTS, FAILURE_POINTS, RELIABILITY_FLOOR = -10.0, -20.0, -40.0
 # Literal divisions are written as multiplications: polars rewrites ``x / lit`` into
 # ``x * (1 / lit)``, which would differ from Python in the last bit.
 YEARS_PER_US = 1.0 / (365.25 * 86_400 * 1_000_000)
@@ -163,6 +173,11 @@ def _components(as_of: datetime) -> list[pl.Expr]:
             )
         )
         .alias("c_age"),
+        pl.max_horizontal(
+            pl.lit(RELIABILITY_FLOOR),
+            STALL_POINTS * pl.col("stalls_7d").cast(pl.Float64)
+            + FAILURE_POINTS * pl.col("failures_7d").cast(pl.Float64),
+        ).alias("c_reliability"),
     ]
 
 
@@ -192,6 +207,13 @@ def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.La
     """Add bitrate, components, per-profile scores and per-movie ranks (pure, lazy)."""
     now = _default_as_of(as_of)
     runtime = pl.col("runtime_min")
+    present = sources.collect_schema().names()
+    missing = [pl.lit(0, dtype=pl.Int64).alias(c) for c in OUTCOME_COLUMNS if c not in present]
+    if missing:
+        sources = sources.with_columns(missing)
+    outcomes = [pl.col(c).fill_null(0) for c in OUTCOME_COLUMNS if c in present]
+    if outcomes:
+        sources = sources.with_columns(outcomes)
     scored = (
         sources.with_columns(
             pl.when(runtime.is_not_null() & (runtime > 0))
@@ -203,6 +225,7 @@ def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.La
             .alias("bitrate_mbps")
         )
         .with_columns(_components(now))
+        .with_columns(((pl.col("seeds") > 0) | (pl.col("engine_peers_7d") > 0)).alias("available"))
         .with_columns(
             pl.when(_playable(p)).then(_weighted(p)).otherwise(None).alias(f"score_{p}")
             for p in PROFILES
@@ -275,7 +298,7 @@ def _score_desc_key(profile: str) -> pl.Expr:
     IEEE 754 bits of a non-negative double grow with its value and those of a negative one
     shrink; flipping the low 63 bits of the non-negative ones yields one descending order.
     """
-    score = pl.col(f"score_{profile}")
+    score = pl.when(pl.col("available")).then(pl.col(f"score_{profile}"))
     bits = pl.when(score == 0.0).then(0.0).otherwise(score).reinterpret(dtype=_U64)  # -0.0 == 0.0
     return (
         pl.when(bits >= _SIGN)
@@ -286,12 +309,13 @@ def _score_desc_key(profile: str) -> pl.Expr:
 
 
 def _rank(profile: str) -> pl.Expr:
-    """1..n per movie over playable rows: sorted position minus the movie's start."""
+    """1..n per movie over playable available rows: sorted position minus the movie's start
+    (unavailable rows share the NULL key, so they sort after every ranked row)."""
     movie = _wide("_movie")
     key = _shift(movie, 96) + _shift(_score_desc_key(profile).cast(_U128), 32) + _wide("_tiebreak")
     rank = key.rank("ordinal").cast(pl.Int64) - movie.cast(pl.Int64) + 1
     return (
-        pl.when(pl.col(f"score_{profile}").is_not_null())
+        pl.when(pl.col(f"score_{profile}").is_not_null() & pl.col("available"))
         .then(rank)
         .otherwise(None)
         .cast(pl.Int32)
@@ -352,6 +376,8 @@ def _components_py(row: dict[str, Any], as_of: datetime) -> dict[str, float]:
     else:
         age_us = max((as_of - uploaded) // timedelta(microseconds=1), 0)
         c_age = AGE_POINTS_PER_YEAR * min(float(age_us) * YEARS_PER_US, AGE_MAX_YEARS)
+    stalls = float(row.get("stalls_7d") or 0)
+    failures = float(row.get("failures_7d") or 0)
     return {
         "c_resolution": RESOLUTION_POINTS.get(res, 0.0),
         "c_codec": c_codec,
@@ -363,6 +389,7 @@ def _components_py(row: dict[str, Any], as_of: datetime) -> dict[str, float]:
         "c_repack": REPACK_POINTS if row["is_repack"] else 0.0,
         "c_3d": THREE_D_POINTS if row["is_3d"] else 0.0,
         "c_age": c_age,
+        "c_reliability": max(RELIABILITY_FLOOR, STALL_POINTS * stalls + FAILURE_POINTS * failures),
     }
 
 
@@ -387,7 +414,10 @@ def score_sources_python(
             if runtime is not None and runtime > 0
             else None
         )
+        for column in OUTCOME_COLUMNS:
+            scored[column] = row.get(column) or 0
         scored.update(_components_py(scored, now))
+        scored["available"] = scored["seeds"] > 0 or scored["engine_peers_7d"] > 0
         for profile, weights in PROFILES.items():
             if not _playable_py(profile, scored):
                 scored[f"score_{profile}"] = None
@@ -401,7 +431,7 @@ def score_sources_python(
         by_movie: dict[Any, list[dict[str, Any]]] = defaultdict(list)
         for scored in out:
             scored[f"rank_{profile}"] = None
-            if scored[f"score_{profile}"] is not None:
+            if scored[f"score_{profile}"] is not None and scored["available"]:
                 by_movie[scored["tmdb_id"]].append(scored)
         for group in by_movie.values():
             group.sort(key=lambda s: (-s[f"score_{profile}"], -s["seeds"], s["info_hash"]))

@@ -32,6 +32,8 @@ from warehouse.expectations import (
     unique,
     unique_together,
 )
+from warehouse.outcomes import STG as OUTCOMES_STG
+from warehouse.outcomes import stage_outcomes
 from warehouse.parse import InvalidPayload, Rejected
 from warehouse.quarantine import QuarantineRow
 from warehouse.staging_schema import create_staging_tables
@@ -308,6 +310,9 @@ def stage(con: duckdb.DuckDBPyConnection) -> Staged:
     _stage_movies(con, staged)
     _stage_lists(con, staged)
     _stage_torrents(con, staged)
+    events, refused = stage_outcomes(con)
+    staged.tables[OUTCOMES_STG] = events
+    staged.quarantine.extend(refused)
     return staged
 
 

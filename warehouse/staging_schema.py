@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.outcomes import STAGING_DDL as OUTCOME_STAGING_DDL
+
 STAGING_DDL: dict[str, str] = {
     # One row per request_key: the raw response that won and what staging made of it.
     "stg_raw_responses": """
@@ -63,6 +65,7 @@ STAGING_DDL: dict[str, str] = {
         position INTEGER NOT NULL,      -- index of the torrent in the YTS answer
         request_key VARCHAR NOT NULL, fetched_at TIMESTAMP NOT NULL
     """,
+    **OUTCOME_STAGING_DDL,
 }
 
 STAGING_TABLES: tuple[str, ...] = tuple(STAGING_DDL)

@@ -8,6 +8,7 @@ previous tables untouched). It is idempotent: the same raw data gives the same t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,7 @@ import duckdb
 import polars as pl
 
 from core.clock import utcnow
+from warehouse import outcomes
 from warehouse.errors import TransformError
 from warehouse.marts import build_marts, write_marts
 from warehouse.quarantine import quarantine_counts, replace_quarantine
@@ -46,9 +48,17 @@ def _as_of(staged: Staged) -> datetime:
 
 
 def transform(
-    con: duckdb.DuckDBPyConnection, run_id: str, *, as_of: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    as_of: datetime | None = None,
+    source_key: Callable[[str], str] | None = None,
 ) -> TransformSummary:
     """Rebuild staging, the run's quarantine rows and the marts; never fails on bad data.
+
+    ``source_key`` maps an info hash to the catalog's source id (``core.catalog.contract.
+    source_id_for`` with the current key): with it the engine's outcomes, keyed by source id,
+    reach the scores; without it every source is scored as if the engine had seen nothing.
 
     Raises :class:`TransformError` only when the warehouse itself fails (disk, DuckDB).
     """
@@ -59,8 +69,9 @@ def transform(
         step = "staging"
         staged = stage(con)
         reference = as_of or _as_of(staged)
+        staged.tables[outcomes.AGG] = outcomes.aggregate(staged.tables[outcomes.STG], reference)
         step = "marts"
-        marts = build_marts(staged.tables, reference)
+        marts = build_marts(staged.tables, reference, source_key)
         step = "write"
         con.execute("BEGIN TRANSACTION")
         try:

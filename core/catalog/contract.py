@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from core.errors import MiauflixError
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sources.available, unavailable_reason, reliability_note
 """Written to ``catalog_version.schema_version`` and ``PRAGMA user_version``."""
 
 PROFILES = ("web", "tv")
@@ -84,6 +84,21 @@ def connect_readonly(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
         raise CatalogUnavailable(f"catalog {path.name} cannot be opened: {exc}") from exc
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def schema_version(path: Path) -> int | None:
+    """``catalog_version.schema_version`` of the file at ``path``, or None (no readable file)."""
+    try:
+        conn = connect_readonly(path)
+    except CatalogUnavailable:
+        return None
+    try:
+        row = conn.execute("SELECT schema_version FROM catalog_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return int(row[0]) if row is not None and row[0] is not None else None
 
 
 def published_at(path: Path) -> str | None:

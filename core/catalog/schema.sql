@@ -2,7 +2,7 @@
 -- Contract between warehouse/publish.py, serve/ and engine/. Secrets are AES-GCM blobs
 -- (miauflix.crypto.FieldCipher) with aad "<table>.<column>:<source_id>"; lookups go
 -- through info_hash_hmac = FieldCipher.lookup_hash(info_hash lowercase).
--- Schema version 1 (PRAGMA user_version and catalog_version.schema_version).
+-- Schema version 2 (PRAGMA user_version and catalog_version.schema_version).
 CREATE TABLE catalog_version (
     run_id TEXT NOT NULL, published_at TEXT NOT NULL,     -- ISO-8601 UTC
     schema_version INTEGER NOT NULL, counts TEXT NOT NULL  -- JSON {"movies": n, ...}
@@ -37,7 +37,11 @@ CREATE TABLE sources (
     size_bytes INTEGER NOT NULL, seeds INTEGER NOT NULL, peers INTEGER NOT NULL,
     uploaded_at TEXT, is_repack INTEGER NOT NULL, bitrate_mbps REAL,
     components TEXT NOT NULL,          -- JSON {"resolution": pts, "codec": pts, ...} from c_*
-    score_web REAL, score_tv REAL, rank_web INTEGER, rank_tv INTEGER,
+    score_web REAL, score_tv REAL,
+    rank_web INTEGER, rank_tv INTEGER, -- 1 = best playable *available* source; NULL otherwise
+    available INTEGER NOT NULL DEFAULT 1,  -- 0: no seeders and no peer seen by the engine
+    unavailable_reason TEXT,           -- e.g. 'no seeders'; NULL when available
+    reliability_note TEXT,             -- e.g. 'stalled twice this week'; NULL when clean
     info_hash_hmac TEXT NOT NULL,      -- keyed hash for lookups; never the hash itself
     info_hash_enc BLOB NOT NULL,       -- aad "sources.info_hash:<source_id>"
     magnet_enc BLOB NOT NULL,          -- aad "sources.magnet:<source_id>"

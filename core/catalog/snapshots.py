@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.catalog.contract import CatalogUnavailable
+from core.catalog.contract import SCHEMA_VERSION, CatalogUnavailable
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,11 @@ class CatalogReader:
                 schema_version=int(row["schema_version"]),
                 counts={str(k): int(v) for k, v in json.loads(row["counts"]).items()},
             )
+            if version.schema_version != SCHEMA_VERSION:
+                raise CatalogUnavailable(
+                    f"catalog {self.path.name} has schema v{version.schema_version}; this "
+                    f"Miauflix reads v{SCHEMA_VERSION}: run `miauflix sync` to publish it anew"
+                )
         except (sqlite3.Error, ValueError, TypeError, AttributeError) as exc:
             con.close()
             raise CatalogUnavailable(f"catalog {self.path.name} is not readable: {exc}") from exc

@@ -24,7 +24,8 @@ from core.crypto import CryptoError
 
 _COLUMNS = (
     "source_id, tmdb_id, quality, resolution, is_3d, source_type, video_codec, size_bytes, "
-    "seeds, peers, bitrate_mbps, score_web, score_tv, rank_web, rank_tv"
+    "seeds, peers, bitrate_mbps, score_web, score_tv, rank_web, rank_tv, available, "
+    "unavailable_reason, reliability_note"
 )
 
 
@@ -45,6 +46,9 @@ class Source:
     score_tv: float | None
     rank_web: int | None
     rank_tv: int | None
+    available: bool = True  # False: no seeders and no peer seen by the engine this week
+    unavailable_reason: str | None = None  # "no seeders"
+    reliability_note: str | None = None  # "stalled twice this week"
 
     def public(self) -> dict[str, Any]:
         """What the API may show (no secret)."""
@@ -90,14 +94,16 @@ class Catalog:
         return _source(row)
 
     def sources_for(self, tmdb_id: int, profile: str = "web") -> list[Source]:
-        """Sources of a movie, best first for ``profile``."""
+        """Sources of a movie, best first for ``profile`` (unavailable ones after every
+        available one: they have no rank)."""
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}")
         conn = self._connect()
         try:
             rows = conn.execute(
                 f"SELECT {_COLUMNS} FROM sources WHERE tmdb_id = ? "
-                f"ORDER BY rank_{profile} IS NULL, rank_{profile}, score_{profile} DESC, "
+                f"ORDER BY rank_{profile} IS NULL, rank_{profile}, available DESC, "
+                f"score_{profile} DESC, "
                 "seeds DESC, source_id",
                 (tmdb_id,),
             ).fetchall()
@@ -113,7 +119,8 @@ class Catalog:
         source_id: str | None = None,
         quality: str | None = None,
     ) -> Source:
-        """The named source (it must belong to the movie), else the best one for the profile."""
+        """The named source (it must belong to the movie), else the best one for the profile:
+        an available source whenever the movie has one."""
         candidates = self.sources_for(tmdb_id, profile)
         if source_id is not None:
             for source in candidates:
@@ -173,4 +180,7 @@ def _source(row: sqlite3.Row) -> Source:
         score_tv=row["score_tv"],
         rank_web=row["rank_web"],
         rank_tv=row["rank_tv"],
+        available=bool(row["available"]),
+        unavailable_reason=row["unavailable_reason"],
+        reliability_note=row["reliability_note"],
     )

@@ -265,7 +265,8 @@ def test_the_active_torrent_limit_counts_sources_waiting_for_metadata(
         assert wait_until(lambda: all(_starting(run, f"lonely-{i}") for i in range(3)), 10)
         with httpx.Client(timeout=PROMPT) as client:
             refused = client.get(run.url("bob", "lonely-3"))
-        assert refused.status_code == 429
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "engine_full"
         assert refused.headers["retry-after"]
         assert "being opened" in refused.json()["error"]["message"]
     finally:

@@ -25,7 +25,7 @@ TEST_SECRET = b"test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 IMAGE_BASE = "https://image.tmdb.org/t/p/"
 COMPONENTS = (
     "resolution", "codec", "source", "bit_depth", "audio", "bitrate", "health", "repack",
-    "3d", "age",
+    "3d", "age", "reliability",
 )  # fmt: skip
 
 
@@ -58,6 +58,12 @@ class SampleSource:
     magnet: str = ""
     torrent_url: str | None = None
     components: dict[str, float] = field(default_factory=dict)
+    stalls_7d: int = 0
+    failures_7d: int = 0
+    engine_peers_7d: int = 0
+    available: bool = True
+    unavailable_reason: str | None = None
+    reliability_note: str | None = None
 
     def __post_init__(self) -> None:
         self.label = self.label or f"{self.tmdb_id}-{self.quality}-{self.codec}"
@@ -76,6 +82,7 @@ class SampleSource:
             name: round(base.get(self.quality, 10.0) / (i + 1), 3)
             for i, name in enumerate(COMPONENTS)
         }
+        self.components["reliability"] = 0.0
 
 
 @dataclass
@@ -237,12 +244,14 @@ def fill_sample_marts(
         imdb = next(m[1] for m in _MOVIES if m[0] == src.tmdb_id)
         con.execute(
             "INSERT INTO mart_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (src.info_hash.lower(), src.tmdb_id, imdb, src.quality, src.resolution, src.is_3d,
              src.source_type, src.codec, src.bit_depth, src.audio_channels, src.size_bytes,
              src.seeds, src.peers, datetime(2020, 5, 17, 12, 30), src.is_repack,
              src.size_bytes * 8 / 7200 / 1e6, src.torrent_url, src.magnet,
              *(src.components[name] for name in COMPONENTS),
+             src.stalls_7d, src.failures_7d, src.engine_peers_7d, src.available,
+             src.unavailable_reason, src.reliability_note,
              src.score_web, src.score_tv, src.rank_web, src.rank_tv),
         )  # fmt: skip
     return SampleMarts(movies={m[0]: m[2] + title_suffix for m in _MOVIES}, sources=sources)
@@ -289,7 +298,7 @@ def fill_synthetic_marts(
                    1000000000 + j, CAST(j * 10 AS INTEGER), 5, TIMESTAMP '2020-01-01 00:00:00',
                    false, 4.5, 'https://yts.example/torrent/download/' || upper(h),
                    'magnet:?xt=urn:btih:' || upper(h) || '&dn=Synthetic+' || i,
-                   1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, 0, 0, true, NULL, NULL,
                    100 - j, 90 - j, CAST(j + 1 AS INTEGER), CAST(j + 1 AS INTEGER)
             FROM (SELECT i, j, substr(sha256(i::VARCHAR || '-' || j::VARCHAR), 1, 40) AS h,
                          ['720p', '1080p', '2160p', '480p'][1 + j % 4] AS q,

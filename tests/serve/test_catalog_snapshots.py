@@ -130,3 +130,14 @@ def test_catalog_path_with_uri_special_characters_opens(tmp_path: Path) -> None:
     odd.parent.mkdir()
     publish_sample(odd, run_id="odd")
     assert CatalogReader(odd).snapshot().version.run_id == "odd"
+
+
+def test_a_catalog_of_an_older_schema_is_a_503_that_says_to_sync(
+    settings: Settings, published: SampleMarts
+) -> None:
+    con = sqlite3.connect(settings.catalog_path)
+    con.execute("UPDATE catalog_version SET schema_version = schema_version - 1")
+    con.commit()
+    con.close()
+    with pytest.raises(CatalogUnavailable, match="miauflix sync"):
+        CatalogReader(settings.catalog_path).snapshot()

@@ -260,7 +260,8 @@ def test_source_fields_and_components(
     assert set(source) == {
         "source_id", "quality", "resolution", "codec", "source_type", "bit_depth",
         "audio_channels", "size_bytes", "seeds", "peers", "uploaded_at", "is_repack", "is_3d",
-        "bitrate_mbps", "score", "rank", "playable", "components",
+        "bitrate_mbps", "score", "rank", "playable", "available", "unavailable_reason",
+        "reliability_note", "components",
     }  # fmt: skip
     assert source["is_repack"] is True and source["is_3d"] is False
     assert source["codec"] == "x264" and source["source_type"] == "web"

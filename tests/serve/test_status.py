@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from core.catalog.contract import SCHEMA_VERSION
 from core.settings import Settings
 from serve.app import create_app
 from serve.extensions import app_db
@@ -34,7 +35,7 @@ def test_status_reports_catalog_version_and_last_sync(
     (settings.data_dir / "last_sync.json").write_text(json.dumps(LAST_SYNC))
     body = client.get("/api/status", headers=auth).get_json()
     assert body["catalog"]["run_id"] == published.run_id
-    assert body["catalog"]["schema_version"] == 1
+    assert body["catalog"]["schema_version"] == SCHEMA_VERSION  # bumped by each catalog change
     assert body["catalog"]["counts"]["movies"] == len(published.movies)
     assert body["catalog"]["counts"]["sources"] == len(published.sources)
     assert body["catalog"]["published_at"].endswith("Z")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from warehouse.scoring import (
     COMPONENTS,
     DEAD_SWARM,
+    STALL_POINTS,
     score_sources,
     score_sources_python,
 )
@@ -34,8 +35,11 @@ SCHEMA: dict[str, Any] = {
     "uploaded_at": pl.Datetime("us"),
     "is_repack": pl.Boolean,
     "runtime_min": pl.Int32,
+    "stalls_7d": pl.Int32,
+    "failures_7d": pl.Int32,
+    "engine_peers_7d": pl.Int32,
 }
-OUTPUT = ["bitrate_mbps", *(f"c_{c}" for c in COMPONENTS), "score_web", "score_tv"]
+OUTPUT = ["bitrate_mbps", *(f"c_{c}" for c in COMPONENTS), "available", "score_web", "score_tv"]
 RANKS = ["rank_web", "rank_tv"]
 _counter = iter(range(10**9))
 
@@ -96,11 +100,33 @@ def test_a_swarm_that_cannot_stream_loses_to_lower_quality() -> None:
     assert ranked([starving, healthy], "tv") == [healthy["info_hash"], starving["info_hash"]]
 
 
-def test_zero_seeders_ranks_last_even_at_best_quality() -> None:
+def test_zero_seeders_unseen_by_the_engine_is_unavailable_and_unranked() -> None:
     dead = source(resolution=2160, video_codec="x265", bit_depth=10, seeds=0, peers=500)
     weak = source(resolution=480, source_type=None, seeds=1, peers=0, is_3d=True)
+    assert ranked([dead, weak], "tv") == [weak["info_hash"]]
+    scored = score([dead, weak])[dead["info_hash"]]
+    assert scored["c_health"] == DEAD_SWARM
+    assert scored["available"] is False and scored["rank_tv"] is None
+    assert scored["score_tv"] is not None  # still scored: the explanation shows why
+
+
+def test_zero_seeders_seen_by_the_engine_ranks_last_even_at_best_quality() -> None:
+    dead = source(resolution=2160, video_codec="x265", bit_depth=10, seeds=0, peers=500)
+    dead["engine_peers_7d"] = 3
+    weak = source(resolution=480, source_type=None, seeds=1, peers=0, is_3d=True)
+    weak["stalls_7d"], weak["failures_7d"] = 9, 9  # the worst reliability still beats no swarm
     assert ranked([dead, weak], "tv") == [weak["info_hash"], dead["info_hash"]]
-    assert score([dead])[dead["info_hash"]]["c_health"] == DEAD_SWARM
+
+
+def test_a_source_that_stalled_twice_this_week_loses_to_a_reliable_one() -> None:
+    stalling = source(info_hash="a" * 40, source_type="bluray")
+    stalling["stalls_7d"] = 2
+    reliable = source(info_hash="b" * 40, source_type="web")
+    got = score([stalling, reliable])
+    assert got["a" * 40]["c_reliability"] == 2 * STALL_POINTS
+    assert got["b" * 40]["c_reliability"] == 0.0
+    for profile in ("web", "tv"):
+        assert ranked([stalling, reliable], profile) == ["b" * 40, "a" * 40]
 
 
 def test_x265_is_not_playable_on_web_but_ranked_and_preferred_at_2160p_on_tv() -> None:
@@ -226,6 +252,9 @@ sources = st.fixed_dictionaries(
         ),
         "is_repack": st.booleans(),
         "runtime_min": st.none() | st.integers(0, 100_000),
+        "stalls_7d": st.none() | st.integers(0, 6),
+        "failures_7d": st.none() | st.integers(0, 6),
+        "engine_peers_7d": st.none() | st.integers(0, 60),
     }
 )
 batches = st.lists(sources, min_size=1, max_size=40, unique_by=lambda s: s["info_hash"])
@@ -248,7 +277,8 @@ def test_ranks_are_1_to_n_per_movie_over_playable_sources(rows: list[dict[str, A
     for profile in ("web", "tv"):
         per_movie: dict[int, list[int]] = defaultdict(list)
         for row in score(rows).values():
-            assert (row[f"rank_{profile}"] is None) == (row[f"score_{profile}"] is None)
+            unranked = row[f"score_{profile}"] is None or not row["available"]
+            assert (row[f"rank_{profile}"] is None) == unranked
             if row[f"rank_{profile}"] is not None:
                 per_movie[row["tmdb_id"]].append(row[f"rank_{profile}"])
         for ranks in per_movie.values():

@@ -39,6 +39,7 @@ export function unplayableReason(source, caps) {
   const hevc = codec.includes("265") || codec.includes("hevc");
   if (hevc && !caps.hevc) return "HEVC (x265) does not decode in this browser";
   if ((source.bit_depth || 8) > 8 && !caps.tenBit) return "10-bit video does not decode here";
+  if (source.available === false) return source.unavailable_reason || "no seeders";
   if (source.playable === false) return "not ranked for this device profile";
   return null;
 }

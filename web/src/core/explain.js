@@ -19,6 +19,7 @@ const COMPONENT_NAMES = {
   repack: "repack",
   "3d": "3D",
   age: "age",
+  reliability: "reliability",
 };
 
 export function formatBytes(bytes) {
@@ -64,8 +65,10 @@ export function sourceReason(source, runtimeMin) {
     const fit = bitrateFit(source);
     size += ` (${source.bitrate_mbps.toFixed(1)} Mbit/s${fit ? ", " + fit : ""})`;
   }
-  const seeds = source.seeds == null ? "seeders unknown" : `${source.seeds} seeders`;
-  return [sourceLabel(source), size, seeds].join(" · ");
+  const seeds =
+    source.seeds == null ? "seeders unknown" : source.seeds === 0 ? "no seeders" : `${source.seeds} seeders`;
+  // what the engine saw this week, e.g. "stalled twice this week"
+  return [sourceLabel(source), size, seeds, source.reliability_note].filter(Boolean).join(" · ");
 }
 
 function topComponents(components, limit) {
@@ -98,5 +101,6 @@ export function whyChosen(chosen, sources) {
   const health =
     chosen.seeds != null && chosen.seeds >= 20 ? "; healthy swarm" : chosen.seeds ? "; thin swarm" : "";
   const main = strengths.length ? `: ${strengths.join(", ")}` : "";
-  return `${lead}${main}${health}${versus}.`;
+  const note = chosen.reliability_note ? `; ${chosen.reliability_note}` : "";
+  return `${lead}${main}${health}${note}${versus}.`;
 }

@@ -53,7 +53,8 @@ function Sources({ movie, sources, chosen, onChoose }) {
             <label for=${`source-${s.source_id}`}>
               <span class="source-rank">${s.blocked ? "–" : `#${playable.indexOf(s) + 1}`}</span>
               <span class="source-line">${sourceReason(s, movie.runtime_min)}</span>
-              ${s.blocked && html`<span class="source-why">Cannot play here: ${s.blocked}</span>`}
+              ${s.blocked &&
+              html`<span class="source-why">${s.available === false ? "Unavailable" : "Cannot play here"}: ${s.blocked}</span>`}
             </label>
           </li>`,
         )}
