@@ -66,7 +66,7 @@ export function sourceReason(source, runtimeMin) {
     size += ` (${source.bitrate_mbps.toFixed(1)} Mbit/s${fit ? ", " + fit : ""})`;
   }
   const seeds =
-    source.seeds == null ? "seeders unknown" : source.seeds === 0 ? "no seeders" : `${source.seeds} seeders`;
+    source.seeds == null ? "seeders unknown" : source.seeds === 0 ? "no seeders" : `${source.seeds} seeder${source.seeds === 1 ? "" : "s"}`;
   // what the engine saw this week, e.g. "stalled twice this week"
   return [sourceLabel(source), size, seeds, source.reliability_note].filter(Boolean).join(" · ");
 }
