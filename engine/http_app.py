@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.catalog.contract import CatalogUnavailable, SecretUnreadable, SourceNotFound
 from core.errors import MiauflixError
-from core.stream_keys import PURPOSE_STATUS, StreamKeyError, StreamKeySigner
+from core.stream_keys import PURPOSE_STATUS, StreamClaims, StreamKeyError, StreamKeySigner
 from engine.errors import (
     ClientStalled,
     DiskQuotaExceeded,
@@ -274,6 +274,20 @@ class EngineApp:
                 self.untrack(group.cancel_scope)
         return result or error_response(503, "engine_closed", "the engine is shutting down")
 
+    async def _claims(self, request: Request) -> StreamClaims:
+        """The path's stream key, verified and checked against revocations."""
+        claims = await self._blocking(self.signer.verify, request.path_params["key"])
+        await self._blocking(self.revocation.check, claims)
+        return claims
+
+    async def _open(self, request: Request) -> tuple[StreamClaims, ActiveTorrent]:
+        """The key's claims and its source's torrent, opened (or joined) for its user."""
+        claims = await self._claims(request)
+        ticket = await self._blocking(
+            lambda: self.engine.begin_open(claims.source_id, user=claims.user)
+        )
+        return claims, await _opened(ticket)
+
     # --- routes ----------------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
@@ -295,8 +309,7 @@ class EngineApp:
         no secret, and the stream key in the path is the credential."""
 
         async def answer() -> Response:
-            claims = await self._blocking(self.signer.verify, request.path_params["key"])
-            await self._blocking(self.revocation.check, claims)
+            claims = await self._claims(request)
             body = await self._blocking(self.engine.stream_status, claims.source_id)
             return json_response(200, body, Access_Control_Allow_Origin="*")
 
@@ -310,12 +323,7 @@ class EngineApp:
         cors = {"Access_Control_Allow_Origin": "*"}
 
         async def answer() -> Response:
-            claims = await self._blocking(self.signer.verify, request.path_params["key"])
-            await self._blocking(self.revocation.check, claims)
-            ticket = await self._blocking(
-                lambda: self.engine.begin_open(claims.source_id, user=claims.user)
-            )
-            torrent = await _opened(ticket)
+            _, torrent = await self._open(request)
             try:
                 return await self._blocking(make, torrent)
             except MiauflixError as exc:
@@ -360,12 +368,7 @@ class EngineApp:
 
     async def stream(self, request: Request) -> Response:
         async def answer() -> Response:
-            claims = await self._blocking(self.signer.verify, request.path_params["key"])
-            await self._blocking(self.revocation.check, claims)
-            ticket = await self._blocking(
-                lambda: self.engine.begin_open(claims.source_id, user=claims.user)
-            )
-            torrent = await _opened(ticket)
+            claims, torrent = await self._open(request)
             return self._ranged(request, torrent, claims.user)
 
         return await self._guarded(request, answer)

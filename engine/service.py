@@ -192,7 +192,6 @@ class StreamingEngine:
         self.static_peers = [_parse_peer(p) for p in settings.engine_peers]
         self._lock = threading.RLock()
         self._openings: dict[str, _Opening] = {}  # by info-hash: sources still being added
-        self._starting: dict[str, int] = {}  # source_id -> open() calls still starting it
         self._torrents: dict[str, ActiveTorrent] = {}  # by info-hash
         self._by_source: dict[str, str] = {}  # source_id -> info-hash
         self._handles: dict[str, lt.Handle] = {}
@@ -333,7 +332,6 @@ class StreamingEngine:
                     self._make_room()
                     opening = _Opening(secrets.info_hash, source_id)
                     self._openings[secrets.info_hash] = opening
-                    self._starting[source_id] = self._starting.get(source_id, 0) + 1
                     ticket = opening.join(user)
                     threading.Thread(
                         target=self._run_opening,
@@ -365,9 +363,6 @@ class StreamingEngine:
         finally:
             with self._lock:
                 self._openings.pop(opening.info_hash, None)
-                left = self._starting.pop(source_id, 1) - 1
-                if left > 0:
-                    self._starting[source_id] = left
             opening.finish(torrent, error)
 
     # --- stream limits (under the lock) ----------------------------------------------------
@@ -787,7 +782,7 @@ class StreamingEngine:
         torrent = self.torrent_for(source_id)
         if torrent is None:
             with self._lock:
-                opening = source_id in self._starting
+                opening = any(o.source_id == source_id for o in self._openings.values())
             return {"source_id": source_id, "state": "starting" if opening else "idle",
                     "peers": 0, "seeds": 0, "download_rate": 0, "bytes_have": 0,
                     "size_bytes": None}  # fmt: skip

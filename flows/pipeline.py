@@ -25,9 +25,8 @@ from core.catalog.contract import (
     SCHEMA_VERSION,
     CatalogUnavailable,
     connect_readonly,
-    published_at,
-    schema_version,
     source_id_for,
+    version_stamp,
 )
 from core.clock import utcnow
 from core.crypto import Keyring
@@ -114,11 +113,12 @@ def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
 
 
 def _published_at(settings: Settings) -> datetime | None:
-    """When the serving catalog was published (naive UTC), or None when there is none."""
-    stamp = published_at(settings.catalog_path)
-    if stamp is None:
+    """When the serving catalog was published (naive UTC); None when there is none, or when
+    an older Miauflix published it (its schema must be rebuilt)."""
+    stamp = version_stamp(settings.catalog_path)
+    if stamp is None or stamp[1] != SCHEMA_VERSION:
         return None
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).replace(tzinfo=None)
+    return datetime.fromisoformat(stamp[0].replace("Z", "+00:00")).replace(tzinfo=None)
 
 
 def _live_catalog(settings: Settings, *, published: bool) -> dict[str, Any] | None:
@@ -148,8 +148,8 @@ def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bo
     """True when no upstream response landed after the serving catalog was published, so
     transforming, checking and publishing again would reproduce the same catalog."""
     published = _published_at(settings)
-    if published is None or schema_version(settings.catalog_path) != SCHEMA_VERSION:
-        return False  # nothing published, or published by an older Miauflix: rebuild
+    if published is None:
+        return False
     union = " UNION ALL ".join(f"SELECT max(fetched_at) AS t FROM {t}" for t in RAW_TABLES)
     newest = con.execute(f"SELECT max(t) FROM ({union})").fetchone()
     return newest is not None and newest[0] is not None and newest[0] <= published

@@ -86,31 +86,19 @@ def connect_readonly(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:
     return conn
 
 
-def schema_version(path: Path) -> int | None:
-    """``catalog_version.schema_version`` of the file at ``path``, or None (no readable file)."""
+def version_stamp(path: Path) -> tuple[str, int] | None:
+    """``(published_at, schema_version)`` of the catalog at ``path``, or None when there is
+    no readable catalog."""
     try:
         conn = connect_readonly(path)
     except CatalogUnavailable:
         return None
     try:
-        row = conn.execute("SELECT schema_version FROM catalog_version").fetchone()
+        row = conn.execute("SELECT published_at, schema_version FROM catalog_version").fetchone()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    return int(row[0]) if row is not None and row[0] is not None else None
-
-
-def published_at(path: Path) -> str | None:
-    """``catalog_version.published_at`` of the file at ``path``, or None (no readable file)."""
-    try:
-        conn = connect_readonly(path)
-    except CatalogUnavailable:
+    if row is None or not row[0] or row[1] is None:
         return None
-    try:
-        row = conn.execute("SELECT published_at FROM catalog_version").fetchone()
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
-    return str(row[0]) if row is not None and row[0] else None
+    return str(row[0]), int(row[1])
