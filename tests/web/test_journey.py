@@ -152,6 +152,8 @@ def test_keyboard_only_journey(new_page: Any, stack: Stack) -> None:
 
     page.goto("/")
     page.get_by_label("Email").wait_for()
+    # Focus lands on the email field (the browser's autofocus, or the app's after a frame).
+    wait_js(page, "document.activeElement && document.activeElement.id === 'signin-email'")
     assert page.evaluate("document.activeElement.id") == "signin-email"
     page.keyboard.type(email)
     page.keyboard.press("Tab")

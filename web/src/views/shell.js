@@ -106,6 +106,7 @@ export function App() {
   // focus the new page's main region: keyboard and screen-reader users start from the
   // new content (Shift+Tab reaches the header) instead of from wherever focus was lost.
   useEffect(() => {
+    if (me === undefined) return undefined; // still loading: nothing to focus yet
     const frame = requestAnimationFrame(() => {
       const active = document.activeElement;
       if (!active || active === document.body || !active.isConnected || active.id === "main") {
@@ -114,7 +115,7 @@ export function App() {
       }
     });
     return () => cancelAnimationFrame(frame);
-  }, [route.value.path, me === null]);
+  }, [route.value.path, me === undefined, me === null]);
   return html`
     <a class="skip" href="#main">Skip to content</a>
     ${me && !watching && html`<${Header} />`}
