@@ -86,6 +86,8 @@ class StreamClaims:
     profile: str
     purpose: str
     issued_at: int
+    session: str | None = None  # the sign-in session the key was issued to (revocable)
+    episode: tuple[int, int] | None = None  # (season, episode) to play out of a show source
 
 
 def _b64(data: bytes) -> str:
@@ -160,14 +162,20 @@ class StreamKeySigner:
         profile: str = "web",
         purpose: str = PURPOSE_STREAM,
         ttl: int | None = None,
+        session: str | None = None,
+        episode: tuple[int, int] | None = None,
     ) -> tuple[str, int]:
         """Return ``(key, expires_at)``, signed under the current master."""
         self.refresh()
         kid, signing_key = self._signing
         issued_at = int(self._clock())
         expires_at = issued_at + (self.ttl if ttl is None else ttl)
-        claims = {"k": kid, "p": purpose, "u": str(user), "s": source_id,
+        claims: dict[str, object] = {"k": kid, "p": purpose, "u": str(user), "s": source_id,
                   "i": issued_at, "e": expires_at, "f": profile}  # fmt: skip
+        if session is not None:
+            claims["sid"] = str(session)
+        if episode is not None:
+            claims["x"] = [int(episode[0]), int(episode[1])]
         payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
         return f"{payload}.{_sign(signing_key, payload)}", expires_at
 
@@ -197,6 +205,8 @@ class StreamKeySigner:
                 profile=str(claims.get("f", "web")),
                 purpose=str(claims["p"]),
                 issued_at=int(claims["i"]) if "i" in claims else expires_at - self.ttl,
+                session=str(claims["sid"]) if "sid" in claims else None,
+                episode=_episode_claim(claims.get("x")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise StreamKeyError("stream key lacks a claim") from exc
@@ -205,6 +215,19 @@ class StreamKeySigner:
         if parsed.expires_at <= self._clock():
             raise StreamKeyExpired(f"stream key expired at {parsed.expires_at}")
         return parsed
+
+
+def _episode_claim(raw: object) -> tuple[int, int] | None:
+    """The ``x`` claim: ``[season, episode]`` of non-negative ints, or absent."""
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, list)
+        or len(raw) != 2
+        or not all(type(n) is int and 0 <= n < 10_000 for n in raw)
+    ):
+        raise ValueError("episode claim is not [season, episode]")
+    return raw[0], raw[1]
 
 
 def _sign(key: bytes, payload: str) -> str:

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from core.errors import MiauflixError
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
-SCHEMA_VERSION = 2  # 2: sources.available, unavailable_reason, reliability_note
+SCHEMA_VERSION = 3  # 2: sources.available/unavailable_reason/reliability_note; 3: TV shows
 """Written to ``catalog_version.schema_version`` and ``PRAGMA user_version``."""
 
 PROFILES = ("web", "tv")
@@ -68,9 +68,13 @@ def info_hash_hmac(hasher: LookupHasher, info_hash: str) -> str:
     return hasher.lookup_hash(normalise_info_hash(info_hash))
 
 
-def secret_aad(column: SecretColumn, source_id: str) -> str:
+SourceTable = Literal["sources", "show_sources"]
+"""Tables holding encrypted torrent secrets: movie sources and show (episode/pack) sources."""
+
+
+def secret_aad(column: SecretColumn, source_id: str, table: SourceTable = "sources") -> str:
     """Associated data binding an encrypted ``<column>_enc`` value to its source row."""
-    return f"sources.{column}:{source_id}"
+    return f"{table}.{column}:{source_id}"
 
 
 def connect_readonly(path: Path, *, timeout: float = 5.0) -> sqlite3.Connection:

@@ -2,7 +2,7 @@
 -- Contract between warehouse/publish.py, serve/ and engine/. Secrets are AES-GCM blobs
 -- (miauflix.crypto.FieldCipher) with aad "<table>.<column>:<source_id>"; lookups go
 -- through info_hash_hmac = FieldCipher.lookup_hash(info_hash lowercase).
--- Schema version 2 (PRAGMA user_version and catalog_version.schema_version).
+-- Schema version 3 (PRAGMA user_version and catalog_version.schema_version): 3 adds TV shows.
 CREATE TABLE catalog_version (
     run_id TEXT NOT NULL, published_at TEXT NOT NULL,     -- ISO-8601 UTC
     schema_version INTEGER NOT NULL, counts TEXT NOT NULL  -- JSON {"movies": n, ...}
@@ -58,3 +58,68 @@ CREATE INDEX idx_movies_title ON movies (title COLLATE NOCASE, tmdb_id);
 CREATE INDEX idx_movies_popularity ON movies (popularity);
 CREATE INDEX idx_movies_vote_average ON movies (vote_average);
 CREATE INDEX idx_movies_release_date ON movies (release_date);
+
+-- TV (schema 3). TMDB ids of shows and movies overlap: show tables never join movie tables.
+CREATE TABLE tv_genres (genre_id INTEGER NOT NULL, language TEXT NOT NULL, name TEXT NOT NULL,
+                        PRIMARY KEY (genre_id, language));
+CREATE TABLE shows (
+    tmdb_id INTEGER PRIMARY KEY, imdb_id TEXT, tvdb_id INTEGER, name TEXT NOT NULL,
+    original_name TEXT, original_language TEXT, overview TEXT, tagline TEXT,
+    first_air_date TEXT, last_air_date TEXT, year INTEGER, status TEXT, in_production INTEGER,
+    popularity REAL, vote_average REAL, vote_count INTEGER, poster_path TEXT, backdrop_path TEXT,
+    number_of_seasons INTEGER, number_of_episodes INTEGER, episode_runtime_min INTEGER,
+    source_count INTEGER NOT NULL,         -- episode sources across all episodes (packs once)
+    search_text TEXT NOT NULL DEFAULT ''   -- casefolded name, original and translated names
+);
+CREATE TABLE show_genres (tmdb_id INTEGER NOT NULL, genre_id INTEGER NOT NULL,
+                          PRIMARY KEY (tmdb_id, genre_id));
+CREATE TABLE show_translations (tmdb_id INTEGER NOT NULL, language TEXT NOT NULL, region TEXT,
+                                name TEXT, overview TEXT, tagline TEXT);
+CREATE TABLE show_images (tmdb_id INTEGER NOT NULL, kind TEXT NOT NULL, file_path TEXT NOT NULL,
+                          width INTEGER, height INTEGER, language TEXT, vote_average REAL);
+CREATE TABLE show_list_members (list_name TEXT NOT NULL, position INTEGER NOT NULL,
+                                tmdb_id INTEGER NOT NULL, PRIMARY KEY (list_name, position));
+CREATE TABLE seasons (
+    show_id INTEGER NOT NULL, season_number INTEGER NOT NULL, name TEXT, overview TEXT,
+    air_date TEXT, episode_count INTEGER NOT NULL, poster_path TEXT,
+    PRIMARY KEY (show_id, season_number)
+);
+CREATE TABLE episodes (
+    show_id INTEGER NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER NOT NULL,
+    name TEXT, overview TEXT, air_date TEXT, runtime_min INTEGER, still_path TEXT,
+    vote_average REAL, source_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (show_id, season_number, episode_number)
+);
+-- One torrent: a single episode (episode_number set) or a season pack (NULL, is_pack = 1).
+CREATE TABLE show_sources (
+    source_id TEXT PRIMARY KEY,        -- source_id_for(info_hash), as for movies
+    show_id INTEGER NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER,
+    is_pack INTEGER NOT NULL, release_name TEXT NOT NULL,
+    quality TEXT NOT NULL, resolution INTEGER NOT NULL, source_type TEXT, video_codec TEXT,
+    release_group TEXT, is_repack INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+    seeds INTEGER NOT NULL, peers INTEGER NOT NULL, uploaded_at TEXT,
+    available INTEGER NOT NULL DEFAULT 1, unavailable_reason TEXT, reliability_note TEXT,
+    info_hash_hmac TEXT NOT NULL,
+    info_hash_enc BLOB NOT NULL,       -- aad "show_sources.info_hash:<source_id>"
+    magnet_enc BLOB NOT NULL,          -- aad "show_sources.magnet:<source_id>"
+    torrent_url_enc BLOB               -- aad "show_sources.torrent_url:<source_id>"
+);
+-- Which source plays which episode, scored and ranked per episode (a pack ranks for each).
+CREATE TABLE episode_sources (
+    show_id INTEGER NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER NOT NULL,
+    source_id TEXT NOT NULL,
+    file_hint TEXT,                    -- pack: the file to play inside it (path when known,
+                                       -- else NULL and the engine matches SxxEyy); single: NULL
+    components TEXT NOT NULL,          -- JSON {"resolution": pts, ...}
+    score_web REAL, score_tv REAL, rank_web INTEGER, rank_tv INTEGER,
+    PRIMARY KEY (show_id, season_number, episode_number, source_id)
+);
+CREATE INDEX idx_show_sources_show ON show_sources (show_id, season_number);
+CREATE INDEX idx_show_sources_hmac ON show_sources (info_hash_hmac);
+CREATE INDEX idx_episode_sources_source ON episode_sources (source_id);
+CREATE INDEX idx_show_list_members_show ON show_list_members (tmdb_id);
+CREATE INDEX idx_show_genres_genre ON show_genres (genre_id);
+CREATE INDEX idx_show_translations_show ON show_translations (tmdb_id);
+CREATE INDEX idx_show_images_show ON show_images (tmdb_id);
+CREATE INDEX idx_shows_name ON shows (name COLLATE NOCASE, tmdb_id);
+CREATE INDEX idx_shows_popularity ON shows (popularity);

@@ -174,3 +174,17 @@ def test_an_unreadable_kept_key_does_not_break_signing(
     key, _ = signer.issue("1", "src")  # the first use re-reads the key files
     assert signer.kid == kid and signer.verify(key).user == "1"
     assert "cannot re-read the key files" in caplog.text and "deadbeef.key" in caplog.text
+
+
+def test_session_and_episode_claims_round_trip() -> None:
+    signer = StreamKeySigner(b"m" * 32, ttl=60)
+    key, _ = signer.issue("7", "src", session="sess-1", episode=(2, 5))
+    claims = signer.verify(key)
+    assert claims.session == "sess-1"
+    assert claims.episode == (2, 5)
+
+
+def test_keys_without_session_or_episode_verify_with_none() -> None:
+    signer = StreamKeySigner(b"m" * 32, ttl=60)
+    claims = signer.verify(signer.issue("7", "src")[0])
+    assert claims.session is None and claims.episode is None
