@@ -1,30 +1,35 @@
-"""Trakt routes (mounted under ``/trakt``): public lists and the device-code endpoint.
+"""Trakt routes (mounted under ``/trakt``): public lists and their items here; OAuth in
+:mod:`sandbox.trakt_oauth`, sync and scrobble in :mod:`sandbox.trakt_sync`.
 
-Kept small on purpose: trending/popular lists with Trakt's pagination and rate-limit
-headers, and ``POST /oauth/device/code``. Header checks as the real API when a client id
-is configured: ``trakt-api-version: 2`` and ``trakt-api-key: <client id>``.
+Trending/popular lists carry Trakt's pagination and rate-limit headers. Header checks as
+the real API when a client id is configured: ``trakt-api-version: 2`` and
+``trakt-api-key: <client id>``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import math
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from sandbox import vocab
 from sandbox.http_common import UpstreamContext, int_param, json_response
 from sandbox.randomness import SALT_TRAKT, mix, rng
+from sandbox.trakt_activate import ActivatePage
+from sandbox.trakt_media import _clean_movies, iso, movie_object, unmatched_movie
+from sandbox.trakt_oauth import OAuthRoutes, TraktAuth
+from sandbox.trakt_sync import SyncRoutes, TraktLibraries
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
 RATE_LIMIT = 1000
 _EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
-_device_codes = itertools.count(1)
 
 
 def list_count(movies: int) -> int:
@@ -75,10 +80,40 @@ def trakt_list(seed: int, rank: int, kind: str) -> dict[str, Any]:
     }
 
 
+def list_ids(seed: int, movies: int) -> set[int]:
+    """The Trakt ids of every public list (trending and popular) of the catalogue."""
+    return {
+        1_000_000 + mix(seed, SALT_TRAKT, rank, k) % 30_000_000
+        for rank in range(list_count(movies))
+        for k in (0, 1)
+    }
+
+
+def list_items(cat: Any, clean: list[int], trakt_id: int) -> list[dict[str, Any]]:
+    """The movies of list ``trakt_id`` by ascending rank: catalogue movies (the third one
+    without its TMDB id, so only its IMDb id maps it) and one movie the catalogue lacks."""
+    r = rng(cat.seed, SALT_TRAKT, trakt_id, 2)
+    picks = r.sample(clean, k=min(len(clean), r.randint(8, 24)))
+    movies = [movie_object(cat, tmdb_id, drop_tmdb=n == 2) for n, tmdb_id in enumerate(picks)]
+    movies.insert(len(movies) // 2, unmatched_movie())
+    return [
+        {"rank": n + 1, "id": trakt_id * 100 + n + 1,
+         "listed_at": iso(_EPOCH - timedelta(days=len(movies) - n)), "notes": None,
+         "type": "movie", "movie": movie}
+        for n, movie in enumerate(movies)
+    ]  # fmt: skip
+
+
 class TraktRoutes:
     def __init__(self, ctx: UpstreamContext) -> None:
         self.ctx = ctx
         self._gets = 0
+        self.auth = TraktAuth()
+        self.libraries = TraktLibraries(ctx, self.auth)
+        self.oauth = OAuthRoutes(ctx, self.auth)
+        self.sync = SyncRoutes(ctx, self.auth, self.libraries)
+        self._list_ids: set[int] | None = None
+        self._clean: list[int] | None = None
 
     def _unauthorized(self, request: Request) -> Response | None:
         client_id = self.ctx.trakt_client_id
@@ -117,6 +152,38 @@ class TraktRoutes:
         }
         return json_response([trakt_list(seed, rank, kind) for rank in ranks], headers=headers)
 
+    async def items(self, request: Request) -> Response:
+        """``/lists/{id}/items/{type}``: a public list's movies (404 for an unknown list
+        or a type other than movies); paginated when ``page`` or ``limit`` is given."""
+        denied = self._unauthorized(request)
+        if denied is not None:
+            return denied
+        raw_id, kind = request.path_params["id"], request.path_params["type"]
+        cat = self.ctx.catalogue
+        if self._list_ids is None:
+            self._list_ids = list_ids(cat.seed, cat.movies)
+        trakt_id = int_param(raw_id, 0, 1, 10**9)
+        if kind not in ("movie", "movies") or trakt_id not in self._list_ids:
+            return await self.not_found(request)
+        if self._clean is None:
+            self._clean = _clean_movies(cat)
+        items = list_items(cat, self._clean, trakt_id)
+        self._gets += 1
+        headers = {"x-ratelimit": self._ratelimit_header(), "x-sort-by": "rank",
+                   "x-sort-how": "asc"}  # fmt: skip
+        query = request.query_params
+        if "page" not in query and "limit" not in query:
+            return json_response(items, headers=headers)
+        page = int_param(query.get("page"), 1, 1, 10**6) or 1
+        limit = int_param(query.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT) or DEFAULT_LIMIT
+        headers |= {
+            "x-pagination-page": str(page),
+            "x-pagination-limit": str(limit),
+            "x-pagination-page-count": str(max(1, math.ceil(len(items) / limit))),
+            "x-pagination-item-count": str(len(items)),
+        }
+        return json_response(items[(page - 1) * limit : page * limit], headers=headers)
+
     def _ratelimit_header(self) -> str:
         now = datetime.now(UTC)
         until = (now + timedelta(minutes=5 - now.minute % 5)).replace(second=0, microsecond=0)
@@ -132,27 +199,35 @@ class TraktRoutes:
         )
 
     async def device_code(self, request: Request) -> Response:
-        try:
-            payload = json.loads(await request.body() or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return json_response({"error": "invalid_request"}, 400)
-        if not isinstance(payload, dict) or not isinstance(payload.get("client_id", ""), str):
-            return json_response({"error": "invalid_request"}, 400)
-        client_id = self.ctx.trakt_client_id
-        if client_id and payload.get("client_id") != client_id:
-            return json_response({"error": "invalid_client"}, 401)
-        n = next(_device_codes)
-        digest = hashlib.sha256(f"{self.ctx.catalogue.seed}:device:{n}".encode()).hexdigest()
-        return json_response(
-            {
-                "device_code": digest,
-                "user_code": digest[:8].upper(),
-                "verification_url": "https://trakt.tv/activate",
-                "expires_in": 600,
-                "interval": 5,
-            },
-            media_type="application/json",
-        )
+        return await self.oauth.device_code(request)
 
     async def not_found(self, request: Request) -> Response:
         return Response(b"", status_code=404)
+
+
+def trakt_account_routes(
+    trakt: TraktRoutes, wrap: Callable[[str, str, Endpoint], Endpoint]
+) -> list[BaseRoute]:
+    """The OAuth, sync and scrobble routes under ``/trakt`` (``wrap`` counts and faults)."""
+    oauth, sync = trakt.oauth, trakt.sync
+
+    def r(path: str, key: str, handler: Endpoint, method: str) -> Route:
+        return Route(f"/trakt{path}", wrap(f"trakt.{key}", "trakt", handler), methods=[method])
+
+    return [
+        r("/oauth/device/token", "device_token", oauth.device_token, "POST"),
+        r("/oauth/token", "token", oauth.token, "POST"),
+        r("/oauth/revoke", "revoke", oauth.revoke, "POST"),
+        # Sandbox only: stands in for the person entering the code at trakt.tv/activate.
+        r("/_sandbox/device/{decision}", "sandbox_decide", oauth.sandbox_decide, "POST"),
+        Route(
+            "/trakt/_sandbox/activate",
+            wrap("trakt.activate", "trakt", ActivatePage(trakt.auth).page),
+            methods=["GET", "POST"],
+        ),
+        r("/lists/{id}/items/{type}", "list_items", trakt.items, "GET"),
+        r("/sync/last_activities", "last_activities", sync.last_activities, "GET"),
+        r("/sync/{section}", "sync", sync.section, "GET"),
+        r("/sync/{section}/{type}", "sync", sync.section, "GET"),
+        r("/scrobble/{action}", "scrobble", sync.scrobble, "POST"),
+    ]
