@@ -1,7 +1,13 @@
 """Pipeline benchmark: full sync of N movies from the fake upstream, an unchanged resync,
 publish alone, and scoring 1M sources in polars against plain Python (same run).
 
-    .venv/bin/python benchmarks/pipeline.py [--movies 10000] [--skip-scoring]
+    .venv/bin/python benchmarks/pipeline.py [--movies 10000] [--shows N] [--skip-scoring]
+    .venv/bin/python benchmarks/pipeline.py --tv     # 1,000 shows (~50,000 episodes), 10 movies
+
+The fake catalogue has a tenth as many shows as movies unless ``--shows`` says otherwise,
+and its changes feeds name no title (``--change-rate 0``), so the resync is unchanged;
+every sync runs the TV part too (TMDB TV + EZTV). ``--tv`` also times release-name parsing
+(fast path + cache, as the warehouse runs it) against plain guessit on the same names.
 
 Each sync runs as its own `miauflix sync` process against one long-lived Prefect server
 (started first and not counted, as in `miauflix demo`), so wall time and peak RSS are
@@ -13,6 +19,7 @@ default 40 requests/s bounds a 10k-movie sync to >= 250 s of detail fetches.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -74,11 +81,41 @@ def bench_publish(data_dir: Path, repeats: int = 3) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def bench_release_names(data_dir: Path, sample: int = 2_000) -> tuple[float, float, int]:
+    """Seconds to parse ``sample`` landed EZTV names cold (fast path, guessit fallback, cache
+    writes), and the same names through guessit alone (the baseline), same process."""
+    import duckdb
+
+    from warehouse.release_names import clean_title, guessit_parse, parse_names
+
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        names = [
+            clean_title(str(r[0]))
+            for r in con.execute(
+                "SELECT DISTINCT release_name FROM stg_eztv__torrents ORDER BY 1 LIMIT ?",
+                [sample],
+            ).fetchall()
+        ]
+    scratch = duckdb.connect()
+    start = time.perf_counter()
+    parse_names(scratch, names)
+    fast_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for name in names:
+        with contextlib.suppress(ValueError):  # Unparseable is a ValueError
+            guessit_parse(name)
+    return fast_s, time.perf_counter() - start, len(names)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--movies", type=int, default=10_000)
+    parser.add_argument("--shows", type=int, default=None)
+    parser.add_argument("--tv", action="store_true", help="1,000 shows and 10 movies")
     parser.add_argument("--skip-scoring", action="store_true")
     args = parser.parse_args()
+    if args.tv:
+        args.movies, args.shows = 10, args.shows or 1_000
 
     work = Path(tempfile.mkdtemp(prefix="miauflix-bench-"))
     data_dir = work / "data"
@@ -90,6 +127,8 @@ def main() -> int:
         MIAUFLIX_DATA_DIR=str(data_dir),
         MIAUFLIX_TMDB_URL=f"{upstream}/tmdb",
         MIAUFLIX_YTS_URLS=f"{upstream}/yts",
+        MIAUFLIX_EZTV_URLS=f"{upstream}/eztv",
+        MIAUFLIX_EZTV_RATE_LIMIT="5000",
         MIAUFLIX_TRAKT_URL=f"{upstream}/trakt",
         MIAUFLIX_TMDB_RATE_LIMIT="5000",
         MIAUFLIX_YTS_RATE_LIMIT="5000",
@@ -105,7 +144,8 @@ def main() -> int:
         sup.start(
             "fake upstream",
             [PY, "-m", "sandbox.fake_upstream", "--port", str(up_port), "--movies",
-             str(args.movies)],
+             str(args.movies), *(["--shows", str(args.shows)] if args.shows else []),
+             "--change-rate", "0"],  # the changes feeds name nothing: the resync is unchanged
             env,
         )  # fmt: skip
         sup.start(
@@ -132,12 +172,19 @@ def main() -> int:
         sup.stop_all()
     publish_s = bench_publish(data_dir)
 
-    print(f"\n== pipeline benchmark: {args.movies} movies, 2-core loopback ==")
+    shows = f", {args.shows} shows" if args.shows else ""
+    print(f"\n== pipeline benchmark: {args.movies} movies{shows}, 2-core loopback ==")
     print(f"full sync           {full_s:7.1f} s   aim <= 60 s   peak RSS {full_rss:6.0f} MiB")
     print(f"  raw responses     {raw_rows:7d}     -> {raw_rows / full_s:8.0f} responses/s")
     print(f"  catalog           {counts}")
     print(f"unchanged resync    {again_s:7.1f} s   aim <= 10 s   peak RSS {again_rss:6.0f} MiB")
     print(f"publish (median 3)  {publish_s:7.2f} s   aim <= 5 s")
+    if args.tv:
+        fast_s, guessit_s, names = bench_release_names(data_dir)
+        print(
+            f"release names       {names} names: fast path + cache {fast_s:.2f} s, "
+            f"guessit alone {guessit_s:.2f} s -> {guessit_s / fast_s:.0f}x"
+        )
     if not args.skip_scoring:
         subprocess.run([PY, str(REPO / "benchmarks" / "scoring.py")], check=True)
     return 0

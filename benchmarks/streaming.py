@@ -1,16 +1,24 @@
-"""Streaming benchmark on a loopback swarm: the engine (deadlines), the same engine with
-``sequential_download`` only (naive baseline), and peerflix from npm, against one seeder.
+"""Streaming benchmark on loopback swarms: the engine (deadlines), the same engine with
+``sequential_download`` only (naive baseline), and peerflix from npm, side by side.
+
+Two swarms, each with its own table and the engine/peerflix ratios:
+
+* **single seeder**: one libtorrent seeder whose upload is limited (``--rate``, bytes/s) so
+  that seeks land on data that is not there yet (``--pieces-kib``);
+* **swarm**: 8 seeders with mixed caps (``--swarm-rates``, 0.5-4 MB/s), the fastest of
+  which stalls (connected, sending nothing) halfway through the seeks and stays stalled
+  through the throughput and RSS phases (``--swarm-pieces-kib``, 1 and 4 MiB pieces).
 
 Measures, per piece size: cold time to first byte (torrent not in the session; median of
-``--cold-runs`` fresh engine processes), time to first byte after seeking to random
-offsets (median of ``--seeks``), sustained throughput of one reader, and the streamer's
-RSS while 5 readers stream at once. The seeder's upload is limited (``--rate``, bytes/s)
-so that seeks land on data that is not there yet.
+``--cold-runs`` fresh streamer processes), time to first byte after seeking to random
+offsets in 5-45 % of the file (median and p90 of ``--seeks``), sustained throughput of one
+reader from 60 % of the file (read ahead around the seeks is not counted), and the
+streamer's RSS while 5 readers stream at once.
 
     .venv/bin/python benchmarks/streaming.py [--size-mb 200] [--rate 4000000]
     (cd benchmarks/peer && npm ci)   # for the peerflix column; skipped when absent
 
-Results go to stdout (a table) and benchmarks/out/streaming.json.
+Results go to stdout (tables) and benchmarks/out/streaming.json.
 """
 
 from __future__ import annotations
@@ -147,12 +155,13 @@ def start_engine(naive: bool, data_dir: Path, peers: list[str], key_for: Any) ->
     )
 
 
-def start_peerflix(torrent_file: Path, peer: str, work: Path) -> Streamer:
+def start_peerflix(torrent_file: Path, peers: list[str], work: Path) -> Streamer:
     port = _free_port()
     started = time.perf_counter()
+    dial = [arg for peer in peers for arg in ("-e", peer)]
     proc = subprocess.Popen(
         ["node", str(PEERFLIX), str(torrent_file), "-q", "-p", str(port), "-h", "127.0.0.1",
-         "-e", peer, "-f", str(work), "-c", "20"],
+         *dial, "-f", str(work), "-c", "20"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -280,15 +289,17 @@ def run_streamer(
     result = Result(kind, piece_kib)
     size = ctx["size"]
     rng = random.Random(args.seed)
-    offsets = [int(size * rng.uniform(0.05, 0.95)) for _ in range(args.seeks)]
+    # seeks land in the first half, the throughput range is read from 60 %: what a streamer
+    # fetched around a seek (its read-ahead, peerflix's whole-file download) is not measured
+    offsets = [int(size * rng.uniform(0.05, 0.45)) for _ in range(args.seeks)]
     for run in range(-1, args.cold_runs):  # run -1 warms the seeder up, not counted
         work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
         try:
             if kind == "peerflix":
-                streamer = start_peerflix(ctx["torrent_file"], ctx["peer"], work)
+                streamer = start_peerflix(ctx["torrent_file"], ctx["peers"], work)
             else:
                 shutil.copy(ctx["catalog"], work / "catalog.sqlite")
-                streamer = start_engine(kind == "naive", work, [ctx["peer"]], ctx["key_for"])
+                streamer = start_engine(kind == "naive", work, ctx["peers"], ctx["key_for"])
             try:
                 first = ttfb(streamer, 0)
                 if run < 0:
@@ -297,19 +308,137 @@ def run_streamer(
                 result.cold_from_spawn_s.append(time.perf_counter() - streamer.started)
                 if run < args.cold_runs - 1:
                     continue
-                for offset in offsets:
+                for n, offset in enumerate(offsets):
+                    if n == len(offsets) // 2:
+                        ctx["stall"]()  # the swarm's fastest seeder stops sending
                     result.seek_ttfb_s.append(ttfb(streamer, offset, read=256 * 1024))
                 result.throughput_mb_s = throughput(
                     streamer,
-                    int(size * rng.uniform(0.1, 0.5)),
+                    int(size * 0.6),
                     min(args.throughput_mb << 20, size // 3),
                 )
                 result.rss_5_streams_mb = rss_with_streams(streamer, size, 5, args.rss_seconds)
             finally:
                 streamer.stop()
+                ctx["unstall"]()
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+AIMS = {"seek_vs_peerflix": 0.5, "throughput_vs_cap": 0.95}
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a is not None and b else "-"
+
+
+def print_table(title: str, rows: list[dict[str, Any]], cap: float) -> None:
+    """One swarm's table: every streamer per piece size, then engine/peerflix ratios."""
+    print(f"\n{title}: {cap / 1e6:.1f} MB/s")
+    print(f"  {'streamer':<9} {'pieces':>7} {'cold':>7} {'seek med':>9} {'seek p90':>9} "
+          f"{'MB/s':>6} {'x cap':>6} {'RSS MB':>7}")  # fmt: skip
+    for row in rows:
+        print(
+            f"  {row['streamer']:<9} {row['piece_kib']:>5}Ki {row['cold_ttfb_ms_median']!s:>7} "
+            f"{row['seek_ttfb_ms_median']!s:>9} {row['seek_ttfb_ms_p90']!s:>9} "
+            f"{row['throughput_mb_s']:>6} {row['throughput_mb_s'] * 1e6 / cap:>6.2f} "
+            f"{row['rss_5_streams_mb']:>7}"
+        )
+    for piece_kib in sorted({r["piece_kib"] for r in rows}):
+        by = {r["streamer"]: r for r in rows if r["piece_kib"] == piece_kib}
+        engine, peer = by.get("engine"), by.get("peerflix")
+        if engine is None or peer is None:
+            continue
+        seek = [engine[k] / peer[k] if peer[k] else None
+                for k in ("seek_ttfb_ms_median", "seek_ttfb_ms_p90")]  # fmt: skip
+        verdict = (
+            "ok" if all(x is not None and x <= AIMS["seek_vs_peerflix"] for x in seek) else "MISSED"
+        )
+        print(
+            f"  engine/peerflix, {piece_kib} KiB: cold "
+            f"{_ratio(engine['cold_ttfb_ms_median'], peer['cold_ttfb_ms_median'])}, seek median "
+            f"{_ratio(engine['seek_ttfb_ms_median'], peer['seek_ttfb_ms_median'])} / p90 "
+            f"{_ratio(engine['seek_ttfb_ms_p90'], peer['seek_ttfb_ms_p90'])} "
+            f"(aim <= {AIMS['seek_vs_peerflix']}x: {verdict}), throughput "
+            f"{_ratio(engine['throughput_mb_s'], peer['throughput_mb_s'])}, RSS "
+            f"{_ratio(engine['rss_5_streams_mb'], peer['rss_5_streams_mb'])}"
+        )
+        bound_ms = piece_kib * 1024 / cap * 1000
+        print(f"    one {piece_kib} KiB piece at the full {cap / 1e6:.1f} MB/s takes "
+              f"{bound_ms:.0f} ms: the floor of any seek that must verify a piece")  # fmt: skip
+
+
+def run_swarm(
+    args: argparse.Namespace,
+    film: Path,
+    rates: list[int],
+    pieces_kib: list[int],
+    kinds: list[str],
+    stall_index: int | None,
+) -> list[dict[str, Any]]:
+    """Seed ``film`` from one seeder per rate; run every streamer for every piece size."""
+    from core.crypto import FieldCipher
+    from core.stream_keys import StreamKeySigner
+    from sandbox.swarm import Seeder, make_torrent
+    from sandbox.tracker import Tracker
+    from tests.engine.conftest import CatalogSource, FileServer, write_catalog
+
+    tracker = Tracker().start()
+    seeders = [Seeder(upload_rate_limit=rate).start() for rate in rates]
+    master = SECRET.encode()
+    signer = StreamKeySigner(master, 3600)
+    results: list[dict[str, Any]] = []
+
+    def stall() -> None:
+        if stall_index is not None:
+            seeders[stall_index].set_upload_rate_limit(1)  # connected, sends nothing
+
+    def unstall() -> None:
+        if stall_index is not None:
+            seeders[stall_index].set_upload_rate_limit(rates[stall_index])
+
+    try:
+        for piece_kib in pieces_kib:
+            torrent = make_torrent(
+                film, trackers=[tracker.announce_url], piece_size=piece_kib * 1024
+            )
+            for seeder in seeders:
+                seeder.seed(torrent)
+            files = FileServer({"/film.torrent": torrent.torrent})
+            work = Path(tempfile.mkdtemp(prefix="bench-ctx-"))
+            catalog = work / "catalog.sqlite"
+            source = CatalogSource("bench", 1, torrent, torrent.info_hash,
+                                   torrent_url=f"{files.url}/film.torrent",
+                                   magnet=torrent.magnet([tracker.announce_url]))  # fmt: skip
+            write_catalog(catalog, FieldCipher(master), [source])
+            torrent_file = work / "film.torrent"
+            torrent_file.write_bytes(torrent.torrent)
+            ctx = {
+                "size": torrent.size,
+                "catalog": catalog,
+                "torrent_file": torrent_file,
+                "peers": [seeder.endpoint for seeder in seeders],
+                "key_for": lambda: signer.issue(BENCH_USER, "bench")[0],
+                "stall": stall,
+                "unstall": unstall,
+            }
+            for kind in kinds:
+                print(f"  {kind}, {len(seeders)} seeder(s), {piece_kib} KiB pieces ...", flush=True)
+                summary = run_streamer(kind, args, ctx, piece_kib).summary()
+                print("   ", summary, flush=True)
+                results.append(summary)
+            files.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    finally:
+        for seeder in seeders:
+            seeder.stop()
+        tracker.stop()
+    return results
+
+
+def _ints(text: str) -> list[int]:
+    return [int(float(x)) for x in text.split(",") if x.strip()]
 
 
 def main() -> None:
@@ -318,7 +447,11 @@ def main() -> None:
     )
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--rate", type=int, default=4_000_000, help="seeder upload limit, bytes/s")
-    parser.add_argument("--pieces-kib", default="256,4096", help="piece sizes to try")
+    parser.add_argument("--pieces-kib", default="256,4096", help="single seeder: piece sizes")
+    parser.add_argument("--swarm-rates", default="4e6,3e6,2e6,1.5e6,1e6,1e6,0.5e6,0.5e6",
+                        help="swarm: a seeder per cap, bytes/s (empty: none)")  # fmt: skip
+    parser.add_argument("--swarm-pieces-kib", default="1024,4096", help="swarm: piece sizes")
+    parser.add_argument("--swarm-streamers", default="engine,peerflix")
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--seeks", type=int, default=24)
     parser.add_argument("--throughput-mb", type=int, default=32)
@@ -331,66 +464,42 @@ def main() -> None:
         child_engine(json.loads(args.child_engine))
         return
 
-    from core.crypto import FieldCipher
-    from core.stream_keys import StreamKeySigner
     from sandbox.demo_media import render_large
-    from sandbox.swarm import Seeder, make_torrent
-    from sandbox.tracker import Tracker
-    from tests.engine.conftest import CatalogSource, FileServer, write_catalog
 
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"rendering a {args.size_mb} MB video (cached in {OUT / 'media'}) ...", flush=True)
     film = render_large(OUT / "media", megabytes=args.size_mb)
-    size = film.stat().st_size
-    tracker = Tracker().start()
-    seeder = Seeder(upload_rate_limit=args.rate).start()
-    kinds = [k for k in args.streamers.split(",") if k]
-    if "peerflix" in kinds and (not PEERFLIX.exists() or shutil.which("node") is None):
+    have_peerflix = PEERFLIX.exists() and shutil.which("node") is not None
+    if not have_peerflix:
         print("peerflix not installed (cd benchmarks/peer && npm ci): skipping it", flush=True)
-        kinds.remove("peerflix")
-    results: list[dict[str, Any]] = []
-    master = SECRET.encode()
-    signer = StreamKeySigner(master, 3600)
-    try:
-        for piece_kib in [int(p) for p in args.pieces_kib.split(",")]:
-            torrent = make_torrent(
-                film, trackers=[tracker.announce_url], piece_size=piece_kib * 1024
-            )
-            seeder.seed(torrent)
-            files = FileServer({"/film.torrent": torrent.torrent})
-            work = Path(tempfile.mkdtemp(prefix="bench-ctx-"))
-            catalog = work / "catalog.sqlite"
-            source = CatalogSource("bench", 1, torrent, torrent.info_hash,
-                                   torrent_url=f"{files.url}/film.torrent",
-                                   magnet=torrent.magnet([tracker.announce_url]))  # fmt: skip
-            write_catalog(catalog, FieldCipher(master), [source])
-            torrent_file = work / "film.torrent"
-            torrent_file.write_bytes(torrent.torrent)
-            ctx = {
-                "size": size,
-                "catalog": catalog,
-                "torrent_file": torrent_file,
-                "peer": seeder.endpoint,
-                "key_for": lambda: signer.issue(BENCH_USER, "bench")[0],
-            }
-            for kind in kinds:
-                print(f"  {kind} with {piece_kib} KiB pieces ...", flush=True)
-                summary = run_streamer(kind, args, ctx, piece_kib).summary()
-                print("   ", summary, flush=True)
-                results.append(summary)
-            files.stop()
-            shutil.rmtree(work, ignore_errors=True)
-    finally:
-        seeder.stop()
-        tracker.stop()
+
+    def streamers(text: str) -> list[str]:
+        return [k for k in text.split(",") if k and (k != "peerflix" or have_peerflix)]
+
+    single = run_swarm(args, film, [args.rate], _ints(args.pieces_kib),
+                       streamers(args.streamers), None)  # fmt: skip
+    rates = _ints(args.swarm_rates)
+    swarm: list[dict[str, Any]] = []
+    if rates:
+        swarm = run_swarm(args, film, rates, _ints(args.swarm_pieces_kib),
+                          streamers(args.swarm_streamers), rates.index(max(rates)))  # fmt: skip
     report = {
-        "file_bytes": size,
+        "file_bytes": film.stat().st_size,
         "seeder_rate_bytes_s": args.rate,
+        "swarm_rates_bytes_s": rates,
+        "swarm_stalled_seeder_rate": max(rates) if rates else None,
         "cpu_count": os.cpu_count(),
-        "results": results,
+        "load_average": os.getloadavg(),
+        "results": single,
+        "swarm_results": swarm,
     }
     (OUT / "streaming.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    print_table("Single seeder", single, args.rate)
+    if swarm:
+        print_table(f"Swarm of {len(rates)} seeders, the {max(rates) / 1e6:.1f} MB/s one stalls "
+                    "halfway through the seeks; caps of the others", swarm,
+                    sum(rates) - max(rates))  # fmt: skip
+    print(f"load average at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ most 4 MB/s (``--rate``): click Play → ``playing`` for titles the engine has n
 sign-in click → first poster painted; JS+CSS bytes transferred (compressed). Where the
 cold time goes is split into: the stream URL from the API, the engine answering the first
 bytes (torrent fetch + metadata + peers + first pieces), the MP4 index (``moov``; at the
-end of the file for some titles) up to ``loadedmetadata``, and the first frames.
+end of the file for some titles) up to ``loadedmetadata``, and the first frames; and the
+cold click-to-playing per MP4 layout (``moov`` first or last, read from each played file).
 
     .venv/bin/python benchmarks/web.py [--rate 4000000] [--titles 6]
 
@@ -63,7 +64,7 @@ def _serve_stack(rate: int, titles: int) -> int:
         DemoVideo(f"miauflix-bench-{i}.mp4", 1280, 720, 24 + i, 2500, i % 2 == 0, f"Bench {i}")
         for i in range(max(0, titles - len(DEMO_VIDEOS)))
     )
-    demo.DemoSwarm = functools.partial(  # type: ignore[misc]
+    demo.DemoSwarm = functools.partial(  # type: ignore[misc,assignment]
         demo.DemoSwarm, upload_rate_limit=rate, videos=DEMO_VIDEOS + extra
     )
     return demo.run_demo(_settings(), ui=False)
@@ -108,11 +109,27 @@ def _play(page: Any, tmdb_id: int) -> dict[str, float]:
         " return e ? e.responseEnd : null; })()"
     )
     click = marks["click"]
-    out = {name: (value - click) / 1000 for name, value in marks.items()}
+    out: dict[str, Any] = {name: (value - click) / 1000 for name, value in marks.items()}
     if stream is not None:
         out["stream_url"] = (stream - click) / 1000
+    out["layout"] = _layout(page.evaluate("document.querySelector('video').currentSrc"))
     page.goto("about:blank")  # stop reading: leave the torrent to the engine
     return out
+
+
+def _layout(src: str) -> str:
+    """'moov first' or 'moov last': the played file's MP4 layout, from its first bytes
+    (read after the measurement, so it costs the measured run nothing)."""
+    import httpx
+
+    from engine.mp4 import locate_index
+
+    response = httpx.get(src, headers={"Range": "bytes=0-65535"}, timeout=30)
+    size = int(response.headers.get("content-range", "/0").rsplit("/", 1)[1])
+    found = locate_index(response.content, size)
+    if found is None:
+        return "unknown"
+    return "moov first" if found.exact else "moov last"
 
 
 def _bundle_bytes(page: Any) -> int:
@@ -143,7 +160,7 @@ def _measure(stack: Stack, browser: Any) -> dict[str, Any]:
     return {"first_poster_s": poster_s, "bundle_bytes": bundle, "cold": cold, "warm": warm}
 
 
-def _median(runs: list[dict[str, float]], key: str) -> float | None:
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
     values = [run[key] for run in runs if key in run]
     return statistics.median(values) if values else None
 
@@ -173,10 +190,18 @@ def _report(result: dict[str, Any], rate: int) -> None:
     ):
         value = _median(cold, key)
         print(f"  {meaning:<46} {'n/a' if value is None else f'{value:.3f}':>8}")
-    print("  per title (stream URL / metadata / playing):")
+    print("click Play → playing, cold, by MP4 layout (median seconds):")
+    for layout in ("moov first", "moov last"):
+        runs = [run for run in cold if run.get("layout") == layout]
+        value = _median(runs, "playing")
+        meta = _median(runs, "loadedmetadata")
+        shown = "n/a" if value is None else f"{value:.3f}"
+        index = "n/a" if meta is None else f"{meta:.3f}"
+        print(f"  {layout:<11} {shown:>8}  (index read by {index} s; {len(runs)} titles)")
+    print("  per title (layout: stream URL / metadata / playing):")
     for run in cold:
         print(
-            "   ",
+            f"    {run.get('layout', '?')}:",
             " / ".join(f"{run.get(k, float('nan')):.3f}" for k in ("stream_url", "loadedmetadata")),
             f"/ {run['playing']:.3f}",
         )

@@ -2,10 +2,10 @@
 processes other than the API run on it.
 
 The API (``serve/``) owns the file and writes it (WAL). Its tables are defined here, in
-one place, because three processes rely on them: the engine reads ``users`` to refuse
-revoked stream keys (:func:`read_stream_state`), the retention flow deletes old audit
-events and ended sessions (:func:`purge_ended`), and key rotation re-seals
-``user_secrets`` (:func:`reseal_user_secrets`). Each migration is a numbered list of
+one place, because three processes rely on them: the engine reads ``users`` and
+``sessions`` to refuse revoked stream keys (:func:`read_stream_state`), the retention flow
+deletes old audit events and ended sessions (:func:`purge_ended`), and key rotation
+re-seals ``user_secrets`` (:func:`reseal_user_secrets`). Each migration is a numbered list of
 statements applied in one ``BEGIN IMMEDIATE`` transaction and recorded in
 ``schema_version``, so several gunicorn workers starting at once apply each step once.
 """
@@ -122,6 +122,57 @@ MIGRATIONS: tuple[tuple[int, str, Sequence[str]], ...] = (
             " ON watch_progress (user_id, watched, updated_at DESC)",
         ),
     ),
+    (
+        4,
+        "trakt links, watchlist, scrobble queue",
+        (
+            # One row per linked (or linking) user; tokens and the device code live sealed in
+            # user_secrets (trakt.access_token, trakt.refresh_token, trakt.device_code).
+            # Times are unix seconds. next_poll_at is claimed atomically (one poller).
+            """CREATE TABLE trakt_links (
+                user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+                state TEXT NOT NULL
+                    CHECK (state IN ('pending', 'linked', 'denied', 'expired', 'failed')),
+                user_code TEXT NOT NULL DEFAULT '',
+                verification_url TEXT NOT NULL DEFAULT '',
+                interval_s INTEGER NOT NULL DEFAULT 5 CHECK (interval_s >= 1),
+                code_expires_at REAL NOT NULL DEFAULT 0,
+                next_poll_at REAL NOT NULL DEFAULT 0,
+                token_expires_at REAL NOT NULL DEFAULT 0,
+                linked_at TEXT,
+                synced_at TEXT,
+                activities TEXT NOT NULL DEFAULT '{}',
+                detail TEXT NOT NULL DEFAULT '',
+                updated_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE trakt_watchlist (
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('movie', 'show')),
+                tmdb_id INTEGER NOT NULL CHECK (tmdb_id > 0),
+                rank INTEGER NOT NULL,
+                listed_at TEXT NOT NULL,
+                PRIMARY KEY (user_id, kind, tmdb_id)
+            )""",
+            # Durable scrobble queue: sent in id order per user; 'sent' rows are kept briefly.
+            """CREATE TABLE trakt_scrobbles (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                kind TEXT NOT NULL CHECK (kind IN ('movie', 'episode')),
+                tmdb_id INTEGER NOT NULL CHECK (tmdb_id > 0),
+                season INTEGER NOT NULL DEFAULT 0,
+                episode INTEGER NOT NULL DEFAULT 0,
+                action TEXT NOT NULL CHECK (action IN ('start', 'pause', 'stop')),
+                progress REAL NOT NULL CHECK (progress >= 0 AND progress <= 100),
+                state TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (state IN ('queued', 'sent', 'dropped')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at REAL NOT NULL DEFAULT 0,
+                detail TEXT NOT NULL DEFAULT '',
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX idx_trakt_scrobbles_queue ON trakt_scrobbles (user_id, state, id)",
+        ),
+    ),
 )
 
 
@@ -226,13 +277,16 @@ class StreamState:
 
     disabled: bool
     streams_revoked_at: int  # unix seconds; keys issued at or before it are refused
+    session_revoked: bool = False  # the key's sign-in session was revoked, or is gone
 
 
-def read_stream_state(path: Path, user_id: int) -> StreamState | None:
+def read_stream_state(path: Path, user_id: int, session: str | None = None) -> StreamState | None:
     """The user's stream state from a strictly read-only connection; None if no such user.
 
     The API raises ``users.streams_revoked_at`` on logout, password change, disable,
-    delete and role change.
+    delete and role change. With ``session`` (the key's ``sid`` claim), ``session_revoked``
+    says whether that session of this user was revoked (one device signed out, a
+    refresh-token reuse) or no longer exists.
     """
     path = Path(path)
     if not path.is_file():
@@ -246,6 +300,12 @@ def read_stream_state(path: Path, user_id: int) -> StreamState | None:
             row = conn.execute(
                 "SELECT disabled, streams_revoked_at FROM users WHERE id = ?", (user_id,)
             ).fetchone()
+            live = None
+            if row is not None and session is not None:
+                live = conn.execute(
+                    "SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+                    (session, user_id),
+                ).fetchone()
         finally:
             conn.close()
     except sqlite3.Error as exc:
@@ -253,7 +313,11 @@ def read_stream_state(path: Path, user_id: int) -> StreamState | None:
     if row is None:
         return None
     try:
-        return StreamState(disabled=bool(row[0]), streams_revoked_at=int(row[1] or 0))
+        return StreamState(
+            disabled=bool(row[0]),
+            streams_revoked_at=int(row[1] or 0),
+            session_revoked=session is not None and live is None,
+        )
     except (TypeError, ValueError) as exc:
         raise AppDBUnavailable(
             f"user {user_id} in {path} has streams_revoked_at={row[1]!r}"

@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, *, dir_mode: int = 0o755) -> Path:
+def write_atomic(path: Path, data: bytes, *, dir_mode: int = 0o700) -> Path:
     """Write ``data`` to a private temp file beside ``path``, fsync it, then rename it over
-    ``path`` (the file ends up 0600, as ``mkstemp`` creates it)."""
+    ``path`` (the file ends up 0600, as ``mkstemp`` creates it; missing parent directories
+    are created ``dir_mode``, private by default: the data directory holds secrets)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -6,16 +6,31 @@ server on loopback, no API keys are needed.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.errors import MiauflixError
 
 MIB = 1024 * 1024
 SANDBOX_HOST = "127.0.0.1"
 SANDBOX_PORT = 8765
+
+
+def _strip_api_suffix(url: str, suffix: str) -> str:
+    """``https://host/3`` -> ``https://host`` (for ``suffix='/3'``); other URLs unchanged.
+
+    A URL carrying the suffix twice is refused, naming the URL: it cannot be right."""
+    base = url.rstrip("/")
+    if base.endswith(suffix):
+        base = base[: -len(suffix)]
+        if base.rstrip("/").endswith(suffix):
+            raise ValueError(f"{url!r} repeats {suffix!r}: give the API base once")
+    return base
 
 
 def _split_csv(value: object) -> object:
@@ -39,7 +54,8 @@ class Settings(BaseSettings):
     # --- upstreams -----------------------------------------------------------------------
     tmdb_url: str = Field(
         default=f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/tmdb",
-        description="TMDB API base (without /3). Real service: https://api.themoviedb.org",
+        description="TMDB API base, with or without TMDB's documented `/3`. Real service: "
+        "https://api.themoviedb.org/3",
     )
     tmdb_api_key: SecretStr = Field(
         default=SecretStr(""),
@@ -56,10 +72,18 @@ class Settings(BaseSettings):
     )
     yts_urls: Annotated[list[str], NoDecode] = Field(
         default=[f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/yts"],
-        description="YTS mirrors (comma-separated), tried in order.",
+        description="YTS mirrors (comma-separated), tried in order; each with or without "
+        "`/api/v2`.",
     )
     yts_rate_limit: float = Field(
         default=10.0, gt=0, le=10_000, description="Client-side YTS ceiling, requests/s."
+    )
+    eztv_urls: Annotated[list[str], NoDecode] = Field(
+        default=[f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/eztv"],
+        description="EZTV API mirrors for episode torrents (comma-separated), tried in order.",
+    )
+    eztv_rate_limit: float = Field(
+        default=5.0, gt=0, le=10_000, description="Client-side EZTV ceiling, requests/s."
     )
     trakt_url: str = Field(
         default=f"http://{SANDBOX_HOST}:{SANDBOX_PORT}/trakt", description="Trakt API base."
@@ -85,6 +109,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Freshness window for YTS answers (seeders change fast; the sources "
         "deployment runs every 15 minutes).",
+    )
+    list_freshness_hours: float = Field(
+        default=0.75,
+        ge=0,
+        description="Freshness window for TMDB list pages (shorter than the hourly lists "
+        "deployment, so each run refreshes the lists).",
+    )
+    details_freshness_hours: float = Field(
+        default=168.0,
+        ge=0,
+        description="Freshness window for TMDB details: the changes feeds name what to "
+        "refetch sooner; this is the safety net.",
     )
 
     # --- security ------------------------------------------------------------------------
@@ -177,6 +213,12 @@ class Settings(BaseSettings):
         description="Base URL under which clients reach the engine (stream URLs use it).",
     )
     engine_port: int = Field(default=8001, ge=1, le=65535, description="Engine HTTP port.")
+    engine_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Engine HTTP listen host: 127.0.0.1 (this machine only) or 0.0.0.0 "
+        "(a TV on the LAN streams from it; set MIAUFLIX_ENGINE_URL to the LAN address).",
+    )
     engine_bt_port: int = Field(
         default=6881, ge=1, le=65535, description="Engine BitTorrent listen port."
     )
@@ -185,6 +227,12 @@ class Settings(BaseSettings):
     )
     engine_peers: Annotated[list[str], NoDecode] = Field(
         default=[], description="Static peers host:port (comma-separated)."
+    )
+    scrape_trackers: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Trackers the scrape deployment asks for swarm counts (announce URLs, "
+        "comma-separated; http(s) and udp). Empty: MIAUFLIX_ENGINE_TRACKERS plus the public "
+        "trackers of the magnet links.",
     )
     engine_download_dir: Path | None = Field(
         default=None, description="Where torrent data lives (default: <data_dir>/engine)."
@@ -286,8 +334,9 @@ class Settings(BaseSettings):
         default=16,
         ge=4,
         le=2000,
-        description="Block requests (16 KiB) kept outstanding per "
-        "peer: deeper queues suit far peers, shallower ones make seeks answer sooner.",
+        description="Upper bound on block requests (16 KiB) this engine keeps outstanding "
+        "per peer. A peer's own handshake limit (reqq) takes precedence when it is set, so "
+        "seeks are kept prompt by the piece strategy, not by this queue.",
     )
     require_vpn: bool = Field(
         default=False,
@@ -312,6 +361,13 @@ class Settings(BaseSettings):
         description="Block the publish when more than this share of an upstream's records "
         "is quarantined (the upstream probably changed shape).",
     )
+    warehouse_lock_wait: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Seconds a sync waits (retrying with backoff) for the warehouse write lock "
+        "held by another process, such as an analyst's open DuckDB connection.",
+    )
     prefect_ui_port: int = Field(
         default=4200, ge=1, le=65535, description="Port of the Prefect server `demo` starts."
     )
@@ -327,11 +383,21 @@ class Settings(BaseSettings):
     )
     sandbox_seed: int = Field(default=42, description="Seed of the fake upstream catalogue.")
 
+    # --- logging ------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Log level of the API, the engine and the flows."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text or as one JSON object per line."
+    )
+
     @field_validator(
         "tmdb_languages",
         "yts_urls",
+        "eztv_urls",
         "engine_trackers",
         "engine_peers",
+        "scrape_trackers",
         "trusted_proxies",
         "cors_origins",
         mode="before",
@@ -340,14 +406,15 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("yts_urls")
+    @field_validator("yts_urls", "eztv_urls")
     @classmethod
-    def _mirrors_present(cls, value: list[str]) -> list[str]:
+    def _mirrors_present(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        service = str(info.field_name).split("_")[0].upper()
         if not value:
-            raise ValueError("at least one YTS mirror URL is required")
+            raise ValueError(f"at least one {service} mirror URL is required")
         for url in value:
             if not url.startswith(("http://", "https://")):
-                raise ValueError(f"YTS mirror {url!r} is not an http(s) URL")
+                raise ValueError(f"{service} mirror {url!r} is not an http(s) URL")
         return [url.rstrip("/") for url in value]
 
     @field_validator("prefect_ui_url")
@@ -361,6 +428,14 @@ class Settings(BaseSettings):
         if "@" in value.split("/")[2]:
             raise ValueError("the Prefect UI URL must not carry credentials")
         return value.rstrip("/")
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return value.upper() if info.field_name == "log_level" else value.lower()
+        return value
 
     @field_validator(
         "rate_limit_login",
@@ -408,6 +483,24 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("tmdb_url")
+    @classmethod
+    def _tmdb_base(cls, value: str) -> str:
+        """TMDB documents its base as ``.../3``; the clients add ``/3/...`` themselves."""
+        return _strip_api_suffix(value, "/3")
+
+    @field_validator("yts_urls")
+    @classmethod
+    def _yts_base(cls, value: list[str]) -> list[str]:
+        """YTS documents ``.../api/v2``; the clients add ``/api/v2/...`` themselves."""
+        return [_strip_api_suffix(url, "/api/v2") for url in value]
+
+    @field_validator("eztv_urls")
+    @classmethod
+    def _eztv_base(cls, value: list[str]) -> list[str]:
+        """EZTV documents ``.../api/get-torrents``; the client adds ``/api/...`` itself."""
+        return [_strip_api_suffix(url, "/api") for url in value]
+
     # --- derived paths -------------------------------------------------------------------
     @cached_property
     def warehouse_path(self) -> Path:
@@ -435,7 +528,31 @@ class Settings(BaseSettings):
         return self.engine_disk_quota_mb * MIB
 
 
+ENV_FILE_VARIABLE = "MIAUFLIX_ENV_FILE"
+
+
+class EnvFileError(MiauflixError):
+    """The ``.env`` file is missing (when named) or unreadable."""
+
+
+def env_file() -> Path | None:
+    """The ``.env`` file to read: ``MIAUFLIX_ENV_FILE`` (must exist), else ``./.env`` if any."""
+    named = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise EnvFileError(f"{ENV_FILE_VARIABLE}={named!r}: no such file")
+        return path
+    default = Path(".env")
+    return default if default.is_file() else None
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; keyword overrides win (CLI flags use this)."""
+    """Read settings from the environment, then the ``.env`` file (:func:`env_file`): the
+    real environment wins over the file; keyword overrides win over both (CLI flags)."""
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    path = env_file()
+    try:
+        return Settings(_env_file=path, **clean)  # type: ignore[arg-type,call-arg]
+    except UnicodeDecodeError as exc:
+        raise EnvFileError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None

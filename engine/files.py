@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from core.episodes import episodes_in
 from engine.errors import NoPlayableFile
 from engine.lt import FileEntry, TorrentMeta
 
@@ -28,11 +29,45 @@ def is_playable(path: str) -> bool:
 
 def pick_main_file(meta: TorrentMeta) -> FileEntry:
     """The largest playable file (ties: the first); raises :class:`NoPlayableFile`."""
-    playable = [f for f in meta.files if is_playable(f.path) and f.size > 0]
+    playable = _playable(meta)
     if not playable:
         names = ", ".join(f.path for f in meta.files[:5]) or "no files"
-        raise NoPlayableFile(f"torrent {meta.info_hash} has no playable video ({names})")
+        raise NoPlayableFile(f"torrent {meta.name!r} has no playable video ({names})")
     return max(playable, key=lambda f: (f.size, -f.index))
+
+
+class EpisodeNotInTorrent(NoPlayableFile):
+    """The torrent (a season pack) holds no file for the episode the stream key names."""
+
+
+def _playable(meta: TorrentMeta) -> list[FileEntry]:
+    return [f for f in meta.files if is_playable(f.path) and f.size > 0]
+
+
+def pick_episode_file(
+    meta: TorrentMeta, season: int, episode: int, hint: str | None = None
+) -> FileEntry:
+    """The file playing ``SxxEyy``: the catalog's ``hint`` (path inside the torrent, with or
+    without its top folder) when it names a playable file, else the playable file whose path
+    holds that episode (fewest episodes, then largest: not the sample, not a double episode),
+    else the only playable file of a single-episode torrent. Raises
+    :class:`EpisodeNotInTorrent` when a pack has no such episode."""
+    playable = _playable(meta)
+    if hint:
+        hint = hint.strip("/")
+        for entry in playable:
+            if entry.path == hint or entry.path.endswith("/" + hint):
+                return entry
+    matches = [(len(found), -f.size, f.index, f) for f in playable
+               if (season, episode) in (found := episodes_in(f.path))]  # fmt: skip
+    if matches:
+        return min(matches, key=lambda m: m[:3])[3]
+    if len(playable) == 1:
+        return playable[0]
+    names = ", ".join(f.path for f in playable[:5]) or "no playable files"
+    raise EpisodeNotInTorrent(
+        f"torrent {meta.name!r} has no file for S{season:02d}E{episode:02d} ({names})"
+    )
 
 
 def file_priorities(meta: TorrentMeta, main: FileEntry) -> list[int]:

@@ -66,6 +66,7 @@ WORK_THREADS = 16  # key checks, catalog lookups, begin_open, status
 DISK_THREADS = 16  # reads (and first-read hash checks) of verified pieces
 SEND_TIMEOUT = 120.0  # a client that reads nothing for this long is dropped (reader freed)
 PIECE_RECHECK_S = 0.25  # a missing piece is re-checked this often besides its alert
+REVOCATION_RECHECK_S = 1.0  # a stream being served re-checks its key's revocation this often
 RETRY_AFTER = {429: "5", 503: "1"}
 # Refusals that last until a stream ends: the client is told to come back a bit later.
 RETRY_AFTER_CODE = {"engine_busy": "10", "engine_full": "10", "disk_quota_exceeded": "30"}
@@ -284,9 +285,16 @@ class EngineApp:
         """The key's claims and its source's torrent, opened (or joined) for its user."""
         claims = await self._claims(request)
         ticket = await self._blocking(
-            lambda: self.engine.begin_open(claims.source_id, user=claims.user)
+            lambda: self.engine.begin_open(
+                claims.source_id, user=claims.user, episode=claims.episode
+            )
         )
-        return claims, await _opened(ticket)
+        torrent = await _opened(ticket)
+        if claims.episode is not None:  # a show source: that episode's file of the pack
+            torrent = await self._blocking(
+                self.engine.for_episode, torrent, claims.source_id, claims.episode, claims.user
+            )
+        return claims, torrent
 
     # --- routes ----------------------------------------------------------------------------
 
@@ -368,12 +376,16 @@ class EngineApp:
 
     async def stream(self, request: Request) -> Response:
         async def answer() -> Response:
-            claims, torrent = await self._open(request)
-            return self._ranged(request, torrent, claims.user)
+            try:
+                claims, torrent = await self._open(request)
+            except MiauflixError as exc:  # logged by kind only: never the key or a hash
+                log.warning("stream failed: %s (%s)", _error_status(exc)[1], type(exc).__name__)
+                raise
+            return self._ranged(request, torrent, claims)
 
         return await self._guarded(request, answer)
 
-    def _ranged(self, request: Request, torrent: ActiveTorrent, user: str) -> Response:
+    def _ranged(self, request: Request, torrent: ActiveTorrent, claims: StreamClaims) -> Response:
         size = torrent.size
         etag = f'"{torrent.source_id}-{torrent.main.index}-{size}"'
         header = request.headers.get("range")
@@ -399,14 +411,18 @@ class EngineApp:
             headers["Content-Range"] = wanted.content_range(size)
         status = 206 if isinstance(wanted, ByteRange) else 200
         send_body = request.method != "HEAD" and size > 0
-        return TorrentResponse(self, torrent, user, span if send_body else None, status, headers)
+        return TorrentResponse(self, torrent, claims, span if send_body else None, status, headers)
 
     async def send_range(
-        self, torrent: ActiveTorrent, user: str, span: ByteRange, send: Send
+        self, torrent: ActiveTorrent, claims: StreamClaims, span: ByteRange, send: Send
     ) -> None:
-        """Body bytes ``span`` of the film, each piece as soon as it is verified."""
+        """Body bytes ``span`` of the film, each piece as soon as it is verified; the key is
+        re-checked every ``REVOCATION_RECHECK_S`` (a revoked session or a disabled or deleted
+        user ends the transfer with a :class:`StreamKeyError`)."""
+        user = claims.user
         stall = self.engine.config.engine_stall_timeout
         started = time.monotonic()
+        recheck_at = started + REVOCATION_RECHECK_S
         reader = torrent.add_reader(user, span.start)
         chunks = cast(
             Generator[bytes, None, None],
@@ -415,6 +431,9 @@ class EngineApp:
         pos = span.start
         try:
             while pos <= span.end:
+                if time.monotonic() >= recheck_at:
+                    await self._blocking(self.revocation.check, claims)
+                    recheck_at = time.monotonic() + REVOCATION_RECHECK_S
                 piece = torrent.span.piece_at(pos)
                 if not torrent.has(piece):
                     torrent.move_reader(reader, piece)  # the planner wants it now
@@ -475,13 +494,13 @@ class TorrentResponse(Response):
         self,
         app: EngineApp,
         torrent: ActiveTorrent,
-        user: str,
+        claims: StreamClaims,
         span: ByteRange | None,
         status: int,
         headers: dict[str, str],
     ) -> None:
         super().__init__(None, status, headers)
-        self.app, self.torrent, self.user, self.span = app, torrent, user, span
+        self.app, self.torrent, self.claims, self.span = app, torrent, claims, span
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
@@ -500,13 +519,17 @@ class TorrentResponse(Response):
                 group.cancel_scope.cancel()
 
             group.start_soon(watch)
+            log.info("stream opened: source %s, user %s, bytes %d-%d", self.torrent.source_id,
+                     self.claims.user, self.span.start, self.span.end)  # fmt: skip
             try:
-                await self.app.send_range(self.torrent, self.user, self.span, send)
+                await self.app.send_range(self.torrent, self.claims, self.span, send)
             except StreamStalled as exc:
-                log.warning("%s", exc)  # the connection is closed without the rest
+                log.warning("stream failed: %s", exc)  # the connection closes without the rest
                 self.app.engine.outcomes.stalled(self.torrent)
             except MiauflixError as exc:
                 log.info("stream of source %s ended: %s", self.torrent.source_id, exc)
             finally:
+                log.info("stream closed: source %s, user %s", self.torrent.source_id,
+                         self.claims.user)  # fmt: skip
                 group.cancel_scope.cancel()
                 self.app.untrack(group.cancel_scope)

@@ -232,6 +232,9 @@ class SessionConfig:
     # requests kept outstanding per peer: every queued block is one a seek waits behind
     max_out_request_queue: int = 500
     request_queue_time: int = 3
+    # uTP is tried first towards a peer: a TCP-only peer costs this (libtorrent's default
+    # is 3000 ms, with resends ~4 s) before the TCP dial; the failure is remembered per peer
+    utp_connect_timeout_ms: int = 500
     extra: dict[str, int | bool | str] = field(default_factory=dict)
 
 
@@ -285,6 +288,10 @@ class Handle:
         """Asynchronous: a :class:`PieceRead` event follows (works for unflushed pieces)."""
         self._h.read_piece(piece)
 
+    def partial_pieces(self) -> set[int]:
+        """Pieces with block requests out or blocks received (libtorrent's download queue)."""
+        return {int(entry["piece_index"]) for entry in self._h.get_download_queue()}
+
     def reset_piece_deadline(self, piece: int) -> None:
         self._h.reset_piece_deadline(piece)
 
@@ -296,6 +303,14 @@ class Handle:
 
     def prioritize_files(self, priorities: list[int]) -> None:
         self._h.prioritize_files(priorities)
+
+    def hold_requests(self, on: bool) -> None:
+        """Upload mode: no block request goes out while on (turning it on also cancels
+        those not yet answered); calls in between are applied in order."""
+        if on:
+            self._h.set_flags(_lt.torrent_flags.upload_mode)
+        else:
+            self._h.unset_flags(_lt.torrent_flags.upload_mode)
 
     def set_sequential(self, on: bool) -> None:
         if on:
@@ -391,12 +406,13 @@ class Session:
             "announce_to_all_tiers": True,
             "peer_connect_timeout": 5,
             "min_reconnect_time": 1,
-            "request_timeout": 10,
-            "piece_timeout": 5,
+            "request_timeout": 3,
+            "piece_timeout": 2,
             "auto_manage_startup": 1,
             "stop_tracker_timeout": config.stop_tracker_timeout,
             "max_out_request_queue": config.max_out_request_queue,
             "request_queue_time": config.request_queue_time,
+            "utp_connect_timeout": config.utp_connect_timeout_ms,
         }
         if config.outgoing_interface:
             pack["outgoing_interfaces"] = config.outgoing_interface
@@ -428,9 +444,10 @@ class Session:
     ) -> Handle:
         """Add from resume data, .torrent bytes or a magnet (first one given wins).
 
-        ``hold_pieces``: when the metadata is known at once, every piece starts at priority
-        0 so that no block is requested before the caller sets its own priorities and
-        deadlines (requests already in flight would delay the first bytes of a stream)."""
+        ``hold_pieces``: the torrent starts in upload mode (and, with the metadata known,
+        every piece at priority 0) so that no block is requested before the caller has set
+        its own priorities and deadlines and called ``hold_requests(False)`` (requests
+        already in flight would delay the first bytes of a stream)."""
         try:
             if resume:
                 params = _lt.read_resume_data(resume)
@@ -446,9 +463,17 @@ class Session:
         except (RuntimeError, TypeError, ValueError) as exc:
             raise SourceResolveError(f"libtorrent refused the source: {exc}") from exc
         params.save_path = str(save_path)
+        if hold_pieces:
+            # piece priorities only: a file priority (from resume data of an older version)
+            # is applied later, on the disk thread, and overwrites the caller's piece vector
+            params.file_priorities = []
         if hold_pieces and params.ti is not None:
             params.piece_priorities = [0] * params.ti.num_pieces()
         flags = params.flags & ~_lt.torrent_flags.auto_managed
+        if hold_pieces:
+            # no block request until the caller's priorities have landed
+            # (Handle.hold_requests(False)); a magnet's metadata still arrives
+            flags |= _lt.torrent_flags.upload_mode
         flags &= ~_lt.torrent_flags.paused
         if paused:
             flags |= _lt.torrent_flags.paused

@@ -71,6 +71,8 @@ def iter_range(
                 if data is None:
                     raise StreamStalled(f"reading piece {piece} of {torrent.source_id} failed")
                 base = piece * torrent.span.piece_length - torrent.span.offset
+                if piece == torrent.span.first_piece and torrent.awaiting_index():
+                    torrent.learn_head(data[-base:] if base < 0 else data)
                 block = data[pos - base : stop - base]
                 yield block
                 pos += len(block)
@@ -79,11 +81,15 @@ def iter_range(
                 fd = _open_when_created(torrent, stall_timeout)
             if piece not in torrent.on_disk:
                 whole = _verified_piece(torrent, fd, piece, stall_timeout)
+                if piece == torrent.span.first_piece and torrent.awaiting_index():
+                    torrent.learn_head(whole)
                 view = memoryview(whole)[pos - piece_start : stop - piece_start]
                 for offset in range(0, len(view), CHUNK):
                     yield bytes(view[offset : offset + CHUNK])
                 pos = stop
                 continue
+            if piece == torrent.span.first_piece and torrent.awaiting_index():
+                torrent.learn_head(os.pread(fd, piece_stop, 0))  # resumed: already on disk
             while pos < stop:
                 data = os.pread(fd, min(CHUNK, stop - pos), pos)
                 if not data:

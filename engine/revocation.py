@@ -1,12 +1,16 @@
-"""Stream-key revocation: the API's ``users`` table decides whether a signed key still counts.
+"""Stream-key revocation: the API's ``users`` and ``sessions`` tables decide whether a
+signed key still counts.
 
 The API (``serve/``) raises ``users.streams_revoked_at`` (unix seconds, rounded up) on
-logout, password change, disable, delete and role change. A key is refused when its user
-has no row (:class:`StreamUserUnknown`, 403), is disabled (:class:`StreamUserDisabled`,
-403), or the key was issued at or before ``streams_revoked_at`` (:class:`StreamKeyRevoked`,
-401). ``app.sqlite`` is opened strictly read-only, one short connection per lookup, and
-each user's row is cached for :data:`CACHE_SECONDS` so a player's many range requests do
-not each hit SQLite. Without a readable ``app.sqlite`` every key is refused
+logout, password change, disable, delete and role change, and revokes single sessions
+(a device signed out, a refresh-token reuse). A key is refused when its user has no row
+(:class:`StreamUserUnknown`, 403), is disabled (:class:`StreamUserDisabled`, 403), the key
+was issued at or before ``streams_revoked_at``, or the sign-in session it carries (``sid``)
+was revoked or is gone (:class:`StreamKeyRevoked`, 401). ``app.sqlite`` is opened strictly
+read-only, one short connection per lookup, and each (user, session) answer is cached for
+:data:`CACHE_SECONDS` so a player's many range requests do not each hit SQLite; a stream
+being served calls :meth:`RevocationCheck.check` again every few seconds, so it stops soon
+after a revocation. Without a readable ``app.sqlite`` every key is refused
 (:class:`RevocationUnavailable`, 503): the engine fails closed.
 """
 
@@ -50,12 +54,12 @@ class RevocationCheck:
         self.cache_seconds = cache_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, UserState | None]] = {}
+        self._cache: dict[tuple[str, str | None], tuple[float, UserState | None]] = {}
         self.lookups = 0  # SQLite queries made (the cache's effect shows here)
 
     def check(self, claims: StreamClaims) -> None:
         """Return if the key may stream; raise a :class:`StreamKeyError` subclass if not."""
-        state = self.user_state(claims.user)
+        state = self.user_state(claims.user, claims.session)
         if state is None:
             raise StreamUserUnknown(f"stream key of user {claims.user!r}: no such user")
         if state.disabled:
@@ -65,27 +69,33 @@ class RevocationCheck:
                 f"stream key of user {claims.user} issued at {claims.issued_at} was revoked "
                 f"at {state.streams_revoked_at}; ask the API for a new one"
             )
+        if state.session_revoked:
+            raise StreamKeyRevoked(
+                f"stream key of user {claims.user}: its sign-in session was revoked; sign in again"
+            )
 
-    def user_state(self, user: str) -> UserState | None:
-        """The user's row (cached for ``cache_seconds``); None when there is none."""
+    def user_state(self, user: str, session: str | None = None) -> UserState | None:
+        """The user's row and ``session``'s state (cached for ``cache_seconds``); None when
+        there is no such user."""
         if not _USER_ID.fullmatch(user):
             return None
+        key = (user, session)
         now = self._clock()
         with self._lock:
-            cached = self._cache.get(user)
+            cached = self._cache.get(key)
         if cached is not None and now - cached[0] < self.cache_seconds:
             return cached[1]
-        state = self._lookup(int(user))
+        state = self._lookup(int(user), session)
         with self._lock:
             if len(self._cache) >= MAX_CACHED_USERS:
                 fresh = {k: v for k, v in self._cache.items() if now - v[0] < self.cache_seconds}
                 self._cache = fresh if len(fresh) < MAX_CACHED_USERS else {}
-            self._cache[user] = (now, state)
+            self._cache[key] = (now, state)
         return state
 
-    def _lookup(self, user_id: int) -> UserState | None:
+    def _lookup(self, user_id: int, session: str | None) -> UserState | None:
         try:
-            state = read_stream_state(self.path, user_id)
+            state = read_stream_state(self.path, user_id, session)
         except AppDBUnavailable as exc:
             raise RevocationUnavailable(f"cannot check stream keys: {exc}") from exc
         with self._lock:

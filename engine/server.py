@@ -202,3 +202,4 @@ def run_engine(settings: Settings, host: str | None = None, port: int | None = N
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         engine.close()
+        log.info("engine stopped")

@@ -36,7 +36,7 @@ from engine.errors import (
     StreamLimitReached,
     VpnRequired,
 )
-from engine.files import pick_main_file
+from engine.files import FileEntry, pick_episode_file, pick_main_file
 from engine.outcomes import OutcomeRecorder
 from engine.pieces import PlannerConfig
 from engine.resolve import resolve
@@ -109,9 +109,12 @@ class OpenTicket:
 class _Opening:
     """A source being added to the session: every request for its info-hash shares it."""
 
-    def __init__(self, info_hash: str, source_id: str) -> None:
+    def __init__(
+        self, info_hash: str, source_id: str, episode: tuple[int, int] | None = None
+    ) -> None:
         self.info_hash = info_hash
         self.source_id = source_id
+        self.episode = episode  # the first request's (season, episode): the file to pick
         self.waiters: list[str | None] = []  # one entry per waiting request (user or None)
         self.done = threading.Event()
         self.abandoned = threading.Event()
@@ -283,7 +286,9 @@ class StreamingEngine:
             ticket.cancel()  # no-op once done
         return ticket.result()
 
-    def begin_open(self, source_id: str, *, user: str | None = None) -> OpenTicket:
+    def begin_open(
+        self, source_id: str, *, user: str | None = None, episode: tuple[int, int] | None = None
+    ) -> OpenTicket:
         """Start opening ``source_id`` and return at once (after a catalog lookup).
 
         The limits are applied here, before any metadata wait: a user already streaming
@@ -295,7 +300,9 @@ class StreamingEngine:
         for a source that is already being opened join that opening and share its metadata
         wait; each opening runs in its own thread (at most ``engine_max_active_torrents``
         of them). A ticket whose waiter goes away must be :meth:`OpenTicket.cancel`-led:
-        the last one to leave abandons the opening and its slot is free again.
+        the last one to leave abandons the opening and its slot is free again. ``episode``
+        (a show source) picks that episode's file in a new opening; a torrent already open
+        on another file is switched with :meth:`for_episode`.
         """
         if self._stop.is_set() or self._session is None:
             raise EngineClosed("the engine is not running")
@@ -330,7 +337,7 @@ class StreamingEngine:
                 opening = self._openings.get(secrets.info_hash)
                 if opening is None:
                     self._make_room()
-                    opening = _Opening(secrets.info_hash, source_id)
+                    opening = _Opening(secrets.info_hash, source_id, episode)
                     self._openings[secrets.info_hash] = opening
                     ticket = opening.join(user)
                     threading.Thread(
@@ -472,7 +479,7 @@ class StreamingEngine:
                 else f"torrent resolved in {fetched_ms:.0f} ms",
                 (time.monotonic() - metadata_started) * 1000,
             )
-            main = pick_main_file(meta)
+            main = self._pick_file(meta, source_id, opening.episode)
         except (SourceResolveError, OpenAbandoned, EngineClosed):
             self._session.remove(handle)
             self._handles.pop(handle.info_hash, None)
@@ -491,6 +498,68 @@ class StreamingEngine:
             planner_config=planner,
             naive=self.naive,
         )
+
+    def _pick_file(
+        self, meta: lt.TorrentMeta, source_id: str, episode: tuple[int, int] | None
+    ) -> FileEntry:
+        """The film, or the episode's file (the catalog's hint first) of a show source."""
+        if episode is None:
+            return pick_main_file(meta)
+        try:
+            hint = self.catalog.file_hint(source_id, *episode)
+        except CatalogError:
+            hint = None
+        return pick_episode_file(meta, episode[0], episode[1], hint)
+
+    def for_episode(
+        self,
+        torrent: ActiveTorrent,
+        source_id: str,
+        episode: tuple[int, int] | None,
+        user: str | None,
+    ) -> ActiveTorrent:
+        """``torrent`` streaming ``episode``'s file: itself when it already does, else the
+        same torrent switched to that file (season packs). The switch is refused with
+        :class:`EngineBusy` while another user reads another file of the pack; the same
+        user's earlier episode (autoplay of the next one) gives way."""
+        if episode is None:
+            return torrent
+        entry = self._pick_file(torrent.meta, source_id, episode)
+        planner = PlannerConfig(
+            readahead_seconds=self.config.engine_readahead_seconds,
+            bitrate=self._bitrate(source_id, entry.size),
+        )
+        with self._lock:
+            current = self._torrents.get(torrent.info_hash, torrent)
+            if current.main.index == entry.index:
+                return current
+            others = current.users()
+            others |= {u for u, h in self._streams(lingering=True) if h == torrent.info_hash}
+            others.discard(user or "")
+            if others:
+                raise EngineBusy(
+                    f"another episode of this pack is playing (source {source_id}); retry "
+                    "when it ends"
+                )
+            switched = ActiveTorrent(
+                source_id=source_id,
+                handle=current.handle,
+                meta=current.meta,
+                main=entry,
+                save_path=current.save_path,
+                planner_config=planner,
+                naive=self.naive,
+            )
+            self._torrents[torrent.info_hash] = switched
+            self._by_source[source_id] = torrent.info_hash
+        current.close()
+        kept = range(switched.span.first_piece, switched.span.last_piece + 1)
+        for piece in range(current.span.first_piece, current.span.last_piece + 1):
+            if piece not in kept and not current.has(piece):  # old deadlines must not outrank
+                current.handle.reset_piece_deadline(piece)
+        switched.sync_have(current.handle.have_pieces())
+        log.info("source %s: switched to %s", source_id, entry.path)
+        return switched
 
     def _bitrate(self, source_id: str, size: int) -> float:
         try:

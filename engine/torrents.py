@@ -19,6 +19,7 @@ from typing import Protocol
 from engine.errors import EngineClosed
 from engine.files import FileSpan, content_type, file_priorities
 from engine.lt import FileEntry, TorrentMeta, TorrentStats
+from engine.mp4 import locate_index
 from engine.pieces import PRIO_WINDOW, Actions, PiecePlanner, PlannerConfig
 
 
@@ -33,7 +34,9 @@ class TorrentHandle(Protocol):
     def prioritize_pieces(self, priorities: list[int]) -> None: ...
     def prioritize_files(self, priorities: list[int]) -> None: ...
     def set_sequential(self, on: bool) -> None: ...
+    def hold_requests(self, on: bool) -> None: ...
     def read_piece(self, piece: int) -> None: ...
+    def partial_pieces(self) -> set[int]: ...
     def stats(self) -> TorrentStats: ...
     def pause(self) -> None: ...
     def resume(self) -> None: ...
@@ -46,6 +49,7 @@ class _Reader:
 
 
 _reader_ids = itertools.count(1)
+MP4_TYPES = frozenset({"video/mp4", "video/quicktime"})
 
 
 class ActiveTorrent:
@@ -82,11 +86,14 @@ class ActiveTorrent:
         self._reads: dict[int, tuple[bytes, str]] = {}  # piece -> (data, error) from read_piece
         self._extra: set[int] = set()  # pieces of other files asked for (subtitles), not here yet
         self._planned: list[int] | None = None  # the planner's last priority vector
-        handle.prioritize_files(file_priorities(meta, main))
         if naive:
+            handle.prioritize_files(file_priorities(meta, main))
             handle.set_sequential(True)
         else:
-            self._apply(self.planner.open())
+            # piece priorities only: libtorrent applies file priorities later, on its disk
+            # thread, and they would overwrite the planner's vector
+            self._apply(self.planner.open(await_index=self.content_type in MP4_TYPES))
+        handle.hold_requests(False)  # the engine adds torrents holding their requests
 
     # --- paths and facts -------------------------------------------------------------------
 
@@ -219,6 +226,22 @@ class ActiveTorrent:
                     self.handle.prioritize_pieces(self._with_extra(self._planned))
             return missing
 
+    def awaiting_index(self) -> bool:
+        """The planner waits for the head's bytes to locate the container's index."""
+        with self._cond:
+            return self.planner.await_index
+
+    def learn_head(self, head: bytes) -> None:
+        """The file's first bytes: preload the MP4 index exactly where its box headers say
+        it is (or the fixed tail when they do not tell)."""
+        with self._cond:
+            if not self.planner.await_index:
+                return
+            found = locate_index(head, self.size)
+            if found is None or not self.planner.set_index(found.start, found.end):
+                self.planner.index_unknown()
+            self._replan()
+
     def on_piece_read(self, piece: int, data: bytes, error: str) -> None:
         with self._cond:
             self._reads[piece] = (data, error)
@@ -242,6 +265,7 @@ class ActiveTorrent:
         """Periodic: fold in the measured rate and re-plan."""
         with self._cond:
             self.download_rate = 0.7 * self.download_rate + 0.3 * stats.download_rate
+            self.planner.peers = stats.num_peers
             self._replan()
 
     def set_paused(self, paused: bool) -> None:
@@ -271,6 +295,7 @@ class ActiveTorrent:
 
     def _replan(self) -> None:
         if not self.naive:
+            self.planner.set_in_flight(self.handle.partial_pieces())
             self._apply(self.planner.update(self.download_rate))
 
     def _with_extra(self, priorities: list[int]) -> list[int]:

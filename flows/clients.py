@@ -20,7 +20,7 @@ import math
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -100,12 +100,34 @@ def pool_sizes(concurrency: int, per_pool: int = POOL_CONNECTIONS) -> list[int]:
     return [base + (1 if n < extra else 0) for n in range(count)]
 
 
+@dataclass(frozen=True)
+class SourceEndpoint:
+    """Where a torrent provider answers and how fast it may be asked (from settings)."""
+
+    urls: Callable[[Settings], list[str]]  # mirrors, tried in order
+    rate_limit: Callable[[Settings], float]  # requests/s
+
+
+SOURCE_ENDPOINTS: dict[str, SourceEndpoint] = {
+    "yts": SourceEndpoint(lambda s: s.yts_urls, lambda s: s.yts_rate_limit),
+    "eztv": SourceEndpoint(lambda s: s.eztv_urls, lambda s: s.eztv_rate_limit),
+}
+
+
 @dataclass
 class Clients:
-    """The upstream clients of one ingest run (one event loop)."""
+    """The upstream clients of one ingest run (one event loop): TMDB and one per provider."""
 
     tmdb: UpstreamClient
-    yts: UpstreamClient
+    sources: dict[str, UpstreamClient] = field(default_factory=dict)
+
+    @property
+    def yts(self) -> UpstreamClient:
+        return self.sources["yts"]
+
+    @property
+    def eztv(self) -> UpstreamClient:
+        return self.sources["eztv"]
 
 
 @contextlib.asynccontextmanager
@@ -118,7 +140,9 @@ async def open_clients(
     clock: Clock | None = None,
     sleep: Sleep | None = None,
 ) -> AsyncIterator[Clients]:
-    """TMDB and YTS clients configured from ``settings``; closes their pools on exit.
+    """TMDB and torrent-provider clients configured from ``settings``; closes their pools on
+    exit. Every provider of :data:`SOURCE_ENDPOINTS` gets the same kind of client: its own
+    mirror list and token bucket, the shared retry policy.
 
     Each pool uses httpx's own transport, except for URLs matching a mount: the
     process-wide ones (:func:`mount_transport`) and ``mounts`` (which win on the same
@@ -171,13 +195,16 @@ async def open_clients(
                 not_found_is_answer=True,
                 sleep=sleep,
             ),
-            yts=UpstreamClient(
-                "yts",
-                settings.yts_urls,
-                await pools({}),
-                limiter=TokenBucket(settings.yts_rate_limit, **clock_kw),
-                policy=policy,
-                concurrency=concurrency,
-                sleep=sleep,
-            ),
+            sources={
+                name: UpstreamClient(
+                    name,
+                    endpoint.urls(settings),
+                    await pools({}),
+                    limiter=TokenBucket(endpoint.rate_limit(settings), **clock_kw),
+                    policy=policy,
+                    concurrency=concurrency,
+                    sleep=sleep,
+                )
+                for name, endpoint in SOURCE_ENDPOINTS.items()
+            },
         )

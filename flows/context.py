@@ -17,6 +17,12 @@ from flows.clients import Clients
 from flows.http import Fetched, UpstreamClient
 from flows.landing import canonical_request_key, fresh_keys, land
 
+# Raw tables by freshness kind (see ``IngestContext.max_age_for``); TV tables join these.
+LIST_TABLES: frozenset[str] = frozenset({"raw_tmdb_lists", "raw_tmdb_tv_lists"})
+DETAILS_TABLES: frozenset[str] = frozenset(
+    {"raw_tmdb_movies", "raw_tmdb_shows", "raw_tmdb_seasons"}
+)
+
 
 @dataclass
 class TableCounts:
@@ -77,15 +83,29 @@ class IngestContext:
         return timedelta(hours=self.settings.freshness_hours)
 
     def max_age_for(self, table: str) -> timedelta:
-        """Swarm counts go stale fast: YTS answers have their own, shorter window."""
-        if table.startswith("raw_yts_"):
+        """Freshness per kind: swarm counts (YTS) and lists go stale fast (each scheduled
+        run must refetch them); details are refetched when a changes feed names them, so
+        their window is long; anything else uses ``freshness_hours``."""
+        if table.startswith(("raw_yts_", "raw_eztv_")):  # torrent providers: swarm counts
             return timedelta(hours=self.settings.yts_freshness_hours)
+        if table in LIST_TABLES:
+            return timedelta(hours=self.settings.list_freshness_hours)
+        if table in DETAILS_TABLES:
+            return timedelta(hours=self.settings.details_freshness_hours)
         return self.max_age
 
     @property
     def since(self) -> datetime:
         """Oldest landed row this run may reuse: fresh rows and this run's own rows."""
-        return min(self.started_at, self.started_at - self.max_age)
+        settings = self.settings
+        hours = (
+            settings.freshness_hours,
+            settings.list_freshness_hours,
+            settings.details_freshness_hours,
+            settings.yts_freshness_hours,
+        )
+        longest = max(timedelta(hours=h) for h in hours)  # a row fresh under any window
+        return min(self.started_at, self.started_at - longest)
 
     def count(self, table: str) -> TableCounts:
         return self.counts.setdefault(table, TableCounts())

@@ -20,6 +20,8 @@ from prefect.deployments.runner import RunnerDeployment
 
 from flows.audit_retention import audit_retention
 from flows.pipeline import sync_flow
+from flows.scrape import scrape_flow
+from flows.trakt import trakt_flow
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ SCHEDULES: tuple[Schedule, ...] = (
 
 
 AUDIT_RETENTION_CRON = "17 3 * * *"  # daily, at a quiet hour
+SCRAPE_EVERY = timedelta(minutes=15)  # tracker scrape of the due sources (flows/scrape.py)
+TRAKT_EVERY = timedelta(minutes=15)  # linked users' Trakt libraries (flows/trakt.py)
 
 
 def _sync(made: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> RunnerDeployment:
@@ -76,11 +80,31 @@ def build_deployments(entrypoint: str | None = None) -> list[RunnerDeployment]:
         )
         for item in SCHEDULES
     ]
+    trakt = _sync(
+        trakt_flow.to_deployment(
+            name="trakt",
+            interval=TRAKT_EVERY,
+            description="Trakt watchlist, history, progress and ratings of linked users",
+            concurrency_limit=1,
+            tags=["miauflix"],
+        )
+    )
+    scrape = _sync(
+        scrape_flow.to_deployment(
+            name="scrape",
+            interval=SCRAPE_EVERY,
+            description="Tracker scrape: seeders/leechers of the published sources that are due",
+            concurrency_limit=1,
+            tags=["miauflix"],
+        )
+    )
     if entrypoint is not None:
+        scrape.entrypoint = f"{entrypoint}:{scrape_flow.fn.__name__}"
         retention.entrypoint = f"{entrypoint}:{audit_retention.fn.__name__}"
         for deployment in syncs:
             deployment.entrypoint = f"{entrypoint}:{sync_flow.fn.__name__}"
-    return [retention, *syncs]
+        trakt.entrypoint = f"{entrypoint}:{trakt_flow.fn.__name__}"
+    return [retention, *syncs, trakt, scrape]
 
 
 def serve_deployments(deployments: list[RunnerDeployment]) -> None:

@@ -22,7 +22,7 @@ import contextvars
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import duckdb
@@ -30,6 +30,7 @@ import httpx
 from prefect import flow, get_run_logger
 
 from core.settings import Settings
+from flows.changes import RefreshPlan, commit_refresh, fetch_changes_plan
 from flows.clients import open_clients
 from flows.context import IngestContext, TableCounts
 from flows.landing import fresh_keys
@@ -45,7 +46,9 @@ from flows.tmdb import (
     fetch_movie_details,
     list_movie_ids,
 )
+from flows.tv_ingest import run_tv_ingest
 from flows.yts import YTS_TABLE, fetch_yts_movies, imdb_ids_for, yts_request
+from warehouse.db import connect_writer
 from warehouse.schema import RAW_TABLES, ensure_base_schema
 
 # How far a run goes: each scope includes the stages before it (their fresh rows are
@@ -74,6 +77,8 @@ class IngestSummary:
     movies: int = 0  # distinct movie ids found in the lists
     imdb_ids: int = 0  # distinct IMDb ids looked up on YTS (fetched or fresh)
     seconds: float = 0.0
+    changes: dict[str, Any] = field(default_factory=dict)  # the changes feed's refresh plan
+    tv: dict[str, Any] = field(default_factory=dict)  # the TV part (flows/tv_ingest.py)
 
     @property
     def fetched(self) -> int:
@@ -102,6 +107,8 @@ class IngestSummary:
             "failed": self.failed,
             "landed": self.landed,
             "skipped_fresh": self.skipped_fresh,
+            "changes": self.changes,
+            "tv": self.tv,
             "tables": {name: counts.as_dict() for name, counts in self.tables.items()},
         }
 
@@ -151,17 +158,21 @@ async def run_ingest(
     for table in RAW_TABLES:
         ctx.count(table)
 
+    with_details = scope != "lists"
     results = await asyncio.gather(
         call(fetch_configuration, ctx),
         call(fetch_genres, ctx),
         *(call(fetch_list, ctx, name) for name in LIST_PATHS),
+        *([call(fetch_changes_plan, ctx, "movie")] if with_details else []),
     )
+    plan: RefreshPlan | None = results.pop() if with_details else None
     page_keys = [key for keys in results[2:] for key in keys]
     movie_ids = list_movie_ids(ctx, page_keys)
     summary = IngestSummary(run_id=ctx.run_id, tables=ctx.counts, movies=len(movie_ids))
-    if scope == "lists":
+    if plan is None:
         summary.seconds = time.perf_counter() - started
         return summary
+    summary.changes = plan.as_dict()
     with_sources = scope in ("sources", "all")
 
     # Movies whose details are all fresh need no TMDB task, only a YTS look-up.
@@ -171,11 +182,15 @@ async def run_ingest(
         ctx.con,
         MOVIES_TABLE,
         (k for keys in keys_of.values() for k in keys),
-        ctx.max_age,
+        ctx.max_age_for(MOVIES_TABLE),
         answer_statuses=ANSWER_STATUSES,
     )
-    stale_ids = [m for m in movie_ids if any(k not in fresh for k in keys_of[m])]
-    fresh_ids = [m for m in movie_ids if all(k in fresh for k in keys_of[m])]
+
+    def is_fresh(movie_id: int) -> bool:
+        return not plan.must_refetch(movie_id) and all(k in fresh for k in keys_of[movie_id])
+
+    stale_ids = [m for m in movie_ids if not is_fresh(m)]
+    fresh_ids = [m for m in movie_ids if is_fresh(m)]
     ctx.count(MOVIES_TABLE).skipped_fresh += len(fresh_ids) * len(languages)
 
     queued: set[str] = set()
@@ -202,7 +217,8 @@ async def run_ingest(
 
     async def pipeline(ids: list[int], label: str) -> None:
         async with gate:
-            found = await call(fetch_movie_details, ctx, ids, label)
+            refetch = frozenset(m for m in ids if plan.must_refetch(m))
+            found = await call(fetch_movie_details, ctx, ids, label, refetch)
             if not with_sources:
                 return
             # Ids without an IMDb id from this fetch: 404s, failures, or movies whose
@@ -219,6 +235,7 @@ async def run_ingest(
             for n, ids in enumerate(_chunks(stale_ids, chunk_size(len(stale_ids), details_chunk)))
         ),
     )
+    commit_refresh(ctx, plan)  # failed fetches stay stale: freshness retries them
     summary.imdb_ids = len(queued)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -232,16 +249,19 @@ async def ingest_async(
     use_tasks: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
     policy: RetryPolicy | None = None,
+    tv: bool = False,
     **tuning: int,
 ) -> IngestSummary:
     """Open the warehouse and the clients, run the ingest, close everything.
 
     The DuckDB connection (and with it the write lock) lives only as long as this call.
     ``tuning`` passes ``details_chunk``, ``yts_chunk``, ``pipelines`` to :func:`run_ingest`.
+    ``tv=True`` then runs the TV part (:func:`flows.tv_ingest.run_tv_ingest`, same scope
+    stages) on the same connection and clients.
     """
     _check_scope(scope)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
     try:
         ensure_base_schema(con)
         # Many small appends: checkpoint once at the end instead of every 16 MB of WAL
@@ -250,7 +270,11 @@ async def ingest_async(
         try:
             async with open_clients(settings, transport=transport, policy=policy) as clients:
                 ctx = IngestContext(con, clients, settings, run_id)
-                return await run_ingest(ctx, scope=scope, use_tasks=use_tasks, **tuning)
+                summary = await run_ingest(ctx, scope=scope, use_tasks=use_tasks, **tuning)
+                if tv:
+                    shows = await run_tv_ingest(ctx, _caller(use_tasks), scope=scope)
+                    summary.tv = asdict(shows)
+                return summary
         finally:
             with contextlib.suppress(duckdb.Error):  # never mask the run's own error
                 con.execute("RESET checkpoint_threshold")
@@ -276,7 +300,9 @@ def _run_coroutine(make: Callable[[], Awaitable[T]]) -> T:
 @flow(name="ingest", flow_run_name="ingest-{scope}", validate_parameters=False)
 def ingest_flow(settings: Settings, run_id: str, scope: str = "all") -> IngestSummary:
     """Fetch TMDB (and YTS) as far as ``scope`` goes; land every response raw."""
-    summary = _run_coroutine(lambda: ingest_async(settings, run_id, scope=scope, use_tasks=True))
+    summary = _run_coroutine(
+        lambda: ingest_async(settings, run_id, scope=scope, use_tasks=True, tv=True)
+    )
     get_run_logger().info(
         "ingest %s: %d movies, %d fetched, %d failed, %d fresh skipped, %d rows in %.1f s",
         scope,

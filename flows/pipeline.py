@@ -36,7 +36,9 @@ from core.settings import Settings, load_settings
 from flows.engine_outcomes import engine_outcomes_task
 from flows.ingest import ingest_flow
 from flows.run_record import record_run_end, record_run_start
+from warehouse import source_stats
 from warehouse.checks import DQResult, format_dq_summary, run_checks
+from warehouse.db import connect_writer
 from warehouse.publish import publish_catalog
 from warehouse.schema import RAW_TABLES, ensure_base_schema
 from warehouse.transform import transform
@@ -84,7 +86,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(settings.warehouse_path))
+    return connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
 
 
 @task(name="transform", cache_policy=NO_CACHE)
@@ -152,7 +154,10 @@ def catalog_is_current(settings: Settings, con: duckdb.DuckDBPyConnection) -> bo
         return False
     union = " UNION ALL ".join(f"SELECT max(fetched_at) AS t FROM {t}" for t in RAW_TABLES)
     newest = con.execute(f"SELECT max(t) FROM ({union})").fetchone()
-    return newest is not None and newest[0] is not None and newest[0] <= published
+    if newest is None or newest[0] is None or newest[0] > published:
+        return False
+    scraped = source_stats.newest_scrape(con)  # tracker counts re-rank the sources
+    return scraped is None or scraped <= published
 
 
 def _run_id() -> str:

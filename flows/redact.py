@@ -14,7 +14,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-SECRET_PARAMS = frozenset({"api_key", "apikey", "access_token", "client_secret", "token"})
+SECRET_PARAMS = frozenset(
+    # info_hash: tracker scrapes (flows/scrape_http.py); passkey: private trackers' URLs
+    {"api_key", "apikey", "access_token", "client_secret", "token", "info_hash", "passkey"}
+)
 MASK = "***"
 
 

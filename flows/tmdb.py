@@ -16,7 +16,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from flows.context import IngestContext, Request, fetch_and_land
-from flows.landing import latest_successes
+from flows.landing import fresh_keys, latest_successes
 
 CONFIGURATION_TABLE = "raw_tmdb_configuration"
 GENRES_TABLE = "raw_tmdb_genres"
@@ -146,15 +146,30 @@ async def fetch_list(ctx: IngestContext, name: str) -> list[str]:
 
 @task(name="tmdb-movie-details", task_run_name="tmdb-movies-{label}", cache_policy=NONE)
 async def fetch_movie_details(
-    ctx: IngestContext, movie_ids: list[int], label: str
+    ctx: IngestContext,
+    movie_ids: list[int],
+    label: str,
+    refetch: frozenset[int] = frozenset(),
 ) -> dict[int, str]:
     """Land details (+external_ids, images, translations) for a chunk of movie ids.
 
-    Only the (id, language) requests that are not fresh are sent. Returns TMDB id ->
-    IMDb id for the movies whose details were fetched now (read from the bodies as they
+    Only the (id, language) requests that are not fresh are sent, plus every request of
+    the ids in ``refetch`` (named by the changes feed, or a full refresh). Returns TMDB id
+    -> IMDb id for the movies whose details were fetched now (read from the bodies as they
     arrive, so the YTS step needs no second pass over the payloads).
     """
     requests = details_requests(movie_ids, ctx.settings.tmdb_languages)
+    if refetch:
+        fresh = fresh_keys(
+            ctx.con,
+            MOVIES_TABLE,
+            [r.key for r in requests],
+            ctx.max_age_for(MOVIES_TABLE),
+            answer_statuses=ANSWER_STATUSES,
+        )
+        todo = [r for r in requests if r.key not in fresh or int(r.entity_key) in refetch]
+        ctx.count(MOVIES_TABLE).skipped_fresh += len(requests) - len(todo)
+        requests = todo
     done = await fetch_and_land(
         ctx,
         MOVIES_TABLE,
@@ -162,6 +177,7 @@ async def fetch_movie_details(
         requests,
         answer_statuses=ANSWER_STATUSES,
         extract=imdb_from_details,
+        check_fresh=not refetch,
     )
     found: dict[int, str] = {}
     for result in done:

@@ -1,7 +1,9 @@
 """YTS ingest: ``list_movies.json?query_term=<imdb id>`` per movie, through the mirrors.
 
-IMDb ids come from the landed TMDB details (``imdb_id``, else ``external_ids.imdb_id``)
-of this run and of earlier fresh rows, read back from DuckDB in one query per batch.
+YTS is one :class:`~flows.providers.SourceProvider` (one answer per movie, no paging); the
+mirrors, rate limit and fault handling are the shared provider client's. IMDb ids come from
+the landed TMDB details (``imdb_id``, else ``external_ids.imdb_id``) of this run and of
+earlier fresh rows, read back from DuckDB in one query per batch.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from collections.abc import Iterable
 from prefect import task
 from prefect.cache_policies import NONE
 
-from flows.context import IngestContext, Request, fetch_and_land
+from flows.context import IngestContext, Request
 from flows.landing import latest_successes
+from flows.providers import SourceProvider, fetch_sources
 from flows.tmdb import MOVIES_TABLE, details_requests, is_imdb_id
 
 YTS_TABLE = "raw_yts_movies"
@@ -28,6 +31,19 @@ def yts_request(imdb_id: str) -> Request:
     if not is_imdb_id(imdb_id):
         raise ValueError(f"not an IMDb id: {imdb_id!r}")
     return Request(LIST_MOVIES_PATH, {"query_term": imdb_id}, imdb_id)
+
+
+class YtsProvider(SourceProvider):
+    """Movies: ``query_term=<imdb id>`` answers with the movie and all its torrents."""
+
+    name = "yts"
+    table = YTS_TABLE
+
+    def first_request(self, imdb_id: str) -> Request:
+        return yts_request(imdb_id)
+
+
+YTS = YtsProvider()
 
 
 def imdb_ids_for(ctx: IngestContext, movie_ids: Iterable[int]) -> dict[int, str]:
@@ -52,8 +68,4 @@ async def fetch_yts_movies(
 
     ``checked_fresh=True``: the caller already dropped the fresh ids.
     """
-    requests = [yts_request(i) for i in dict.fromkeys(imdb_ids) if is_imdb_id(i)]
-    done = await fetch_and_land(
-        ctx, YTS_TABLE, ctx.clients.yts, requests, check_fresh=not checked_fresh
-    )
-    return len(done)
+    return await fetch_sources(ctx, YTS, imdb_ids, check_fresh=not checked_fresh)

@@ -9,22 +9,40 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 
 from rich.console import Console
 
 from core.atomic import write_atomic
 from core.settings import Settings
-from miauflix.processes import ProcessError, Supervisor, free_port, port_is_free
+from miauflix.processes import (
+    ProcessError,
+    Supervisor,
+    free_port,
+    port_is_free,
+    stop_on_signals,
+)
 from sandbox.catalogue import SyntheticCatalogue
+from sandbox.demo_show import add_demo_show
 from sandbox.fake_upstream import start_fake_upstream
 from sandbox.swarm import DemoSwarm, demo_torrents
 
 PY = sys.executable
-DEMO_FILE = "demo.json"  # {"playable_tmdb_ids": [...]}: movies backed by the local seeder
+DEMO_FILE = "demo.json"  # {"playable_tmdb_ids": [...], "playable_show_ids": [...]}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """What the demo's in-process sandbox serves."""
+
+    upstream: str  # base URL of the fake TMDB/YTS/EZTV/Trakt
+    seeder: str  # host:port of the local seeder
+    tracker: str  # announce URL of the local tracker
+    playable: list[int]  # TMDB ids of movies whose only sources are seeded demo videos
+    playable_shows: list[int]  # TMDB ids of shows whose season 1 is a seeded pack
 
 
 def _demo_admin_password(settings: Settings) -> str:
@@ -48,6 +66,7 @@ def _base_env(settings: Settings, upstream: str, password: str) -> dict[str, str
         MIAUFLIX_DATA_DIR=str(settings.data_dir.resolve()),
         MIAUFLIX_TMDB_URL=f"{upstream}/tmdb",
         MIAUFLIX_YTS_URLS=f"{upstream}/yts,{upstream}/yts-mirror2",
+        MIAUFLIX_EZTV_URLS=f"{upstream}/eztv,{upstream}/eztv-mirror2",
         MIAUFLIX_TRAKT_URL=f"{upstream}/trakt",
         MIAUFLIX_ADMIN_EMAIL=settings.admin_email,
         MIAUFLIX_ADMIN_PASSWORD=password,
@@ -73,12 +92,9 @@ def _demo_imdb_ids(catalogue: SyntheticCatalogue, count: int) -> list[str]:
     return picked[:count] or catalogue.demo_imdb_ids(count)
 
 
-def _start_sandbox(settings: Settings, stack: ExitStack) -> tuple[str, str, list[int]]:
-    """Seed the demo videos and serve the fake upstreams in this process.
-
-    Returns the upstream base URL, the seeder's ``host:port`` and the TMDB ids of the
-    movies whose only sources are the seeded demo videos.
-    """
+def _start_sandbox(settings: Settings, stack: ExitStack) -> Sandbox:
+    """Seed the demo videos (movies, and season 1 of one popular show) and serve the fake
+    upstreams in this process."""
     swarm = stack.enter_context(DemoSwarm(settings.data_dir / "media"))
     catalogue = SyntheticCatalogue(settings.sandbox_movies, seed=settings.sandbox_seed)
     port = free_port()
@@ -91,9 +107,22 @@ def _start_sandbox(settings: Settings, stack: ExitStack) -> tuple[str, str, list
     )
     for imdb_id, torrents in extra.items():
         catalogue.add_torrents(imdb_id, torrents, files)
+    show = add_demo_show(
+        catalogue,
+        settings.data_dir / "media" / "shows",
+        [swarm.tracker.announce_url],
+        swarm.seeder.seed,
+        url_for=lambda upper: f"{base}/yts/torrent/download/{upper}",
+    )
     stack.enter_context(start_fake_upstream(catalogue, port=port))
     playable = [tmdb for tmdb in map(catalogue.tmdb_id_of, imdb_ids) if tmdb is not None]
-    return base, swarm.seeder.endpoint, playable
+    return Sandbox(base, swarm.seeder.endpoint, swarm.tracker.announce_url, playable, [show.tv_id])
+
+
+def _sandbox_env(sandbox: Sandbox) -> dict[str, str]:
+    """Peers and swarm counts come from the local seeder and tracker only: the demo's engine
+    and its scrape never reach a public tracker."""
+    return {"MIAUFLIX_ENGINE_PEERS": sandbox.seeder, "MIAUFLIX_SCRAPE_TRACKERS": sandbox.tracker}
 
 
 def run_demo(settings: Settings, ui: bool = True) -> int:
@@ -101,7 +130,7 @@ def run_demo(settings: Settings, ui: bool = True) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     password = _demo_admin_password(settings)
     sup = Supervisor()
-    with ExitStack() as stack:
+    with stop_on_signals(), ExitStack() as stack:
         try:
             return _run(settings, ui, password, sup, stack, console)
         except KeyboardInterrupt:
@@ -124,15 +153,18 @@ def _run(
 ) -> int:
     console.print(f"[bold]miauflix demo[/bold]: data in {settings.data_dir.resolve()}")
     with console.status("rendering and seeding the demo videos…"):
-        upstream, seeder, playable = _start_sandbox(settings, stack)
+        sandbox = _start_sandbox(settings, stack)
+    upstream, playable = sandbox.upstream, sandbox.playable
     write_atomic(
         settings.data_dir / DEMO_FILE,
-        json.dumps({"playable_tmdb_ids": playable}).encode(),
+        json.dumps(
+            {"playable_tmdb_ids": playable, "playable_show_ids": sandbox.playable_shows}
+        ).encode(),
     )
-    console.print(f"fake TMDB/YTS/Trakt on {upstream} ({settings.sandbox_movies} movies)")
-    console.print(f"local BitTorrent seeder on {seeder}")
+    console.print(f"fake TMDB/YTS/EZTV/Trakt on {upstream} ({settings.sandbox_movies} movies)")
+    console.print(f"local BitTorrent seeder on {sandbox.seeder}")
     env = _base_env(settings, upstream, password)
-    env["MIAUFLIX_ENGINE_PEERS"] = seeder
+    env.update(_sandbox_env(sandbox))
     # The local seeder speaks TCP only; an engine that tries uTP first waits 4-5 s on each
     # new torrent before falling back (measured: first bytes 4-5 s with uTP, 60 ms without).
     env.setdefault("MIAUFLIX_ENGINE_UTP", "false")
@@ -155,7 +187,7 @@ def _run(
             sup.wait_http("prefect server", f"{prefect_url}/api/health", 180)
 
     console.print("first sync:")
-    code = subprocess.call([PY, "-m", "miauflix.cli", "sync"], env=env)
+    code = sup.run("first sync", [PY, "-m", "miauflix.cli", "sync"], env)
     if code != 0:
         console.print(f"[red]first sync failed (exit {code}); the API serves what exists[/red]")
 
@@ -186,6 +218,7 @@ def _run(
         console.print(f"  Prefect UI: http://127.0.0.1:{settings.prefect_ui_port}")
     console.print(f"  engine:     {engine_url}")
     console.print(f"  movies that stream the seeded demo videos: {playable}")
+    console.print(f"  shows whose season 1 streams a seeded pack: {sandbox.playable_shows}")
     console.print(f"  admin login: {settings.admin_email} / {password}")
     console.print("Ctrl-C stops everything.")
     while True:

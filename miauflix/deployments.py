@@ -12,12 +12,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.settings import load_settings
 from flows.audit_retention import audit_retention
 from flows.deployments import build_deployments, serve_deployments
 from flows.pipeline import sync_flow
+from flows.scrape import scrape_flow
+from flows.trakt import trakt_flow
+from miauflix.logs import configure_logging
 from miauflix.loopback import install_loopback_transport
+from miauflix.private_files import PRIVATE_UMASK
 
-__all__ = ["audit_retention", "entrypoint_file", "main", "sync_flow"]
+__all__ = ["audit_retention", "entrypoint_file", "main", "scrape_flow", "sync_flow", "trakt_flow"]
 
 install_loopback_transport()
 
@@ -28,6 +33,8 @@ def entrypoint_file() -> str:
 
 
 def main() -> None:
+    os.umask(PRIVATE_UMASK)  # inherited by the flow-run processes the runner starts
+    configure_logging(load_settings(), "flows")
     serve_deployments(build_deployments(entrypoint=entrypoint_file()))
 
 

@@ -8,6 +8,7 @@ loopback transport mounted (:mod:`miauflix.loopback`).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -70,10 +71,35 @@ def _apply_settings_to_env(settings: Settings) -> None:
     os.environ["MIAUFLIX_DATA_DIR"] = str(settings.data_dir)
 
 
+def mute_finalization_noise() -> None:
+    """Point stderr at /dev/null once every exit handler has run (atexit runs handlers in
+    reverse order of registration: call this before Prefect registers its own).
+
+    Prefect keeps a failed run's exception (its traceback pins the frames) and each task's
+    context (with its parameters) in memory until the interpreter exits, and with them the
+    DuckDB connections that were local variables or parameters there. DuckDB's bindings
+    (nanobind) list such survivors during interpreter finalization as ~100 lines of
+    "nanobind: leaked ..." that say nothing about the sync, and DuckDB offers no switch to
+    turn that report off. The summary is printed before; only finalization is muted.
+    """
+
+    def _mute() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    atexit.register(_mute)
+
+
 def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int:
     """Run the pipeline once; print a summary; return the process exit code."""
+    mute_finalization_noise()
     _quiet_prefect()
     _apply_settings_to_env(settings)
+    if scope == "trakt":
+        return run_trakt_sync(settings)
     from flows.pipeline import PipelineBlocked, Scope, sync_flow
     from miauflix.loopback import install_loopback_transport
 
@@ -120,3 +146,24 @@ def run_sync(settings: Settings, scope: str = "all", quiet: bool = False) -> int
         file=sys.stdout,
     )
     return 0 if result["status"] == "succeeded" else 1
+
+
+def run_trakt_sync(settings: Settings) -> int:
+    """``sync --scope trakt``: the Trakt ingest once for every linked user (a Prefect flow
+    run, like the scheduled ``trakt`` deployment); non-zero when a user's ingest failed."""
+    from flows.trakt import trakt_flow
+
+    started = time.perf_counter()
+    try:
+        result = trakt_flow()
+    except Exception as exc:  # the flow failed: report and exit non-zero
+        print(f"trakt sync failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    failed = result.get("failed_users", {})
+    print(
+        f"trakt sync in {time.perf_counter() - started:.1f}s (run {result['run_id']}):"
+        f" {result['users']} linked users, {len(failed)} failed,"
+        f" {result['merged']} progress rows merged, {result['quarantined']} quarantined",
+        file=sys.stdout,
+    )
+    return 1 if failed else 0

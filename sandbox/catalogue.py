@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sandbox import tmdb_records, tv_records, vocab, yts_records
+from sandbox import eztv_records, tmdb_records, tv_records, vocab, yts_records
 from sandbox.dirt import (
     HTML_KINDS,
     TMDB_DIRTY_KINDS,
@@ -40,7 +41,11 @@ from sandbox.yts_records import DEFAULT_YTS_BASE
 PAGE_SIZE = 20
 MAX_PAGE = 500
 CHANGES_PAGE_SIZE = 100
+DAILY_CHANGE_SHARE = 0.02  # share of ids the changes feeds name per day (the default knob)
 MIN_MOVIES, MAX_MOVIES = 10, 100_000
+MIN_SHOWS, MAX_SHOWS = 5, 20_000
+TV_LIST_NAMES = ("popular", "top_rated", "trending_day", "trending_week")
+NO_SHOW_IMDB_SHARE = 0.05
 NO_IMDB_SHARE = 0.03
 NO_TORRENTS_SHARE = 0.10
 
@@ -66,13 +71,15 @@ __all__ = [
 
 
 class SyntheticCatalogue:
-    """``movies`` existing TMDB movies (10..100,000), deterministic for ``seed``."""
+    """``movies`` existing TMDB movies (10..100,000), deterministic for ``seed``; ``shows``
+    TV shows (5..20,000; default a tenth of the movies)."""
 
     def __init__(
         self,
         movies: int,
         seed: int = 42,
         *,
+        shows: int | None = None,
         dirty_rate: float = 0.0,
         extra_torrents: dict[str, list[dict[str, Any]]] | None = None,
         torrent_files: dict[str, bytes] | None = None,
@@ -93,9 +100,15 @@ class SyntheticCatalogue:
         self.missing_ids: list[int] = sorted(drawn[movies:])
         self._existing = frozenset(self.tmdb_ids)
         self._universe = sorted(drawn)
-        n_shows = max(5, movies // 10)
+        n_shows = max(MIN_SHOWS, movies // 10) if shows is None else shows
+        if isinstance(n_shows, bool) or not isinstance(n_shows, int):
+            raise CatalogueError(f"shows must be an int, got {shows!r}")
+        if not MIN_SHOWS <= n_shows <= MAX_SHOWS:
+            raise CatalogueError(f"shows must be {MIN_SHOWS}..{MAX_SHOWS}, got {n_shows}")
         self.tv_ids: list[int] = sorted(rng(seed, SALT_IDS, 2).sample(range(1, 300_000), n_shows))
         self._tv_existing = frozenset(self.tv_ids)
+        self._tv_orders: dict[str, list[int]] = {}
+        self._tv_by_imdb: dict[int, int] | None = None
         self._imdb_offset = mix(seed, SALT_IMDB) % _IMDB_MODULUS
         self._imdb_inverse = pow(_IMDB_MULTIPLIER, -1, _IMDB_MODULUS)
         self._orders: dict[str, list[int]] = {}
@@ -105,11 +118,17 @@ class SyntheticCatalogue:
         if dirty_rate > 0:
             self._dirty = pick_dirty(seed, self.tmdb_ids, dirty_rate, self._has_own_yts)
         self._extra: dict[str, list[dict[str, Any]]] = {}
+        self._eztv_extra: dict[int, list[dict[str, Any]]] = {}
         self._files: dict[str, bytes] = {}
         for imdb_id, extra in (extra_torrents or {}).items():
             self.add_torrents(imdb_id, extra)
         for hash_hex, blob in (torrent_files or {}).items():
             self._files[hash_hex.upper()] = blob
+        # Knobs of the changes feeds: the daily background share, and titles touched on
+        # purpose (named by the feed on that day; their details show a new revision).
+        self.change_rate = DAILY_CHANGE_SHARE
+        self._touched: dict[tuple[str, date], set[int]] = {}
+        self._revisions: dict[tuple[str, int], int] = {}
 
     # --- ids -----------------------------------------------------------------------------
     def exists(self, tmdb_id: int) -> bool:
@@ -149,6 +168,7 @@ class SyntheticCatalogue:
             return None
         body = tmdb_records.details(self.seed, tmdb_id, self.imdb_id_of(tmdb_id), language)
         dirty_details(body, self._dirty.get(tmdb_id))
+        self._revise(body, "movie", tmdb_id)
         return body
 
     def list_page(self, name: str, page: int, language: str = "en") -> dict[str, Any]:
@@ -210,17 +230,44 @@ class SyntheticCatalogue:
             },
         }
 
-    def changes(self, start: date, end: date, page: int) -> dict[str, Any]:
-        """``/3/movie/changes``: ~2% of ids change per day; 100 results a page."""
-        per_day = max(1, len(self._universe) // 50)
+    def touch(self, ids: Iterable[int], *, kind: str = "movie", on: date | None = None) -> None:
+        """Change titles now: the ``kind`` ("movie" | "tv") changes feed names ``ids`` on
+        day ``on`` (default: today, UTC) and their details carry a new revision."""
+        if kind not in ("movie", "tv"):
+            raise CatalogueError(f"kind must be 'movie' or 'tv', got {kind!r}")
+        day = on or datetime.now(UTC).date()
+        bucket = self._touched.setdefault((kind, day), set())
+        for tmdb_id in ids:
+            bucket.add(tmdb_id)
+            self._revisions[(kind, tmdb_id)] = self._revisions.get((kind, tmdb_id), 0) + 1
+
+    def revision(self, tmdb_id: int, kind: str = "movie") -> int:
+        """How many times :meth:`touch` changed the title (0: as generated)."""
+        return self._revisions.get((kind, tmdb_id), 0)
+
+    def _revise(self, body: dict[str, Any], kind: str, tmdb_id: int) -> None:
+        revision = self._revisions.get((kind, tmdb_id), 0)
+        if revision:
+            body["overview"] = f"{body.get('overview') or ''} (revision {revision})".strip()
+            body["vote_count"] = int(body.get("vote_count") or 0) + revision
+
+    def _changed_ids(self, kind: str, universe: list[int], start: date, end: date) -> list[int]:
+        per_day = math.floor(len(universe) * self.change_rate + 1e-9)
+        if self.change_rate > 0:
+            per_day = min(len(universe), max(1, per_day))
         changed: set[int] = set()
         day = start
         while day <= end:
-            changed.update(
-                rng(self.seed, SALT_CHANGES, day.toordinal()).sample(self._universe, per_day)
-            )
+            if per_day:
+                parts = (day.toordinal(),) if kind == "movie" else (day.toordinal(), 2)
+                changed.update(rng(self.seed, SALT_CHANGES, *parts).sample(universe, per_day))
+            changed.update(self._touched.get((kind, day), ()))
             day += timedelta(days=1)
-        ids = sorted(changed)
+        return sorted(changed)
+
+    def changes(self, start: date, end: date, page: int) -> dict[str, Any]:
+        """``/3/movie/changes``: ~2% of ids change per day; 100 results a page."""
+        ids = self._changed_ids("movie", self._universe, start, end)
         chunk = ids[(page - 1) * CHANGES_PAGE_SIZE : page * CHANGES_PAGE_SIZE]
         return {
             "results": [{"id": i, "adult": False if i in self._existing else None} for i in chunk],
@@ -229,22 +276,116 @@ class SyntheticCatalogue:
             "total_results": len(ids),
         }
 
-    # --- TMDB TV (no torrents: shapes only) -------------------------------------------------
-    def tv_show(self, tv_id: int, language: str = "en") -> dict[str, Any] | None:
-        """``/3/tv/{id}`` with external_ids and translations; None -> 404."""
+    def tv_changes(self, start: date, end: date, page: int) -> dict[str, Any]:
+        """``/3/tv/changes``: the same shape and knobs as the movie feed, over the shows."""
+        ids = self._changed_ids("tv", self.tv_ids, start, end)
+        chunk = ids[(page - 1) * CHANGES_PAGE_SIZE : page * CHANGES_PAGE_SIZE]
+        return {
+            "results": [{"id": i, "adult": False} for i in chunk],
+            "page": page,
+            "total_pages": math.ceil(len(ids) / CHANGES_PAGE_SIZE),
+            "total_results": len(ids),
+        }
+
+    # --- TMDB TV ------------------------------------------------------------------------------
+    def show_imdb_id(self, tv_id: int) -> str | None:
+        """The show's IMDb id (``tt`` + 8 digits), or None (unknown show, ~5 % without)."""
         if tv_id not in self._tv_existing:
             return None
-        imdb_id = None
-        if unit(self.seed, tv_id, SALT_IMDB, 2) >= 0.05:
-            n = (tv_id * _IMDB_MULTIPLIER + self._imdb_offset) % 10_000_000 + 50_000_000
-            imdb_id = f"tt{n}"
-        return tv_records.tv_show(self.seed, tv_id, imdb_id, language)
+        if unit(self.seed, tv_id, SALT_IMDB, 2) < NO_SHOW_IMDB_SHARE:
+            return None
+        n = (tv_id * _IMDB_MULTIPLIER + self._imdb_offset) % 10_000_000 + 50_000_000
+        return f"tt{n}"
+
+    def tv_id_of_imdb(self, imdb_id: str) -> int | None:
+        """The show with that IMDb id (``tt`` optional, EZTV sends digits only), or None."""
+        if self._tv_by_imdb is None:
+            pairs = ((self.show_imdb_id(i), i) for i in self.tv_ids)
+            self._tv_by_imdb = {int(imdb[2:]): i for imdb, i in pairs if imdb}
+        digits = imdb_id.strip().lower().removeprefix("tt")
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+            return None
+        return self._tv_by_imdb.get(int(digits))
+
+    def tv_show(self, tv_id: int, language: str = "en") -> dict[str, Any] | None:
+        """``/3/tv/{id}`` with external_ids, translations and images; None -> 404."""
+        if tv_id not in self._tv_existing:
+            return None
+        body = tv_records.tv_show(self.seed, tv_id, self.show_imdb_id(tv_id), language)
+        self._revise(body, "tv", tv_id)
+        return body
 
     def tv_season(self, tv_id: int, season_number: int) -> dict[str, Any] | None:
         """``/3/tv/{id}/season/{n}``; None when the show or the season does not exist."""
         if tv_id not in self._tv_existing:
             return None
         return tv_records.tv_season(self.seed, tv_id, season_number)
+
+    def tv_list_page(self, name: str, page: int, language: str = "en") -> dict[str, Any]:
+        """One page (20 results) of ``/3/tv/{popular|top_rated}`` or ``/3/trending/tv/..``."""
+        name = {"trending": "trending_week"}.get(name, name)
+        if name not in TV_LIST_NAMES:
+            raise CatalogueError(f"unknown TV list {name!r}; expected one of {TV_LIST_NAMES}")
+        if not 1 <= page <= MAX_PAGE:
+            raise CatalogueError(f"page must be 1..{MAX_PAGE}, got {page}")
+        order = self._tv_orders.get(name)
+        if order is None:
+            order = self._build_tv_order(name)
+            self._tv_orders[name] = order
+        start = (page - 1) * PAGE_SIZE
+        chunk = order[start : start + PAGE_SIZE]
+        results = [tv_records.summary(self.seed, i, language) for i in chunk]
+        if name.startswith("trending"):
+            for result in results:
+                result["media_type"] = "tv"
+        return {
+            "page": page,
+            "results": results,
+            "total_pages": min(math.ceil(len(order) / PAGE_SIZE), MAX_PAGE),
+            "total_results": len(order),
+        }
+
+    def _build_tv_order(self, name: str) -> list[int]:
+        seed, ids = self.seed, self.tv_ids
+        if name == "popular":
+            return sorted(ids, key=lambda i: (-tv_records.popularity(seed, i), i))
+        if name == "top_rated":
+            return sorted(ids, key=lambda i: (-tv_records.votes(seed, i)[0], i))
+        shuffled = list(ids)
+        salt = SALT_TRENDING_DAY if name == "trending_day" else SALT_TRENDING_WEEK
+        rng(seed, salt, 2).shuffle(shuffled)
+        return shuffled
+
+    # --- EZTV ----------------------------------------------------------------------------
+    def eztv_torrents(
+        self, imdb_id: str, base_url: str = eztv_records.DEFAULT_EZTV_BASE
+    ) -> list[dict[str, Any]]:
+        """Every EZTV torrent of the show with that IMDb id, newest first (empty: none)."""
+        tv_id = self.tv_id_of_imdb(imdb_id)
+        if tv_id is None:
+            return []
+        if tv_id in self._eztv_extra:  # injected torrents replace the synthetic listing
+            return [dict(t) for t in self._eztv_extra[tv_id]]
+        imdb = self.show_imdb_id(tv_id)
+        assert imdb is not None
+        return eztv_records.show_torrents(self.seed, tv_id, imdb[2:], base_url)
+
+    def add_eztv_torrents(
+        self, tv_id: int, torrents: list[dict[str, Any]], files: dict[str, bytes] | None = None
+    ) -> None:
+        """Make ``torrents`` (EZTV-shaped, e.g. the local seeder's) the show's whole EZTV
+        listing, newest first: no synthetic torrent (whose hash no peer seeds) outranks them.
+        ``files`` are the ``.torrent`` bytes per hash, served like YTS downloads."""
+        if self.show_imdb_id(tv_id) is None:
+            raise CatalogueError(f"no show {tv_id!r} with an IMDb id in this catalogue")
+        for torrent in torrents:
+            if not isinstance(torrent.get("hash"), str):
+                raise CatalogueError(f"extra torrent for show {tv_id} has no hash: {torrent!r}")
+        listed = self._eztv_extra.setdefault(tv_id, [])
+        listed.extend(dict(t) for t in torrents)
+        listed.sort(key=lambda t: -int(t.get("date_released_unix") or 0))
+        for hash_hex, blob in (files or {}).items():
+            self._files[hash_hex.upper()] = blob
 
     # --- YTS -----------------------------------------------------------------------------
     def on_yts(self, tmdb_id: int) -> bool:

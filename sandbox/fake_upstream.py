@@ -1,4 +1,5 @@
-"""The fake upstream server: TMDB v3, YTS v2 (with mirrors) and Trakt over a synthetic catalogue.
+"""The fake upstream server: TMDB v3, YTS v2 and EZTV (with mirrors) and Trakt over a synthetic
+catalogue.
 
 Embed it (tests, ``miauflix demo``) with ``start_fake_upstream`` (uvicorn in a background
 thread), or run it in the foreground::
@@ -23,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, Router
 
-from sandbox.catalogue import SyntheticCatalogue
+from sandbox.catalogue import DAILY_CHANGE_SHARE, SyntheticCatalogue
 from sandbox.errors import UpstreamStartError
+from sandbox.eztv_routes import EztvRoutes
 from sandbox.fast_http import FastHttpProtocol
 from sandbox.faults import (
     MALFORMED,
@@ -35,8 +37,8 @@ from sandbox.faults import (
     UpstreamStats,
 )
 from sandbox.http_common import UpstreamContext, html_page, tmdb_error
-from sandbox.tmdb_routes import MOVIE_LISTS, TmdbRoutes
-from sandbox.trakt_routes import TraktRoutes
+from sandbox.tmdb_routes import MOVIE_LISTS, TV_LISTS, TmdbRoutes
+from sandbox.trakt_routes import TraktRoutes, trakt_account_routes
 from sandbox.yts_routes import YtsRoutes
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -49,16 +51,22 @@ class UpstreamConfig:
 
     movies: int = 200
     seed: int = 42
+    shows: int | None = None  # default: a tenth of the movies
     dirty_rate: float = 0.0
     catalogue: SyntheticCatalogue | None = None
     tmdb_api_key: str = ""
     trakt_client_id: str = ""
     yts_mirrors: int = 2
+    eztv_mirrors: int = 2
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def yts_prefixes(self) -> list[str]:
         """``["yts", "yts-mirror2", ...]``: the path prefix of each YTS mirror."""
         return ["yts"] + [f"yts-mirror{n}" for n in range(2, max(1, self.yts_mirrors) + 1)]
+
+    def eztv_prefixes(self) -> list[str]:
+        """``["eztv", "eztv-mirror2", ...]``: the path prefix of each EZTV mirror."""
+        return ["eztv"] + [f"eztv-mirror{n}" for n in range(2, max(1, self.eztv_mirrors) + 1)]
 
 
 class FakeUpstream:
@@ -67,7 +75,7 @@ class FakeUpstream:
     def __init__(self, config: UpstreamConfig) -> None:
         self.config = config
         self.catalogue = config.catalogue or SyntheticCatalogue(
-            config.movies, config.seed, dirty_rate=config.dirty_rate
+            config.movies, config.seed, shows=config.shows, dirty_rate=config.dirty_rate
         )
         self.stats = UpstreamStats()
         self._injector = FaultInjector(config.faults)
@@ -77,6 +85,7 @@ class FakeUpstream:
             tmdb_api_key=config.tmdb_api_key,
             trakt_client_id=config.trakt_client_id,
         )
+        self.trakt: TraktRoutes | None = None
         self.app = Router(routes=self._routes())
 
     @property
@@ -93,7 +102,8 @@ class FakeUpstream:
     def _routes(self) -> list[BaseRoute]:
         tmdb = TmdbRoutes(self.context)
         yts = YtsRoutes(self.context)
-        trakt = TraktRoutes(self.context)
+        trakt = self.trakt = TraktRoutes(self.context)
+        eztv = EztvRoutes(self.context)
 
         def t(path: str, key: str, handler: Endpoint) -> Route:
             return Route(f"/tmdb{path}", self._wrap(f"tmdb.{key}", "tmdb", tmdb.guarded(handler)))
@@ -107,6 +117,11 @@ class FakeUpstream:
             t("/3/movie/changes", "changes", tmdb.changes),
             t("/3/movie/{name}", "movie", tmdb.movie),
             t("/3/trending/movie/{window}", "trending", tmdb.trending),
+            t("/3/trending/tv/{window}", "tv_trending", tmdb.tv_trending),
+        ]
+        routes += [t(f"/3/tv/{name}", f"tv_{name}", tmdb.tv_list(name)) for name in TV_LISTS]
+        routes += [
+            t("/3/tv/changes", "tv_changes", tmdb.tv_changes),
             t("/3/tv/{tv_id}", "tv", tmdb.tv),
             t("/3/tv/{tv_id}/season/{season}", "tv_season", tmdb.tv_season),
             t("/{rest:path}", "not_found", tmdb.not_found),
@@ -126,6 +141,17 @@ class FakeUpstream:
                     self._wrap(f"{mirror}.not_found", "yts", yts.not_found, mirror),
                 ),
             ]
+        for mirror in self.config.eztv_prefixes():
+            routes += [
+                Route(
+                    f"/{mirror}/api/get-torrents",
+                    self._wrap(f"{mirror}.get_torrents", "eztv", eztv.get_torrents, mirror),
+                ),
+                Route(
+                    f"/{mirror}/{{rest:path}}",
+                    self._wrap(f"{mirror}.not_found", "eztv", eztv.not_found, mirror),
+                ),
+            ]
         routes += [
             Route("/trakt/lists/{kind}", self._wrap("trakt.lists", "trakt", trakt.lists)),
             Route(
@@ -133,6 +159,7 @@ class FakeUpstream:
                 self._wrap("trakt.device_code", "trakt", trakt.device_code),
                 methods=["POST"],
             ),
+            *trakt_account_routes(trakt, self._wrap),
             Route("/trakt/{rest:path}", self._wrap("trakt.not_found", "trakt", trakt.not_found)),
         ]
         return routes
@@ -198,6 +225,10 @@ class RunningUpstream:
     @property
     def yts_urls(self) -> list[str]:
         return [f"{self.base_url}/{prefix}" for prefix in self.upstream.config.yts_prefixes()]
+
+    @property
+    def eztv_urls(self) -> list[str]:
+        return [f"{self.base_url}/{prefix}" for prefix in self.upstream.config.eztv_prefixes()]
 
     @property
     def trakt_url(self) -> str:
@@ -293,6 +324,17 @@ def start_fake_upstream(
     return RunningUpstream(upstream, server, thread, f"http://{url_host}:{bound_port}")
 
 
+def _share(text: str) -> float:
+    """A share within 0..1 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text!r}")
+    return value
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox.fake_upstream",
@@ -300,12 +342,20 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--movies", type=int, default=200, help="catalogue size (10-100000)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--shows", type=int, default=None, help="TV shows (5-20000)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--dirty-rate", type=float, default=0.0, help="share of dirty records")
+    parser.add_argument(
+        "--change-rate",
+        type=_share,
+        default=DAILY_CHANGE_SHARE,
+        help="share of titles the TMDB changes feeds name per day (0: nothing changes)",
+    )
     parser.add_argument("--tmdb-api-key", default="", help="require this TMDB key")
     parser.add_argument("--trakt-client-id", default="", help="require this Trakt client id")
     parser.add_argument("--yts-mirrors", type=int, default=2)
+    parser.add_argument("--eztv-mirrors", type=int, default=2)
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of 5xx answers")
     parser.add_argument("--rate-limit-every", type=int, default=0, help="429 burst every N")
     parser.add_argument("--rate-limit-len", type=int, default=3)
@@ -313,7 +363,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-rate", type=float, default=0.0)
     parser.add_argument("--slow-seconds", type=float, default=15.0)
     parser.add_argument("--malformed-rate", type=float, default=0.0)
-    parser.add_argument("--dead-mirror", action="append", default=[], help="e.g. yts")
+    parser.add_argument("--dead-mirror", action="append", default=[], help="e.g. yts, eztv")
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--http", choices=HTTP_IMPLEMENTATIONS, default="fast")
     return parser.parse_args(argv)
@@ -335,18 +385,23 @@ def main(argv: list[str] | None = None) -> int:
     config = UpstreamConfig(
         movies=args.movies,
         seed=args.seed,
+        shows=args.shows,
         dirty_rate=args.dirty_rate,
         tmdb_api_key=args.tmdb_api_key,
         trakt_client_id=args.trakt_client_id,
         yts_mirrors=args.yts_mirrors,
+        eztv_mirrors=args.eztv_mirrors,
         faults=faults,
     )
     upstream = FakeUpstream(config)
+    upstream.catalogue.change_rate = args.change_rate
     base = f"http://{args.host}:{args.port}"
     print(f"fake upstream: {config.movies} movies, seed {config.seed}", flush=True)
     print(f"  TMDB   {base}/tmdb", flush=True)
     for prefix in config.yts_prefixes():
         print(f"  YTS    {base}/{prefix}", flush=True)
+    for prefix in config.eztv_prefixes():
+        print(f"  EZTV   {base}/{prefix}", flush=True)
     print(f"  Trakt  {base}/trakt", flush=True)
     uvicorn.Server(_uvicorn_config(upstream, args.http, host=args.host, port=args.port)).run()
     return 0

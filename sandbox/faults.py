@@ -33,7 +33,8 @@ class FaultConfig:
     ``rate_limit_burst_len`` answers 429 carrying ``Retry-After: retry_after_s`` (integer
     seconds, like the real services; 0 is allowed for fast tests). ``slow_rate`` answers
     only after ``slow_seconds`` (longer than the client's timeout). ``dead_mirrors`` names
-    YTS mirror prefixes (``"yts"``, ``"/yts-mirror2"``) that always answer 503 HTML.
+    YTS or EZTV mirror prefixes (``"yts"``, ``"/yts-mirror2"``, ``"eztv"``) that always
+    answer 503 HTML.
     """
 
     error_rate: float = 0.0
@@ -93,7 +94,7 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def decide(self, mirror: str | None = None) -> Fault | None:
-        """The fault for the next request (``mirror``: YTS mirror prefix, if any)."""
+        """The fault for the next request (``mirror``: YTS/EZTV mirror prefix, if any)."""
         cfg = self.config
         if mirror is not None and mirror in cfg.dead_mirrors:
             return Fault(DEAD_MIRROR, 503)

@@ -240,7 +240,7 @@ _POSTER_WIDTHS, _POSTER_RATIOS = (1000, 1400, 2000), (1.5, 1.5, 1.5, 1.426, 1.41
 _BACKDROP_WIDTHS = (1280, 1920, 3840)
 
 
-def _images(r: random.Random, kind: str, language: str) -> list[dict[str, Any]]:
+def images(r: random.Random, kind: str, language: str) -> list[dict[str, Any]]:
     """1-5 posters/backdrops or 0-3 logos, best voted first."""
     rand = r.random
     count = int(rand() * 4) if kind == "logos" else 1 + int(rand() * 5)
@@ -336,7 +336,7 @@ def details(seed: int, tmdb_id: int, imdb_id: str | None, language: str) -> dict
     image_language = split_language(language)[0]
     body["translations"] = {"translations": trans}
     body["images"] = {
-        kind: _images(r, kind, image_language) for kind in ("backdrops", "logos", "posters")
+        kind: images(r, kind, image_language) for kind in ("backdrops", "logos", "posters")
     }
     body["external_ids"] = {
         "id": tmdb_id,

@@ -22,6 +22,7 @@ from sandbox.http_common import (
 Handler = Callable[[Request], Awaitable[Response]]
 
 MOVIE_LISTS = ("popular", "top_rated", "now_playing", "upcoming")
+TV_LISTS = ("popular", "top_rated")
 APPENDABLE = ("translations", "images", "external_ids")
 MAX_CHANGES_DAYS = 14
 _LANGUAGE_RE = re.compile(r"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$")
@@ -97,14 +98,34 @@ class TmdbRoutes:
                 del body[key]
         return _ok(body)
 
+    def tv_list(self, name: str) -> Handler:
+        """Handler of ``/3/tv/{popular|top_rated}``."""
+
+        async def endpoint(request: Request) -> Response:
+            return self._tv_list_page(request, name)
+
+        return endpoint
+
+    async def tv_trending(self, request: Request) -> Response:
+        window = request.path_params["window"]
+        if window not in ("day", "week"):
+            return tmdb_error(34)
+        return self._tv_list_page(request, f"trending_{window}")
+
+    def _tv_list_page(self, request: Request, name: str) -> Response:
+        page = int_param(request.query_params.get("page"), 1, 1, MAX_PAGE)
+        if page is None:
+            return tmdb_error(22)
+        return _ok(self.ctx.catalogue.tv_list_page(name, page, _language(request)))
+
     async def tv(self, request: Request) -> Response:
-        """``/3/tv/{id}?append_to_response=external_ids,translations``."""
+        """``/3/tv/{id}?append_to_response=external_ids,translations,images``."""
         tv_id = _id_param(request.path_params["tv_id"])
         body = self.ctx.catalogue.tv_show(tv_id, _language(request)) if tv_id else None
         if body is None:
             return tmdb_error(34)
         wanted = _appended(request)
-        for key in ("external_ids", "translations"):
+        for key in APPENDABLE:
             if key not in wanted:
                 del body[key]
         return _ok(body)
@@ -131,6 +152,14 @@ class TmdbRoutes:
         return _ok(self.ctx.catalogue.list_page(name, page, _language(request)))
 
     async def changes(self, request: Request) -> Response:
+        """``/3/movie/changes?start_date=&end_date=&page=`` (at most 14 days)."""
+        return self._changes(request, "movie")
+
+    async def tv_changes(self, request: Request) -> Response:
+        """``/3/tv/changes?start_date=&end_date=&page=`` (at most 14 days)."""
+        return self._changes(request, "tv")
+
+    def _changes(self, request: Request, kind: str) -> Response:
         page = int_param(request.query_params.get("page"), 1, 1, MAX_PAGE)
         if page is None:
             return tmdb_error(22)
@@ -142,7 +171,9 @@ class TmdbRoutes:
             return tmdb_error(23)
         if start > end or (end - start).days > MAX_CHANGES_DAYS:
             return tmdb_error(20)
-        return _ok(self.ctx.catalogue.changes(start, end, page))
+        catalogue = self.ctx.catalogue
+        feed = catalogue.changes if kind == "movie" else catalogue.tv_changes
+        return _ok(feed(start, end, page))
 
 
 def _id_param(raw: str) -> int:

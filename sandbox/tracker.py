@@ -192,6 +192,11 @@ class Tracker:
         )
 
     @property
+    def registry(self) -> SwarmRegistry:
+        """The swarms (shared with a :class:`sandbox.udp_tracker.UdpTracker`)."""
+        return self._server.registry
+
+    @property
     def announce_url(self) -> str:
         return f"http://{self.host}:{self.port}/announce"
 

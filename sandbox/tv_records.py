@@ -1,7 +1,9 @@
 """TMDB TV records generated from (seed, tv_id): show details and season details.
 
-Kept to the two shapes the recorded samples show (``/3/tv/{id}`` with
-``external_ids,translations`` appended, and ``/3/tv/{id}/season/{n}``); TV has no torrents.
+Kept to the shapes the recorded samples show (``/3/tv/{id}`` with ``external_ids,
+translations`` appended, plus ``images`` shaped like a movie's, ``/3/tv/{id}/season/{n}``) and
+the list summaries of ``/3/tv/popular``. A show's popularity and votes are pure hashes of its
+id, so the lists can be ordered without building every show. Torrents: sandbox/eztv_records.py.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from sandbox import vocab
-from sandbox.randomness import SALT_DETAIL, image_path, mix, rng
+from sandbox.randomness import SALT_DETAIL, SALT_POPULARITY, SALT_VOTES, image_path, mix, rng, unit
 from sandbox.tmdb_records import (
     REFERENCE_DATE,
     homepage_url,
+    images,
     paragraph,
     split_language,
     title_from_hash,
@@ -37,14 +40,57 @@ def _layout(seed: int, tv_id: int) -> tuple[date, list[int], int]:
     return first, seasons, r.randint(20, 60)
 
 
-def _season_start(first: date, number: int) -> date:
+def layout(seed: int, tv_id: int) -> tuple[date, list[int], int]:
+    """Public view of the layout: (first air date, episodes per season, runtime minutes)."""
+    return _layout(seed, tv_id)
+
+
+def show_name(seed: int, tv_id: int) -> str:
+    return title_from_hash(mix(seed, tv_id, _SALT_TV))
+
+
+def popularity(seed: int, tv_id: int) -> float:
+    return round(1 + 599 * unit(seed, tv_id, _SALT_TV, SALT_POPULARITY), 4)
+
+
+def votes(seed: int, tv_id: int) -> tuple[float, int]:
+    """(vote_average, vote_count)."""
+    r = _tv_rng(seed, tv_id, SALT_VOTES + 500)
+    return round(r.uniform(5, 9), 1), r.randint(0, 5000)
+
+
+def summary(seed: int, tv_id: int, language: str) -> dict[str, Any]:
+    """One ``results`` item of ``/3/tv/popular`` (and top_rated, trending)."""
+    first, _seasons, _runtime = _layout(seed, tv_id)
+    r = _tv_rng(seed, tv_id, 3_000)
+    average, count = votes(seed, tv_id)
+    name = show_name(seed, tv_id)
+    return {
+        "adult": False,
+        "backdrop_path": image_path(r),
+        "genre_ids": r.sample(TV_GENRE_IDS, k=r.randint(1, 3)),
+        "id": tv_id,
+        "origin_country": ["US"],
+        "original_language": "en",
+        "original_name": name,
+        "overview": paragraph(r, 1),
+        "popularity": popularity(seed, tv_id),
+        "poster_path": image_path(r),
+        "first_air_date": first.isoformat(),
+        "name": name,
+        "vote_average": average,
+        "vote_count": count,
+    }
+
+
+def season_start(first: date, number: int) -> date:
     return first + timedelta(days=(number - 1) * 365)
 
 
 def _episode(seed: int, tv_id: int, season: int, number: int, first: date, runtime: int) -> dict:
     r = _tv_rng(seed, tv_id, 10_000 + season * 1000 + number)
     return {
-        "air_date": (_season_start(first, season) + timedelta(days=7 * (number - 1))).isoformat(),
+        "air_date": (season_start(first, season) + timedelta(days=7 * (number - 1))).isoformat(),
         "episode_number": number,
         "episode_type": "standard",
         "id": 1_000_000 + mix(seed, tv_id, season, number) % 9_000_000,
@@ -78,10 +124,10 @@ def _guest(r: random.Random) -> dict[str, Any]:
 
 
 def tv_show(seed: int, tv_id: int, imdb_id: str | None, language: str) -> dict[str, Any]:
-    """``/3/tv/{id}?append_to_response=external_ids,translations`` body."""
+    """``/3/tv/{id}?append_to_response=external_ids,translations,images`` body."""
     first, seasons, runtime = _layout(seed, tv_id)
     r = _tv_rng(seed, tv_id, 1)
-    name = title_from_hash(mix(seed, tv_id, _SALT_TV))
+    name = show_name(seed, tv_id)
     overview = paragraph(r, r.randint(1, 3))
     country = r.choice(("US", "GB", "US", "CA", "KR", "ES"))
     last_season = len(seasons)
@@ -90,7 +136,7 @@ def tv_show(seed: int, tv_id: int, imdb_id: str | None, language: str) -> dict[s
     spanish = split_language(language)[0] == "es"
     season_rows = [
         {
-            "air_date": _season_start(first, n).isoformat(),
+            "air_date": season_start(first, n).isoformat(),
             "episode_count": count,
             "id": 10_000 + mix(seed, tv_id, n) % 900_000,
             "name": f"Season {n}",
@@ -148,7 +194,7 @@ def tv_show(seed: int, tv_id: int, imdb_id: str | None, language: str) -> dict[s
         "original_language": "en",
         "original_name": name,
         "overview": overview,
-        "popularity": round(r.uniform(1, 600), 4),
+        "popularity": popularity(seed, tv_id),
         "poster_path": image_path(r),
         "production_companies": [
             {
@@ -165,8 +211,8 @@ def tv_show(seed: int, tv_id: int, imdb_id: str | None, language: str) -> dict[s
         "status": "Returning Series" if running else "Ended",
         "tagline": "",
         "type": r.choice(TV_TYPES),
-        "vote_average": round(r.uniform(5, 9), 1),
-        "vote_count": r.randint(0, 5000),
+        "vote_average": votes(seed, tv_id)[0],
+        "vote_count": votes(seed, tv_id)[1],
         "external_ids": {
             "imdb_id": imdb_id,
             "freebase_mid": None,
@@ -179,6 +225,10 @@ def tv_show(seed: int, tv_id: int, imdb_id: str | None, language: str) -> dict[s
             "twitter_id": None,
         },
         "translations": {"translations": translations},
+        "images": {
+            kind: images(_tv_rng(seed, tv_id, 4), kind, split_language(language)[0])
+            for kind in ("backdrops", "logos", "posters")
+        },
     }
 
 
@@ -196,7 +246,7 @@ def tv_season(seed: int, tv_id: int, number: int) -> dict[str, Any] | None:
         episodes.append(episode)
     return {
         "_id": f"{mix(seed, tv_id, number, SALT_DETAIL) % (1 << 96):024x}",
-        "air_date": _season_start(first, number).isoformat(),
+        "air_date": season_start(first, number).isoformat(),
         "episodes": episodes,
         "name": f"Season {number}",
         "overview": "",

@@ -15,6 +15,9 @@ fi
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)  # verifies the Tizen .wgt signatures in tests
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)  # shared rate limits (tests/serve/test_shared_limits.py)
+for tool in podman runc debootstrap podman-compose; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done  # scripts/container-test.sh
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -8,3 +8,4 @@ bash scripts/setup.sh
 .venv/bin/mypy core miauflix flows warehouse serve engine sandbox
 .venv/bin/lint-imports --no-cache
 .venv/bin/pytest -q -p no:cacheprovider "$@"
+bash scripts/container-test.sh  # docker/: images built, the stack run with podman, checked through nginx

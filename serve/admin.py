@@ -16,7 +16,8 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from serve import answers, audit
-from serve.appdb import User, UserExists
+from serve.appdb import LastAdmin, User, UserExists
+from serve.emails import EmailRefused, checked_email, look_alike_of
 from serve.errors import ApiError, InvalidBody, InvalidParameter, NotFound
 from serve.extensions import app_db, app_settings, limiter, session_store
 from serve.params import choice_arg, int_arg, json_body, parse_int, text_arg
@@ -85,9 +86,12 @@ def _end_everything(user_id: int, reason: str) -> None:
     forget_sessions(user_id)
 
 
-def _keep_an_admin(user: User) -> None:
-    if user.is_admin and not user.disabled and app_db().count_active_admins() <= 1:
-        raise Conflict(f"user {user.id} is the last active admin", code="last_admin")
+def _change(user: User, **change: Any) -> None:
+    """Apply an admin change atomically; the last active admin stays (409 otherwise)."""
+    try:
+        app_db().change_user(user.id, **change)
+    except LastAdmin as exc:
+        raise Conflict(str(exc), code="last_admin") from None
 
 
 @bp.get("/users")
@@ -114,11 +118,20 @@ def create_user() -> ResponseReturnValue:
         check_password_policy(body.password, app_settings().password_min_length, body.email)
     except WeakPassword as exc:
         raise InvalidBody(f"password: {exc}", code="weak_password") from None
-    db = app_db()
     try:
-        user = db.create_user(body.email, hash_password(body.password), body.role)
+        email = checked_email(body.email)
+    except EmailRefused as exc:
+        raise InvalidBody(f"email: {exc}", code="invalid_email") from None
+    db = app_db()
+    twin = look_alike_of(email, db.all_emails())
+    if twin is not None:
+        raise InvalidBody(
+            f"email: {email!r} looks like the existing account {twin!r}", code="invalid_email"
+        )
+    try:
+        user = db.create_user(email, hash_password(body.password), body.role)
     except UserExists:
-        raise Conflict(f"user {body.email.strip().lower()!r} exists", code="user_exists") from None
+        raise Conflict(f"user {email!r} exists", code="user_exists") from None
     audit.record(db, "user_created", user_id=user.id, actor_id=admin.id, role=user.role)
     response = jsonify(_public(user))
     response.status_code = 201
@@ -137,17 +150,14 @@ def update_user(user_id: str) -> ResponseReturnValue:
     body = json_body(UserPatch)
     db = app_db()
     if body.role is not None and body.role != user.role:
-        if body.role == "user":
-            _keep_an_admin(user)
-        db.set_role(user.id, body.role)
+        _change(user, role=body.role)
         _end_everything(user.id, "role_change")
         audit.record(
             db, "role_change", user_id=user.id, actor_id=admin.id, old=user.role, new=body.role
         )
     if body.disabled is not None and body.disabled != user.disabled:
         if body.disabled:
-            _keep_an_admin(db.user_by_id(user.id) or user)
-            db.set_disabled(user.id, True)
+            _change(user, disabled=True)
             _end_everything(user.id, "user_disabled")
             audit.record(db, "user_disabled", user_id=user.id, actor_id=admin.id)
         else:
@@ -162,10 +172,9 @@ def update_user(user_id: str) -> ResponseReturnValue:
 def delete_user(user_id: str) -> ResponseReturnValue:
     admin = require_admin()
     user = _user(user_id)
-    _keep_an_admin(user)
     db = app_db()
+    _change(user, delete=True)  # sessions go with the row (ON DELETE CASCADE)
     _end_everything(user.id, "user_deleted")
-    db.delete_user(user.id)
     audit.record(db, "user_deleted", user_id=user.id, actor_id=admin.id, email=user.email)
     return jsonify({"deleted": user.id})
 

@@ -150,6 +150,9 @@ class MovieDetails(Answer):
 class ListCount(Answer):
     name: str
     count: int
+    personal: bool = Field(
+        default=False, description="The user's own list (the Trakt watchlist: /api/trakt/watchlist)"
+    )
 
 
 class Lists(Answer):

@@ -21,6 +21,7 @@ from serve import (
     auth,
     client,
     engine_status,
+    episode_progress,
     genres,
     health,
     lists,
@@ -28,14 +29,20 @@ from serve import (
     openapi,
     progress,
     security,
+    show_routes,
+    show_streams,
+    shows,
     status,
     streams,
+    trakt,
+    trakt_routes,
     web,
 )
 from serve.appdb import AppDB
 from serve.errors import register_error_handlers
 from serve.extensions import bind, jwt, limit_streaming, limiter
 from serve.limiter_storage import storage_uri
+from serve.params import IdConverter
 from serve.response_cache import ResponseCache
 from serve.sessions import SessionStore
 from serve.tokens import configure_jwt
@@ -53,12 +60,19 @@ BLUEPRINTS = (
     genres.bp,
     status.bp,
     streams.bp,
+    shows.bp,
+    show_streams.bp,
     progress.bp,
+    episode_progress.bp,
     engine_status.bp,
+    trakt.bp,
     openapi.bp,
     web.bp,
 )
 limit_streaming(streams.bp)  # once, at import: the limiter keeps blueprint limits globally
+limit_streaming(show_streams.bp)
+assert show_routes  # declares the TV routes in the OpenAPI document on import
+assert trakt_routes  # declares the Trakt routes likewise
 
 
 def master_key(settings: Settings) -> bytes:
@@ -80,11 +94,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask("serve")
+    app.url_map.converters["int"] = IdConverter  # bounded ids: before any route is added
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(
         MAX_CONTENT_LENGTH=settings.api_max_body_bytes,
         RATELIMIT_ENABLED=settings.rate_limit_enabled,
         RATELIMIT_STORAGE_URI=storage_uri(settings.rate_limit_storage_uri),
+        # Shared storage (Redis) unreachable: the same limits per worker, not a 500.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     master_key(settings)  # creates the key file once, tolerating concurrent starters
     keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())

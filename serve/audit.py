@@ -46,11 +46,14 @@ EVENTS: dict[str, str] = {
     "user_enabled": "info",
     "user_deleted": "warning",
     "role_change": "warning",
+    "admin_restored": "critical",  # no active admin: MIAUFLIX_ADMIN_EMAIL got the role back
     "auth_failure_burst": "warning",
     "rate_limited": "warning",
     "admin_read_audit": "info",
     "admin_read_config": "warning",
     "csrf_failure": "warning",
+    "trakt_linked": "info",
+    "trakt_unlinked": "info",
 }
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from serve import answers, audit
 from serve.appdb import User
 from serve.client import client_ip, request_is_secure
+from serve.emails import audit_email
 from serve.errors import ApiError, Forbidden, InvalidBody, NotFound
 from serve.extensions import app_db, app_settings, limiter, session_store
 from serve.params import json_body
@@ -124,7 +125,8 @@ def login() -> ResponseReturnValue:
             db,
             "login_failure",
             user_id=known.id if known else None,
-            email=body.email[:320],
+            # Never the raw field: it may hold a password typed in the wrong box.
+            email=known.email if known else audit_email(body.email),
             reason=exc.code,
         )
         raise

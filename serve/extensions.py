@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 
@@ -28,6 +28,14 @@ jwt = JWTManager()
 # Retry-After is set by serve.errors on the 429 itself; no X-RateLimit-* noise elsewhere.
 # Keyed by the client address (X-Forwarded-For only from trusted proxies).
 limiter = Limiter(client_ip, headers_enabled=False, strategy="fixed-window")
+
+
+@limiter.request_filter
+def _is_preflight() -> bool:
+    """CORS preflights carry no credentials and touch no data: they spend no limit (a
+    browser would otherwise pay two login attempts per sign-in)."""
+    return request.method == "OPTIONS"
+
 
 _KEY = "miauflix"
 

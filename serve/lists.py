@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from core.catalog.snapshots import CatalogSnapshot
 from serve.extensions import catalog_reader, response_cache
 from serve.movies import LISTS
 from serve.response_cache import cached_json
-from serve.tokens import protect_catalogue
+from serve.tokens import protect_catalogue, require_user
+from serve.trakt_lists import personal_lists
 
 bp = Blueprint("lists", __name__, url_prefix="/api")
 
@@ -22,7 +24,13 @@ protect_catalogue(bp)
 @bp.get("/lists")
 def lists() -> ResponseReturnValue:
     snapshot = catalog_reader().snapshot()
-    return cached_json(response_cache(), snapshot, ("lists",), lambda: _lists(snapshot))
+    shared = cached_json(response_cache(), snapshot, ("lists",), lambda: _lists(snapshot))
+    personal = personal_lists(require_user().id)
+    if not personal:
+        return shared
+    body = json.loads(shared.get_data())
+    body["results"] += personal
+    return jsonify(body)
 
 
 def _lists(snapshot: CatalogSnapshot) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,13 +20,22 @@ from core.catalog.snapshots import CatalogSnapshot
 from serve.errors import NotFound
 from serve.extensions import catalog_reader, response_cache
 from serve.images import GALLERY_SIZE, ImageUrls
-from serve.params import MAX_ID, choice_arg, int_arg, language_arg, parse_int, text_arg
+from serve.params import (
+    MAX_ID,
+    InvalidParameter,
+    choice_arg,
+    int_arg,
+    language_arg,
+    parse_int,
+    text_arg,
+)
 from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue
 
 bp = Blueprint("movies", __name__, url_prefix="/api/movies")
 
 LISTS = ("popular", "top_rated", "trending")
+CURATED_LIST = re.compile(r"trakt-[a-z0-9-]{1,58}")  # Trakt's public lists, as published
 SORTS = ("popularity", "vote_average", "release_date", "title")
 PROFILES = ("web", "tv")
 MAX_PAGE = 1_000_000
@@ -91,11 +101,19 @@ def _localised(
     return out
 
 
+def _list_arg() -> str | None:
+    """``list``: a TMDB list, or a curated one (``trakt-<slug>``) the catalog publishes."""
+    raw = text_arg("list", 64)
+    if raw is None or raw in LISTS or CURATED_LIST.fullmatch(raw):
+        return raw
+    raise InvalidParameter(f"list must be one of: {', '.join(LISTS)}, or trakt-<slug>")
+
+
 @bp.get("")
 def list_movies() -> ResponseReturnValue:
     page = int_arg("page", 1, 1, MAX_PAGE) or 1
     per_page = int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE) or DEFAULT_PER_PAGE
-    list_name = choice_arg("list", LISTS, None)
+    list_name = _list_arg()
     genre = int_arg("genre", None, 1, MAX_ID)
     query = text_arg("q", MAX_QUERY)
     language, region = language_arg()

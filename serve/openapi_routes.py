@@ -37,7 +37,7 @@ from serve.admin_sync import DEFAULT_RUNS as SYNC_DEFAULT_RUNS
 from serve.admin_sync import MAX_RUNS as SYNC_MAX_RUNS
 from serve.audit import EVENTS, SEVERITIES
 from serve.auth import LoginRequest, PasswordChange, RefreshRequest
-from serve.movies import LISTS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES, SORTS
+from serve.movies import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES, SORTS
 from serve.params import MAX_ID
 from serve.progress import DEFAULT_LIMIT as PROGRESS_DEFAULT_LIMIT
 from serve.progress import INCLUDES as PROGRESS_INCLUDES
@@ -88,8 +88,11 @@ class LanguageQuery(BaseModel):
 class MovieListQuery(LanguageQuery):
     page: int = Field(default=1, ge=1, le=MAX_PAGE, description="Page")
     per_page: int = Field(default=20, ge=1, le=MAX_PER_PAGE, description="Results per page")
-    list: Literal[LISTS] | None = Field(  # type: ignore[valid-type]
-        default=None, description="Only members of this list, in list order (unless sort)"
+    list: str | None = Field(
+        default=None,
+        pattern=r"^(popular|top_rated|trending|trakt-[a-z0-9-]{1,58})$",
+        description="Only members of this list, in list order (unless sort): a TMDB list or "
+        "a curated Trakt list (trakt-<slug>, as GET /api/lists names it)",
     )
     genre: int | None = Field(default=None, ge=1, le=MAX_ID, description="Genre id")
     q: str | None = Field(
@@ -217,7 +220,7 @@ ROUTES: list[Route] = [
           answers={200: answers.UserPage}, errors={400: "invalid_parameter", 429: RATE}),
     Route("POST", "/api/admin/users", "Create a user (no open sign-up)", ("admin",), ADMIN,
           body=NewUser, answers={201: answers.UserInfo},
-          errors={400: "validation_error or weak_password", 409: "user_exists",
+          errors={400: "validation_error, weak_password or invalid_email", 409: "user_exists",
                   429: RATE}),
     Route("GET", "/api/admin/users/{user_id}", "One user", ("admin",), ADMIN,
           path_params=UserIdPath, answers={200: answers.UserInfo},

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from flask import request
 from pydantic import BaseModel, ValidationError
+from werkzeug.routing import IntegerConverter, Map
 
 from serve.errors import ApiError, InvalidBody, InvalidParameter
 
@@ -16,6 +17,17 @@ _INT = re.compile(r"^[0-9]{1,12}$")
 _LANGUAGE = re.compile(r"^([A-Za-z]{2})(?:[-_]([A-Za-z]{2}))?$")
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: at most 12 digits and ``<= MAX_ID``, so an id SQLite cannot
+    bind (``OverflowError``) never reaches a query; anything else is a 404."""
+
+    regex = r"\d{1,12}"
+
+    def __init__(self, url_map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def _raw(name: str) -> str | None:

@@ -15,8 +15,12 @@ Rules (the contract the web and TV clients build on):
   that left the catalog since; their records stay (and can be read or deleted by id).
 * Every query is scoped to the signed-in user: nobody sees or changes another's progress.
 
-Rows leave room for episodes (``kind = 'episode'`` with season/episode); only movies are
-routed today.
+Episodes (``kind = 'episode'``, ``tmdb_id`` = the show) follow the same rules under
+``/api/progress/episode/<show>/<season>/<episode>``; ``GET /api/progress/show/<show>`` answers
+every episode's record (watched marks, progress bars) and the show's "up next". In
+"continue watching" a show appears once, by its most recent episode: that episode while it
+is in progress, else the next unwatched episode after it (``up_next: true``, see
+:mod:`serve.up_next`); a show watched to its last episode leaves the list.
 """
 
 from __future__ import annotations
@@ -34,7 +38,10 @@ from serve.errors import NotFound
 from serve.extensions import app_db, app_settings, catalog_reader, limiter
 from serve.movies import _summaries as movie_summaries
 from serve.params import MAX_ID, choice_arg, int_arg, json_body, language_arg, parse_int
+from serve.shows import show_summaries
 from serve.tokens import require_user
+from serve.trakt_progress import scrobble_progress
+from serve.up_next import EpisodeKey, episode_names, next_episode
 
 bp = Blueprint("progress", __name__, url_prefix="/api/progress")
 
@@ -90,12 +97,30 @@ class ProgressItem(BaseModel):
     updated_at: str = Field(description="ISO-8601 UTC with microseconds")
     watched: bool = Field(description="position_s reached 90 % of duration_s")
     watched_at: str | None = Field(description="When it last reached 90 %")
+    season: int | None = Field(default=None, description="Episodes: the season number")
+    episode: int | None = Field(default=None, description="Episodes: the episode number")
+    episode_name: str | None = Field(default=None, description="Episodes: its localised name")
+    up_next: bool = Field(
+        default=False,
+        description="Continue watching: the next unwatched episode after the show's last "
+        "watched one (position 0 unless it was started)",
+    )
 
 
 class ProgressList(BaseModel):
     """``GET /api/progress``: newest first."""
 
     items: list[ProgressItem]
+
+
+class ShowProgress(BaseModel):
+    """``GET /api/progress/show/<tmdb_id>``: every episode's record and what to play next."""
+
+    items: list[ProgressItem] = Field(description="By season, then episode")
+    up_next: ProgressItem | None = Field(
+        description="The episode to play: the most recent one while in progress, else the "
+        "next unwatched one; null when none is left (or nothing was watched)"
+    )
 
 
 def _now() -> str:
@@ -116,53 +141,83 @@ _COLUMNS = "kind, tmdb_id, season, episode, position_s, duration_s, watched, upd
 
 
 def save_progress(
-    con: sqlite3.Connection, user_id: int, kind: Kind, tmdb_id: int, update: ProgressUpdate
+    con: sqlite3.Connection,
+    user_id: int,
+    kind: Kind,
+    tmdb_id: int,
+    update: ProgressUpdate,
+    episode: EpisodeKey = (0, 0),
 ) -> sqlite3.Row:
-    """UPSERT one title's progress for ``user_id``; returns the stored row."""
+    """UPSERT one title's (or episode's) progress for ``user_id``; returns the stored row."""
     duration = float(update.duration_s)
     position = min(float(update.position_s), duration) + 0.0  # also turns -0.0 into 0.0
     watched = is_watched(position, duration)
     now = _now()
     row: sqlite3.Row = con.execute(
-        f"INSERT INTO watch_progress (user_id, {_COLUMNS}) VALUES (?, ?, ?, 0, 0, ?, ?, ?, ?, ?)"
+        f"INSERT INTO watch_progress (user_id, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id, kind, tmdb_id, season, episode) DO UPDATE SET"
         " position_s = excluded.position_s, duration_s = excluded.duration_s,"
         " watched = excluded.watched, updated_at = excluded.updated_at,"
         " watched_at = CASE WHEN excluded.watched = 1 AND watch_progress.watched = 0"
         " THEN excluded.updated_at ELSE watch_progress.watched_at END"
         f" RETURNING {_COLUMNS}",
-        (user_id, kind, tmdb_id, position, duration, int(watched), now, now if watched else None),
-    ).fetchone()
+        (user_id, kind, tmdb_id, *episode, position, duration, int(watched), now,
+         now if watched else None),
+    ).fetchone()  # fmt: skip
     return row
 
 
 def read_progress(
-    con: sqlite3.Connection, user_id: int, kind: Kind, tmdb_id: int
+    con: sqlite3.Connection,
+    user_id: int,
+    kind: Kind,
+    tmdb_id: int,
+    episode: EpisodeKey = (0, 0),
 ) -> sqlite3.Row | None:
     row: sqlite3.Row | None = con.execute(
         f"SELECT {_COLUMNS} FROM watch_progress"
-        " WHERE user_id = ? AND kind = ? AND tmdb_id = ? AND season = 0 AND episode = 0",
-        (user_id, kind, tmdb_id),
+        " WHERE user_id = ? AND kind = ? AND tmdb_id = ? AND season = ? AND episode = ?",
+        (user_id, kind, tmdb_id, *episode),
     ).fetchone()
     return row
 
 
-def delete_progress(con: sqlite3.Connection, user_id: int, kind: Kind, tmdb_id: int) -> bool:
+def delete_progress(
+    con: sqlite3.Connection,
+    user_id: int,
+    kind: Kind,
+    tmdb_id: int,
+    episode: EpisodeKey = (0, 0),
+) -> bool:
     cur = con.execute(
         "DELETE FROM watch_progress"
-        " WHERE user_id = ? AND kind = ? AND tmdb_id = ? AND season = 0 AND episode = 0",
-        (user_id, kind, tmdb_id),
+        " WHERE user_id = ? AND kind = ? AND tmdb_id = ? AND season = ? AND episode = ?",
+        (user_id, kind, tmdb_id, *episode),
     )
     return cur.rowcount > 0
+
+
+def show_rows(con: sqlite3.Connection, user_id: int, show_id: int) -> list[sqlite3.Row]:
+    """Every episode record of one show for ``user_id``, by season then episode."""
+    return con.execute(
+        f"SELECT {_COLUMNS} FROM watch_progress WHERE user_id = ? AND kind = 'episode'"
+        " AND tmdb_id = ? ORDER BY season, episode",
+        (user_id, show_id),
+    ).fetchall()
 
 
 def recent_progress(
     con: sqlite3.Connection, user_id: int, include_watched: bool, limit: int, offset: int
 ) -> list[sqlite3.Row]:
-    """The user's movie rows, newest first (in progress only unless ``include_watched``)."""
+    """Newest first: the user's movie rows (in progress only unless ``include_watched``) and,
+    per show, its most recently saved episode (watched or not: it leads to "up next")."""
     watched = "" if include_watched else " AND watched = 0"
     return con.execute(
-        f"SELECT {_COLUMNS} FROM watch_progress WHERE user_id = ? AND kind = 'movie'{watched}"
+        f"SELECT {_COLUMNS} FROM watch_progress w WHERE user_id = ?"
+        f" AND ((kind = 'movie'{watched}) OR (kind = 'episode' AND NOT EXISTS ("
+        "  SELECT 1 FROM watch_progress n WHERE n.user_id = w.user_id AND n.kind = 'episode'"
+        "  AND n.tmdb_id = w.tmdb_id AND (n.updated_at > w.updated_at OR (n.updated_at ="
+        "  w.updated_at AND (n.season, n.episode) > (w.season, w.episode))))))"
         " ORDER BY updated_at DESC, tmdb_id LIMIT ? OFFSET ?",
         (user_id, limit, offset),
     ).fetchall()
@@ -186,13 +241,19 @@ def _titles(
     }
 
 
-def _item(row: sqlite3.Row, title: dict[str, Any] | None) -> ProgressItem:
+def progress_item(
+    row: sqlite3.Row,
+    title: dict[str, Any] | None,
+    episode_name: str | None = None,
+    up_next: bool = False,
+) -> ProgressItem:
     position, duration = float(row["position_s"]), float(row["duration_s"])
     watched = bool(row["watched"])
+    is_episode = row["kind"] == "episode"
     return ProgressItem(
         kind=row["kind"],
         tmdb_id=int(row["tmdb_id"]),
-        title=title["title"] if title else None,
+        title=(title.get("title") or title.get("name")) if title else None,
         poster=title["poster_url"] if title else None,
         position_s=position,
         duration_s=duration,
@@ -201,7 +262,51 @@ def _item(row: sqlite3.Row, title: dict[str, Any] | None) -> ProgressItem:
         updated_at=str(row["updated_at"]),
         watched=watched,
         watched_at=row["watched_at"],
+        season=int(row["season"]) if is_episode else None,
+        episode=int(row["episode"]) if is_episode else None,
+        episode_name=episode_name,
+        up_next=up_next,
     )
+
+
+def show_titles(
+    snapshot: CatalogSnapshot, ids: list[int], language: str, region: str | None
+) -> dict[int, dict[str, Any]]:
+    """Card summaries of those show ``ids`` that are in the catalog (localised)."""
+    return {s["tmdb_id"]: s for s in show_summaries(snapshot, ids, language, region)}
+
+
+def up_next_item(
+    snapshot: CatalogSnapshot, rows: list[sqlite3.Row], latest: sqlite3.Row, show: dict[str, Any]
+) -> ProgressItem | None:
+    """What "continue watching" offers for a show whose most recent record is ``latest``:
+    that episode while in progress, else the next unwatched one (None: nothing left)."""
+    show_id = int(latest["tmdb_id"])
+    here = (int(latest["season"]), int(latest["episode"]))
+    if not latest["watched"]:
+        names = episode_names(snapshot, show_id, [here])
+        return progress_item(latest, show, names.get(here))
+    seen = {(int(r["season"]), int(r["episode"])) for r in rows if r["watched"]}
+    following = next_episode(snapshot, show_id, here, seen)
+    if following is None:
+        return None
+    name = episode_names(snapshot, show_id, [following]).get(following)
+    started = next((r for r in rows if (int(r["season"]), int(r["episode"])) == following), None)
+    if started is not None:
+        return progress_item(started, show, name, up_next=True)
+    runtime = snapshot.query(
+        "SELECT runtime_min FROM episodes WHERE show_id = ? AND season_number = ?"
+        " AND episode_number = ?",
+        (show_id, *following),
+    )
+    minutes = runtime[0][0] if runtime and runtime[0][0] else None
+    return ProgressItem(
+        kind="episode", tmdb_id=show_id, title=show.get("name"), poster=show["poster_url"],
+        position_s=0.0, duration_s=float(minutes * 60 if minutes else latest["duration_s"]),
+        progress=0.0, resume_at_s=0.0, updated_at=str(latest["updated_at"]), watched=False,
+        watched_at=None, season=following[0], episode=following[1], episode_name=name,
+        up_next=True,
+    )  # fmt: skip
 
 
 def _movie_id(raw: str) -> int:
@@ -223,10 +328,22 @@ def list_progress() -> ResponseReturnValue:
     # Titles that left the catalog are skipped, so read in batches until the page is full.
     while len(items) < limit:
         rows = recent_progress(con, user.id, include_watched, limit, offset)
-        titles = _titles(snapshot, [int(row["tmdb_id"]) for row in rows], language, region)
-        items.extend(
-            _item(row, titles[int(row["tmdb_id"])]) for row in rows if int(row["tmdb_id"]) in titles
-        )
+        movie_ids = [int(r["tmdb_id"]) for r in rows if r["kind"] == "movie"]
+        show_ids = [int(r["tmdb_id"]) for r in rows if r["kind"] == "episode"]
+        movies = _titles(snapshot, movie_ids, language, region)
+        shows = show_titles(snapshot, show_ids, language, region)
+        for row in rows:
+            tmdb_id = int(row["tmdb_id"])
+            if row["kind"] == "movie" and tmdb_id in movies:
+                items.append(progress_item(row, movies[tmdb_id]))
+            elif row["kind"] == "episode" and tmdb_id in shows:
+                item = up_next_item(snapshot, show_rows(con, user.id, tmdb_id), row, shows[tmdb_id])
+                if item is None and include_watched:
+                    key = (int(row["season"]), int(row["episode"]))
+                    name = episode_names(snapshot, tmdb_id, [key]).get(key)
+                    item = progress_item(row, shows[tmdb_id], name)
+                if item is not None:
+                    items.append(item)
         if len(rows) < limit:
             break
         offset += limit
@@ -243,7 +360,7 @@ def get_movie_progress(tmdb_id: str) -> ResponseReturnValue:
     if row is None:
         raise NotFound(f"no progress stored for movie {movie_id}", code="progress_not_found")
     titles = _titles(catalog_reader().snapshot(), [movie_id], language, region)
-    return jsonify(_item(row, titles.get(movie_id)).model_dump())
+    return jsonify(progress_item(row, titles.get(movie_id)).model_dump())
 
 
 @bp.put("/movie/<tmdb_id>")
@@ -256,8 +373,11 @@ def put_movie_progress(tmdb_id: str) -> ResponseReturnValue:
     titles = _titles(catalog_reader().snapshot(), [movie_id], language, region)
     if movie_id not in titles:
         raise NotFound(f"movie {movie_id} is not in the catalog", code="movie_not_found")
-    row = save_progress(app_db().connection(), user.id, "movie", movie_id, body)
-    return jsonify(_item(row, titles[movie_id]).model_dump())
+    con = app_db().connection()
+    before = read_progress(con, user.id, "movie", movie_id)
+    row = save_progress(con, user.id, "movie", movie_id, body)
+    scrobble_progress(con, user.id, "movie", movie_id, before, row)
+    return jsonify(progress_item(row, titles[movie_id]).model_dump())
 
 
 @bp.delete("/movie/<tmdb_id>")

@@ -82,6 +82,15 @@ def _cors(response: Response) -> Response:
     return response
 
 
+def _answer_preflight() -> Response | None:
+    """``OPTIONS`` on a known route: the preflight answer (no body, no auth, the route's
+    ``Allow``); :func:`_cors` adds the CORS headers for a configured origin. Answered before
+    any blueprint guard runs (flask-jwt-extended verifies nothing for ``OPTIONS``)."""
+    if request.method != "OPTIONS" or request.url_rule is None:
+        return None
+    return current_app.make_default_options_response()
+
+
 def _reject_oversized() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
@@ -115,6 +124,7 @@ def install(app: Flask, settings: Settings) -> None:
     app.extensions[_EXTENSION] = RequestPolicy(
         cors_origins=frozenset(settings.cors_origins), web_csp=web_csp(settings.engine_url)
     )
+    app.before_request(_answer_preflight)
     app.before_request(_reject_oversized)
     app.after_request(_audit_failures)
     app.after_request(_cors)

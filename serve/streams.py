@@ -20,7 +20,7 @@ from serve.answers import StreamAnswer, StreamSource
 from serve.errors import ApiError, NotFound
 from serve.extensions import app_settings, source_catalog, stream_signer
 from serve.params import optional_json_body
-from serve.tokens import require_user
+from serve.tokens import current_session_id, require_user
 
 bp = Blueprint("streams", __name__)
 
@@ -59,7 +59,10 @@ def issue_stream(tmdb_id: int) -> tuple[Response, int]:
         raise NotFound(str(exc), code="source_not_found") from None
     except SecretUnreadable as exc:
         raise ApiError(str(exc), status=502, code="source_unavailable") from None
-    key, expires_at = stream_signer().issue(str(user.id), source.source_id, profile=body.profile)
+    # Bound to the sign-in session: revoking it (or a refresh-token reuse) ends the URL.
+    key, expires_at = stream_signer().issue(
+        str(user.id), source.source_id, profile=body.profile, session=current_session_id() or None
+    )
     expires = dt.datetime.fromtimestamp(expires_at, dt.UTC).isoformat().replace("+00:00", "Z")
     answer = StreamAnswer(
         stream_url=f"{app_settings().engine_url}/stream/{key}",

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
+from serve import audit
 from serve.appdb import AppDB, User
 from serve.errors import Forbidden, Unauthorized
-from serve.passwords import burn_verify, generate_password, hash_password, verify_password
+from serve.passwords import (
+    burn_verify,
+    generate_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+
+log = logging.getLogger(__name__)
 
 
 class InvalidCredentials(Unauthorized):
@@ -24,7 +35,9 @@ class AccountDisabled(Forbidden):
 
 
 def bootstrap_admin(db: AppDB, email: str, password: str = "") -> str | None:
-    """Create the first admin when no admin exists.
+    """Make sure an active admin exists: create ``email`` as the first admin, or, when
+    every admin is gone (demoted, disabled, deleted), give the user ``email`` the admin
+    role back (the recovery path: set ``MIAUFLIX_ADMIN_EMAIL`` and restart).
 
     Returns the generated password when ``password`` was empty and an admin was created
     (the caller prints it once), else ``None``.
@@ -32,12 +45,26 @@ def bootstrap_admin(db: AppDB, email: str, password: str = "") -> str | None:
     if db.has_admin():
         return None
     generated = "" if password else generate_password()
-    created = db.create_admin_if_none(email, hash_password(password or generated))
-    return generated if created is not None and generated else None
+    ensured = db.ensure_active_admin(email, hash_password(password or generated))
+    if ensured is None:
+        return None
+    user, outcome = ensured
+    if outcome == "restored":
+        audit.record(db, "admin_restored", user_id=user.id, by="MIAUFLIX_ADMIN_EMAIL")
+        log.warning(
+            "no active admin: gave user %s (%s) the admin role back (MIAUFLIX_ADMIN_EMAIL);"
+            " their password is unchanged",
+            user.id,
+            user.email,
+        )
+        return None
+    return generated or None
 
 
 def authenticate(db: AppDB, email: str, password: str) -> User:
-    """The active user with these credentials; the KDF runs even for unknown emails."""
+    """The active user with these credentials; the KDF runs even for unknown emails. A
+    hash below the current parameters (scrypt, older argon2id) is replaced by a fresh
+    argon2id hash of the password that just verified."""
     user = db.user_by_email(email)
     if user is None:
         burn_verify(password)
@@ -46,4 +73,6 @@ def authenticate(db: AppDB, email: str, password: str) -> User:
         raise InvalidCredentials()
     if user.disabled:
         raise AccountDisabled()
+    if needs_rehash(user.password_hash):  # scrypt or weaker argon2id: upgrade it now
+        db.upgrade_password_hash(user.id, user.password_hash, hash_password(password))
     return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +56,23 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per test session.
+
+    Shared by the web and TV tests: Playwright's sync API runs its event loop in the main
+    thread, so a second ``sync_playwright()`` alive at the same time cannot start.
+    """
+    from playwright import sync_api as playwright_api
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium)")
+    with playwright_api.sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(CHROMIUM))
+        yield launched
+        launched.close()

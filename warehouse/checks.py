@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from core.clock import utcnow
-from warehouse import marts, outcomes, staging
+from warehouse import marts, marts_tv, outcomes, staging, staging_tv
 from warehouse.errors import CheckError
 from warehouse.expectations import Expect
 from warehouse.reconcile import Reconciliation, reconcile
@@ -61,7 +61,13 @@ class DQResult:
 
 def all_suites() -> dict[str, list[Expect]]:
     """Every declared suite, staging first."""
-    return {**staging.SUITES, **outcomes.SUITES, **marts.SUITES}
+    return {
+        **staging.SUITES,
+        **staging_tv.SUITES,
+        **outcomes.SUITES,
+        **marts.SUITES,
+        **marts_tv.SUITES,
+    }
 
 
 def orphan_column(expect: Expect) -> str:
@@ -70,7 +76,8 @@ def orphan_column(expect: Expect) -> str:
 
 
 def _select(table: str, expects: list[Expect]) -> str:
-    """The table plus one orphan column per referential expectation."""
+    """The columns the expectations read (not the whole table: overviews and names cost
+    memory and time in pandas) plus one orphan column per referential expectation."""
     derived = [
         f"CASE WHEN t.{e.column} IS NULL OR t.{e.column} IN "
         f"(SELECT {e.args['ref_column']} FROM {e.args['table']}) THEN NULL "
@@ -78,7 +85,14 @@ def _select(table: str, expects: list[Expect]) -> str:
         for e in expects
         if e.kind == "exists_in"
     ]
-    return f"SELECT {', '.join(['t.*', *derived])} FROM {table} t"
+    used = dict.fromkeys(
+        column
+        for e in expects
+        if e.kind != "exists_in"
+        for column in ((e.column,) if e.column else e.columns)
+    )
+    plain = [f't."{c}"' for c in used] or ["1 AS _row"]
+    return f"SELECT {', '.join([*plain, *derived])} FROM {table} t"
 
 
 def _gx_expectation(gx: Any, expect: Expect) -> Any:

@@ -1,9 +1,50 @@
-"""Small DuckDB helpers shared by the warehouse modules: bulk writes, latest responses."""
+"""Small DuckDB helpers shared by the warehouse modules: the writer's connection (waits
+for the write lock), bulk writes, latest responses."""
 
 from __future__ import annotations
 
+import re
+import time
+from pathlib import Path
+
 import duckdb
 import polars as pl
+
+from warehouse.errors import WarehouseError
+
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+class WarehouseLocked(WarehouseError):
+    """Another process held the warehouse's lock for longer than the sync would wait."""
+
+    def __init__(self, path: Path, waited: float, cause: str) -> None:
+        found = _HOLDER.search(cause)
+        holder = f"process {found.group(2)} ({found.group(1)})" if found else "another process"
+        super().__init__(
+            f"{path} stayed locked by {holder} for {waited:.0f}s: close that connection "
+            "(an analyst's notebook?) and run the sync again"
+        )
+        self.holder_pid = int(found.group(2)) if found else None
+
+
+def connect_writer(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to ``path``; while another process holds the file's lock
+    (even read-only), retry with exponential backoff (0.1 s doubling to 5 s) for ``wait``
+    seconds, then raise :class:`WarehouseLocked` naming the holder when DuckDB reports it."""
+    deadline = time.monotonic() + wait
+    started, delay = time.monotonic(), 0.1
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarehouseLocked(path, time.monotonic() - started, str(exc)) from exc
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 5.0)
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -31,7 +31,7 @@ from warehouse.expectations import (
 )
 from warehouse.outcomes import AGG as OUTCOMES_AGG
 from warehouse.parse import QUALITIES
-from warehouse.schema import MART_DDL, MART_TABLES
+from warehouse.schema import MART_DDL, MART_TABLES, TV_MART_DDL
 from warehouse.scoring import OUTCOME_COLUMNS, RELIABILITY_FLOOR, score_sources
 
 # Well-known public trackers (the set YTS itself lists in its magnet links).
@@ -291,12 +291,16 @@ def build_marts(
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, marts: dict[str, pl.LazyFrame]) -> dict[str, int]:
-    """Recreate every mart table (MART_DDL) and bulk-load the collected frames."""
+    """Recreate every mart table (MART_DDL, TV_MART_DDL) and bulk-load the collected frames
+    (a table ``marts`` does not carry stays empty)."""
     frames = dict(zip(marts, pl.collect_all(list(marts.values())), strict=True))
-    con.execute(MART_DDL)
+    con.execute(MART_DDL + TV_MART_DDL)
     counts: dict[str, int] = {}
     for table in MART_TABLES:
-        frame = frames[table]
+        frame = frames.get(table)
+        if frame is None:
+            counts[table] = 0
+            continue
         insert_frame(con, table, frame)
         counts[table] = frame.height
     return counts

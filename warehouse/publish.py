@@ -35,6 +35,8 @@ from core.catalog.contract import (
 )
 from core.crypto import FieldCipher, Keyring
 from core.errors import MiauflixError
+from warehouse.publish_tv import TvPublisher
+from warehouse.trakt_lists import list_members_query
 
 BATCH_ROWS = 5_000
 
@@ -217,9 +219,15 @@ def _build(
         counts: dict[str, int] = {}
         counts["movies"] = _copy(con, "movies", _MOVIE_COLUMNS, _movie_rows(warehouse), on_progress)
         for table, columns, query in _PLAIN_TABLES:
+            if table == "list_members":  # plus Trakt's public lists, once staged
+                query = list_members_query(warehouse, query)
             counts[table] = _copy(con, table, columns, _fetch(warehouse, query), on_progress)
         counts["sources"] = _copy(
             con, "sources", _SOURCE_INSERT_COLUMNS, _source_rows(warehouse, cipher), on_progress
+        )
+        tv = TvPublisher(warehouse, cipher, _fetch, PublishError)
+        counts.update(
+            tv.copy_all(lambda table, cols, rows: _copy(con, table, cols, rows, on_progress))
         )
         con.execute(
             "INSERT INTO catalog_version (run_id, published_at, schema_version, counts)"

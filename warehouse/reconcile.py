@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.staging import RECORD_TABLES
+from warehouse.staging import RECORD_TABLES as MOVIE_RECORD_TABLES
+from warehouse.staging_tv import RECORD_TABLES as TV_RECORD_TABLES
+
+RECORD_TABLES = {**MOVIE_RECORD_TABLES, **TV_RECORD_TABLES}
 
 
 @dataclass(frozen=True)

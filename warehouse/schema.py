@@ -21,6 +21,12 @@ RAW_TABLES: tuple[str, ...] = (
     "raw_tmdb_lists",
     "raw_tmdb_movies",
     "raw_yts_movies",
+    # TV (issue 9): genres, lists, show details, seasons (with episodes), EZTV pages
+    "raw_tmdb_tv_genres",
+    "raw_tmdb_tv_lists",
+    "raw_tmdb_shows",
+    "raw_tmdb_seasons",
+    "raw_eztv_torrents",
 )
 
 RAW_COLUMNS = """
@@ -133,6 +139,81 @@ CREATE OR REPLACE TABLE mart_sources (
 );
 """
 
+# TV marts (issue 9). Show ids are TMDB TV ids: they overlap movie ids, never join them.
+TV_MART_DDL = """
+CREATE OR REPLACE TABLE mart_tv_genres (
+    genre_id INTEGER NOT NULL, language VARCHAR NOT NULL, name VARCHAR NOT NULL
+);
+CREATE OR REPLACE TABLE mart_shows (
+    tmdb_id BIGINT PRIMARY KEY, imdb_id VARCHAR, tvdb_id BIGINT, name VARCHAR NOT NULL,
+    original_name VARCHAR, original_language VARCHAR, overview VARCHAR, tagline VARCHAR,
+    first_air_date DATE, last_air_date DATE, year INTEGER, status VARCHAR,
+    in_production BOOLEAN, popularity DOUBLE, vote_average DOUBLE, vote_count INTEGER,
+    poster_path VARCHAR, backdrop_path VARCHAR, number_of_seasons INTEGER,
+    number_of_episodes INTEGER, episode_runtime_min INTEGER,
+    source_count INTEGER NOT NULL,                            -- torrents (a pack counts once)
+    fetched_at TIMESTAMP NOT NULL
+);
+CREATE OR REPLACE TABLE mart_show_genres (tmdb_id BIGINT NOT NULL, genre_id INTEGER NOT NULL);
+CREATE OR REPLACE TABLE mart_show_translations (
+    tmdb_id BIGINT NOT NULL, language VARCHAR NOT NULL, region VARCHAR,
+    name VARCHAR, overview VARCHAR, tagline VARCHAR
+);
+CREATE OR REPLACE TABLE mart_show_images (
+    tmdb_id BIGINT NOT NULL, kind VARCHAR NOT NULL, file_path VARCHAR NOT NULL,
+    width INTEGER, height INTEGER, language VARCHAR, vote_average DOUBLE
+);
+CREATE OR REPLACE TABLE mart_show_list_members (
+    list_name VARCHAR NOT NULL, position INTEGER NOT NULL, tmdb_id BIGINT NOT NULL
+);
+CREATE OR REPLACE TABLE mart_seasons (
+    show_id BIGINT NOT NULL, season_number INTEGER NOT NULL, name VARCHAR, overview VARCHAR,
+    air_date DATE, episode_count INTEGER NOT NULL, poster_path VARCHAR
+);
+CREATE OR REPLACE TABLE mart_episodes (
+    show_id BIGINT NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER NOT NULL,
+    name VARCHAR, overview VARCHAR, air_date DATE, runtime_min INTEGER, still_path VARCHAR,
+    vote_average DOUBLE, source_count INTEGER NOT NULL        -- sources playing it (packs too)
+);
+-- One row per torrent that plays at least one published episode.
+CREATE OR REPLACE TABLE mart_show_sources (
+    info_hash VARCHAR NOT NULL, show_id BIGINT NOT NULL, season_number INTEGER NOT NULL,
+    episode_number INTEGER,                                   -- NULL: season pack
+    is_pack BOOLEAN NOT NULL, release_name VARCHAR NOT NULL, quality VARCHAR NOT NULL,
+    resolution INTEGER NOT NULL, source_type VARCHAR, video_codec VARCHAR,
+    release_group VARCHAR, is_repack BOOLEAN NOT NULL, size_bytes BIGINT NOT NULL,
+    seeds INTEGER NOT NULL, peers INTEGER NOT NULL, uploaded_at TIMESTAMP,
+    available BOOLEAN NOT NULL, unavailable_reason VARCHAR, reliability_note VARCHAR,
+    torrent_url VARCHAR, magnet VARCHAR NOT NULL
+);
+-- Which source plays which episode: a pack has one row per episode of its season. c_* as for
+-- movies plus c_pack; score/rank per episode (docs/ranking.md, "Episodes").
+CREATE OR REPLACE TABLE mart_episode_sources (
+    show_id BIGINT NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER NOT NULL,
+    info_hash VARCHAR NOT NULL, is_pack BOOLEAN NOT NULL,
+    file_hint VARCHAR,                                        -- file inside a pack, when known
+    bitrate_mbps DOUBLE,
+    c_resolution DOUBLE, c_codec DOUBLE, c_source DOUBLE, c_bit_depth DOUBLE,
+    c_audio DOUBLE, c_bitrate DOUBLE, c_health DOUBLE, c_repack DOUBLE, c_3d DOUBLE,
+    c_age DOUBLE, c_reliability DOUBLE, c_pack DOUBLE,
+    available BOOLEAN NOT NULL,
+    score_web DOUBLE, score_tv DOUBLE, rank_web INTEGER, rank_tv INTEGER
+);
+"""
+
+TV_MART_TABLES: tuple[str, ...] = (
+    "mart_tv_genres",
+    "mart_shows",
+    "mart_show_genres",
+    "mart_show_translations",
+    "mart_show_images",
+    "mart_show_list_members",
+    "mart_seasons",
+    "mart_episodes",
+    "mart_show_sources",
+    "mart_episode_sources",
+)
+
 MART_TABLES: tuple[str, ...] = (
     "mart_config",
     "mart_genres",
@@ -142,6 +223,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_images",
     "mart_list_members",
     "mart_sources",
+    *TV_MART_TABLES,
 )
 
 

@@ -110,7 +110,7 @@ def _lookup(column: str, table: dict[Any, float], default: float) -> pl.Expr:
     )
 
 
-def _components(as_of: datetime) -> list[pl.Expr]:
+def _components(as_of: datetime, source_points: dict[str, float]) -> list[pl.Expr]:
     res, codec, depth = pl.col("resolution"), pl.col("video_codec"), pl.col("bit_depth")
     uhd = res >= 2160
     low = pl.col("resolution").replace_strict(
@@ -130,7 +130,7 @@ def _components(as_of: datetime) -> list[pl.Expr]:
         .then(pl.when(uhd).then(-5.0).otherwise(0.0))
         .otherwise(-2.0)
         .alias("c_codec"),
-        _lookup("source_type", SOURCE_POINTS, 0.0).alias("c_source"),
+        _lookup("source_type", source_points, 0.0).alias("c_source"),
         pl.when(depth >= 10)
         .then(pl.when(uhd).then(5.0).otherwise(1.0))
         .otherwise(0.0)
@@ -181,11 +181,13 @@ def _components(as_of: datetime) -> list[pl.Expr]:
     ]
 
 
-def _weighted(profile: str) -> pl.Expr:
+def _weighted(profile: str, extra: tuple[str, ...] = ()) -> pl.Expr:
     weights = PROFILES[profile]
     total = weights[COMPONENTS[0]] * pl.col(f"c_{COMPONENTS[0]}")
     for name in COMPONENTS[1:]:
         total = total + weights[name] * pl.col(f"c_{name}")
+    for name in extra:  # components of one kind of source (e.g. TV's pack), weight 1
+        total = total + pl.col(f"c_{name}")
     return total
 
 
@@ -203,8 +205,19 @@ def _default_as_of(as_of: datetime | None) -> datetime:
     return as_of.astimezone(UTC).replace(tzinfo=None) if as_of.tzinfo else as_of
 
 
-def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.LazyFrame:
-    """Add bitrate, components, per-profile scores and per-movie ranks (pure, lazy)."""
+def score_sources(
+    sources: pl.LazyFrame,
+    as_of: datetime | None = None,
+    *,
+    source_points: dict[str, float] = SOURCE_POINTS,
+    extra: tuple[str, ...] = (),
+) -> pl.LazyFrame:
+    """Add bitrate, components, per-profile scores and per-movie ranks (pure, lazy).
+
+    ``tmdb_id`` is the ranking group (episode sources pass an episode key). ``extra`` names
+    components whose ``c_<name>`` columns the caller computed; they add to every profile's
+    score with weight 1. ``source_points`` replaces the source-type table (TV knows HDTV).
+    """
     now = _default_as_of(as_of)
     runtime = pl.col("runtime_min")
     present = sources.collect_schema().names()
@@ -224,10 +237,10 @@ def score_sources(sources: pl.LazyFrame, as_of: datetime | None = None) -> pl.La
             .otherwise(None)
             .alias("bitrate_mbps")
         )
-        .with_columns(_components(now))
+        .with_columns(_components(now, source_points))
         .with_columns(((pl.col("seeds") > 0) | (pl.col("engine_peers_7d") > 0)).alias("available"))
         .with_columns(
-            pl.when(_playable(p)).then(_weighted(p)).otherwise(None).alias(f"score_{p}")
+            pl.when(_playable(p)).then(_weighted(p, extra)).otherwise(None).alias(f"score_{p}")
             for p in PROFILES
         )
         .with_columns(_movie_start(), _hash_prefix_rank(), _hash_suffix())

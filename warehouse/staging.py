@@ -54,6 +54,8 @@ RECORD_TABLES: dict[str, str] = {
     YTS: "stg_yts__torrents",
 }
 NOT_IN_MOVIES = "list member not in movies"
+# Raw tables where TMDB's 404 (status_code 34) means the title is gone upstream.
+GONE_TABLES = frozenset({MOVIES, "raw_tmdb_shows", "raw_tmdb_seasons"})
 
 # Data-quality suites of the staging models (run by warehouse/checks.py).
 SUITES: dict[str, list[Expect]] = {
@@ -135,7 +137,7 @@ def _parse_responses(
     con: duckdb.DuckDBPyConnection, table: str, parser: Parser, staged: Staged
 ) -> list[dict[str, Any]]:
     """Classify every winning response of ``table``; return good records with lineage."""
-    gone_status = (404,) if table == MOVIES else ()
+    gone_status = (404,) if table in GONE_TABLES else ()
     responses = latest_responses(con, table, definitive=(200, *gone_status))
     records: list[dict[str, Any]] = []
     for resp in responses.iter_rows(named=True):

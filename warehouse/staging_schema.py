@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.outcomes import STAGING_DDL as OUTCOME_STAGING_DDL
+from warehouse.source_stats import STAGING_DDL as SOURCE_STATS_STAGING_DDL
+from warehouse.staging_tv_schema import TV_STAGING_DDL
 
 STAGING_DDL: dict[str, str] = {
     # One row per request_key: the raw response that won and what staging made of it.
@@ -66,6 +68,8 @@ STAGING_DDL: dict[str, str] = {
         request_key VARCHAR NOT NULL, fetched_at TIMESTAMP NOT NULL
     """,
     **OUTCOME_STAGING_DDL,
+    **SOURCE_STATS_STAGING_DDL,
+    **TV_STAGING_DDL,
 }
 
 STAGING_TABLES: tuple[str, ...] = tuple(STAGING_DDL)

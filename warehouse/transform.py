@@ -16,13 +16,15 @@ import duckdb
 import polars as pl
 
 from core.clock import utcnow
-from warehouse import outcomes
+from warehouse import outcomes, source_stats
 from warehouse.errors import TransformError
 from warehouse.marts import build_marts, write_marts
+from warehouse.marts_tv import build_tv_marts
 from warehouse.quarantine import quarantine_counts, replace_quarantine
 from warehouse.reconcile import Reconciliation, reconcile
 from warehouse.schema import ensure_base_schema
 from warehouse.staging import Staged, stage, write_staging
+from warehouse.staging_tv import stage_tv
 
 
 @dataclass
@@ -35,6 +37,7 @@ class TransformSummary:
     gone: int = 0  # TMDB 404s: movies removed upstream
     stale_kept: int = 0  # newest fetch failed, the previous good answer was used
     sources_without_movie: int = 0  # staged torrents whose imdb id matches no movie
+    torrents_without_show: int = 0  # staged EZTV torrents whose imdb id matches no show
     reconciliation: list[Reconciliation] = field(default_factory=list)
     reconciliation_ok: bool = False
     as_of: datetime | None = None  # reference time of the age component
@@ -68,10 +71,16 @@ def transform(
         ensure_base_schema(con)
         step = "staging"
         staged = stage(con)
+        stage_tv(con, staged)
         reference = as_of or _as_of(staged)
         staged.tables[outcomes.AGG] = outcomes.aggregate(staged.tables[outcomes.STG], reference)
+        staged.tables[source_stats.STG] = source_stats.stage_history(con)
         step = "marts"
-        marts = build_marts(staged.tables, reference, source_key)
+        # Scraped counts newer than the provider's answer replace its seeds/peers in scoring.
+        scored = source_stats.apply_scraped_counts(staged.tables, source_key)
+        marts = build_marts(scored, reference, source_key)
+        aggregates = staged.tables[outcomes.AGG].lazy()
+        marts.update(build_tv_marts(scored, reference, aggregates, source_key))
         step = "write"
         con.execute("BEGIN TRANSACTION")
         try:
@@ -95,6 +104,9 @@ def transform(
         gone=ledger.filter(pl.col("outcome") == "gone").height,
         stale_kept=ledger.filter(pl.col("stale") & (pl.col("outcome") != "quarantined")).height,
         sources_without_movie=torrents.filter(pl.col("tmdb_id").is_null()).height,
+        torrents_without_show=staged.tables["stg_eztv__torrents"]
+        .filter(pl.col("show_id").is_null())
+        .height,
         reconciliation=recon,
         reconciliation_ok=all(r.ok for r in recon),
         as_of=reference,

@@ -17,6 +17,7 @@ from core.catalog.contract import (
     CatalogUnavailable,
     SecretUnreadable,
     SourceNotFound,
+    SourceTable,
     connect_readonly,
     secret_aad,
 )
@@ -26,6 +27,15 @@ _COLUMNS = (
     "source_id, tmdb_id, quality, resolution, is_3d, source_type, video_codec, size_bytes, "
     "seeds, peers, bitrate_mbps, score_web, score_tv, rank_web, rank_tv, available, "
     "unavailable_reason, reliability_note"
+)
+
+
+_EPISODE_COLUMNS = (
+    "es.source_id, es.show_id AS tmdb_id, ss.quality, ss.resolution, 0 AS is_3d,"
+    " ss.source_type, ss.video_codec, ss.size_bytes, ss.seeds, ss.peers, NULL AS bitrate_mbps,"
+    " es.score_web, es.score_tv, es.rank_web, es.rank_tv, ss.available,"
+    " ss.unavailable_reason, ss.reliability_note, es.season_number, es.episode_number,"
+    " ss.is_pack, es.file_hint"
 )
 
 
@@ -53,6 +63,16 @@ class Source:
     def public(self) -> dict[str, Any]:
         """What the API may show (no secret)."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class EpisodeSource(Source):
+    """A show source ranked for one episode (a season pack ranks for each of its episodes)."""
+
+    season_number: int = 0
+    episode_number: int = 0
+    is_pack: bool = False
+    file_hint: str | None = None  # the file to play inside a pack, when publish knew it
 
 
 @dataclass(frozen=True)
@@ -135,25 +155,36 @@ class Catalog:
         return candidates[0]
 
     def secrets(self, source_id: str) -> SourceSecrets:
+        """The opened secrets of a movie source or a show source (episode or pack)."""
         conn = self._connect()
         try:
+            table: SourceTable = "sources"
             row = conn.execute(
                 "SELECT info_hash_enc, magnet_enc, torrent_url_enc FROM sources "
                 "WHERE source_id = ?",
                 (source_id,),
             ).fetchone()
+            if row is None:
+                table = "show_sources"
+                row = conn.execute(
+                    "SELECT info_hash_enc, magnet_enc, torrent_url_enc FROM show_sources "
+                    "WHERE source_id = ?",
+                    (source_id,),
+                ).fetchone()
         finally:
             conn.close()
         if row is None:
             raise SourceNotFound(f"source {source_id!r} is not in the catalog")
         try:
             info_hash = self._cipher.decrypt_str(
-                row["info_hash_enc"], secret_aad("info_hash", source_id)
+                row["info_hash_enc"], secret_aad("info_hash", source_id, table)
             )
-            magnet = self._cipher.decrypt_str(row["magnet_enc"], secret_aad("magnet", source_id))
+            magnet = self._cipher.decrypt_str(
+                row["magnet_enc"], secret_aad("magnet", source_id, table)
+            )
             url = (
                 self._cipher.decrypt_str(
-                    row["torrent_url_enc"], secret_aad("torrent_url", source_id)
+                    row["torrent_url_enc"], secret_aad("torrent_url", source_id, table)
                 )
                 if row["torrent_url_enc"]
                 else None
@@ -161,6 +192,67 @@ class Catalog:
         except CryptoError as exc:
             raise SecretUnreadable(f"secrets of source {source_id!r}: {exc}") from exc
         return SourceSecrets(info_hash=info_hash.strip().lower(), magnet=magnet, torrent_url=url)
+
+    # --- show sources ----------------------------------------------------------------------
+
+    def episode_sources(
+        self, show_id: int, season: int, episode: int, profile: str = "web"
+    ) -> list[EpisodeSource]:
+        """Sources playing one episode, best first for ``profile`` (as :meth:`sources_for`)."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}")
+        conn = self._connect()
+        try:
+            rows = conn.execute(
+                f"SELECT {_EPISODE_COLUMNS} FROM episode_sources es"
+                " JOIN show_sources ss ON ss.source_id = es.source_id"
+                " WHERE es.show_id = ? AND es.season_number = ? AND es.episode_number = ?"
+                f" ORDER BY es.rank_{profile} IS NULL, es.rank_{profile}, ss.available DESC,"
+                f" es.score_{profile} DESC, ss.seeds DESC, es.source_id",
+                (show_id, season, episode),
+            ).fetchall()
+        finally:
+            conn.close()
+        return [_episode_source(row) for row in rows]
+
+    def pick_episode(
+        self,
+        show_id: int,
+        season: int,
+        episode: int,
+        *,
+        profile: str = "web",
+        source_id: str | None = None,
+        quality: str | None = None,
+    ) -> EpisodeSource:
+        """The named source (it must play that episode), else the best one for the profile."""
+        candidates = self.episode_sources(show_id, season, episode, profile)
+        where = f"S{season:02d}E{episode:02d} of show {show_id}"
+        if source_id is not None:
+            for source in candidates:
+                if source.source_id == source_id:
+                    return source
+            raise SourceNotFound(f"source {source_id!r} does not play {where}")
+        if quality is not None:
+            candidates = [s for s in candidates if s.quality.lower() == quality.lower()]
+        if not candidates:
+            wanted = f" in {quality}" if quality else ""
+            raise SourceNotFound(f"{where} has no source{wanted}")
+        return candidates[0]
+
+    def file_hint(self, source_id: str, season: int, episode: int) -> str | None:
+        """The path of the episode's file inside a pack, when publish recorded it."""
+        conn = self._connect()
+        try:
+            row = conn.execute(
+                "SELECT file_hint FROM episode_sources WHERE source_id = ?"
+                " AND season_number = ? AND episode_number = ? AND file_hint IS NOT NULL"
+                " LIMIT 1",
+                (source_id, season, episode),
+            ).fetchone()
+        finally:
+            conn.close()
+        return str(row[0]) if row is not None else None
 
 
 def _source(row: sqlite3.Row) -> Source:
@@ -183,4 +275,15 @@ def _source(row: sqlite3.Row) -> Source:
         available=bool(row["available"]),
         unavailable_reason=row["unavailable_reason"],
         reliability_note=row["reliability_note"],
+    )
+
+
+def _episode_source(row: sqlite3.Row) -> EpisodeSource:
+    base = asdict(_source(row))
+    return EpisodeSource(
+        **base,
+        season_number=int(row["season_number"]),
+        episode_number=int(row["episode_number"]),
+        is_pack=bool(row["is_pack"]),
+        file_hint=row["file_hint"],
     )

@@ -399,6 +399,12 @@ class FakeHandle:
     def set_sequential(self, on: bool) -> None:
         pass
 
+    def hold_requests(self, on: bool) -> None:
+        pass
+
+    def partial_pieces(self) -> set[int]:
+        return set()
+
     def read_piece(self, piece: int) -> None:
         assert self.owner is not None
         start = piece * self.piece_length

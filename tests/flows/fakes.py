@@ -81,6 +81,7 @@ class FakeUpstream:
         self.dead_mirrors = set(dead_mirrors)
         self.html_mirrors = set(html_mirrors)
         self.requests: list[httpx.Request] = []
+        self.changed: list[int] = []  # what the changes feeds name (for any day)
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
 
     @staticmethod
@@ -96,6 +97,10 @@ class FakeUpstream:
 
     def urls(self, part: str = "") -> list[str]:
         return [str(r.url) for r in self.requests if part in str(r.url)]
+
+    def content_requests(self) -> list[httpx.Request]:
+        """Requests for content: everything but the changes feeds' pages."""
+        return [r for r in self.requests if not r.url.path.endswith("/changes")]
 
     # --- routing -------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -137,6 +142,8 @@ class FakeUpstream:
             return httpx.Response(200, json={"genres": [{"id": 28, "name": f"Action-{language}"}]})
         if path in ("/3/movie/popular", "/3/movie/top_rated", "/3/trending/movie/week"):
             return self._list_page(request)
+        if path in ("/3/movie/changes", "/3/tv/changes"):
+            return self._changes(request)
         if path.startswith("/3/movie/"):
             movie_id = int(path.rsplit("/", 1)[1])
             if movie_id in self.missing or movie_id not in self.movie_ids:
@@ -151,6 +158,18 @@ class FakeUpstream:
             imdb = None if movie_id in self.without_imdb else self.imdb_of(movie_id)
             return httpx.Response(200, json=movie_details(movie_id, language, imdb))
         return httpx.Response(404, json={"success": False, "status_code": 34})
+
+    def _changes(self, request: httpx.Request) -> httpx.Response:
+        """TMDB's changes page: the ids of ``self.changed`` (one day's worth), 100 a page."""
+        page = int(request.url.params.get("page", "1"))
+        chunk = self.changed[(page - 1) * 100 : page * 100]
+        body = {
+            "results": [{"id": m, "adult": False} for m in chunk],
+            "page": page,
+            "total_pages": -(-len(self.changed) // 100),
+            "total_results": len(self.changed),
+        }
+        return httpx.Response(200, json=body)
 
     def _list_page(self, request: httpx.Request) -> httpx.Response:
         page = int(request.url.params.get("page", "1"))

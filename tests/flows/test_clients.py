@@ -163,7 +163,7 @@ def test_mounts_take_matching_urls_with_one_transport_per_pool(settings: Setting
             return await clients.tmdb.fetch(DETAILS, {}, entity_key="550")
 
     assert run(main()).ok
-    assert [lim.max_connections for lim in limits] == pool_sizes(8) * 2  # tmdb + yts pools
+    assert [lim.max_connections for lim in limits] == pool_sizes(8) * 3  # tmdb, yts, eztv
     assert fake.urls("/movie/550")
 
 

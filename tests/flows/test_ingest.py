@@ -102,7 +102,8 @@ def test_second_run_fetches_nothing_and_lands_nothing(cfg: Settings) -> None:
     fake.requests.clear()
 
     second = ingest(cfg, fake, run_id="run-2")
-    assert fake.requests == []
+    assert fake.content_requests() == []  # only the changes feed was asked: nothing changed
+    assert second.changes["mode"] == "incremental" and second.changes["changed"] == 0
     assert {t: rows(cfg, f"SELECT count(*) FROM {t}")[0][0] for t in RAW_TABLES} == before
     assert second.landed == 0 and second.fetched == 0
     assert second.skipped_fresh == first.landed
@@ -117,7 +118,7 @@ def test_yts_answers_have_their_own_shorter_freshness_window(cfg: Settings) -> N
 
     second = ingest(stale_sources, fake, run_id="run-2")
     assert fake.requests, "YTS answers past their window must be fetched again"
-    assert all("list_movies" in str(request.url) for request in fake.requests)
+    assert all("list_movies" in str(request.url) for request in fake.content_requests())
     assert second.tables["raw_yts_movies"].fetched == first.tables["raw_yts_movies"].fetched
     assert second.tables["raw_tmdb_movies"].fetched == 0
 
@@ -138,7 +139,9 @@ def test_failed_requests_are_landed_counted_and_refetched_next_run(cfg: Settings
 
     fake.requests.clear()
     second = ingest(cfg, fake, run_id="run-2")
-    refetched = sorted(r.url.path + "?" + r.url.params.get("query_term", "") for r in fake.requests)
+    refetched = sorted(
+        r.url.path + "?" + r.url.params.get("query_term", "") for r in fake.content_requests()
+    )
     assert refetched == [
         "/tmdb/3/movie/5?",
         "/tmdb/3/movie/5?",
@@ -188,7 +191,7 @@ def test_scope_movies_fetches_details_but_not_sources(cfg: Settings) -> None:
     assert len(fake.urls("/3/movie/1?")) == 2 and fake.urls("/yts/") == []
     fake.requests.clear()
     summary = ingest(cfg, fake, run_id="run-2", scope="sources")
-    assert fake.urls("/tmdb/") == []  # lists and details are fresh
+    assert [r for r in fake.content_requests() if "/tmdb/" in str(r.url)] == []  # all fresh
     assert len(fake.urls("/yts/")) == 5 and summary.imdb_ids == 5
 
 

@@ -42,6 +42,7 @@ def configure(settings: Settings, upstream: RunningUpstream, **extra: Any) -> Se
 @pytest.fixture
 def faulty(settings: Settings) -> Iterator[tuple[Settings, RunningUpstream]]:
     catalogue = SyntheticCatalogue(150, seed=7)
+    catalogue.change_rate = 0.0  # the changes feed names nothing unless a test touches titles
     faults = FaultConfig(
         error_rate=0.2,
         rate_limit_burst_every=60,
@@ -118,10 +119,11 @@ def test_faults_are_survived_and_every_served_movie_lands_with_200(
     attempts = sum(c.attempts for c in summary.tables.values())
     assert attempts > summary.landed
 
-    # Nothing changed upstream: the next run is answered from the warehouse alone.
+    # Nothing changed upstream: the next run asks the changes feed, nothing else.
     upstream.stats.reset()
     second = run(cfg, "run-2")
-    assert upstream.stats.total_requests == 0
+    assert set(upstream.stats.snapshot()["requests"]) == {"tmdb.changes"}
+    assert second.changes["mode"] == "incremental" and second.changes["changed"] == 0
     assert second.landed == 0 and second.skipped_fresh == summary.landed
 
 

@@ -31,8 +31,10 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
             update={
                 "tmdb_url": upstream.tmdb_url,
                 "yts_urls": upstream.yts_urls,
+                "eztv_urls": upstream.eztv_urls,
                 "tmdb_rate_limit": 1000.0,
                 "yts_rate_limit": 1000.0,
+                "eztv_rate_limit": 1000.0,
                 "tmdb_api_key": SecretStr(KEY),
             }
         )
@@ -58,6 +60,10 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
     names = {run.name for run in task_runs}
     assert {"tmdb-configuration", "tmdb-genres", "tmdb-list-popular", "tmdb-movies-0000"} <= names
     assert any(name.startswith("yts-") for name in names)
+    # The TV part runs in the same flow, batched the same way.
+    tv = {"tmdb-tv-genres", "tmdb-tv-list-popular", "tmdb-shows-0000", "tmdb-seasons-0000"}
+    assert tv | {"eztv-0000"} <= names
+    assert summary.tv["shows"] == len(catalogue.tv_ids)
     assert all(run.state is not None and run.state.is_completed() for run in task_runs)
     # Flow parameters are stored by the Prefect API: the key must not be among them.
     with get_client(sync_client=True) as client:

@@ -24,7 +24,9 @@ SECRET = "pipeline-test-secret-key-0123456789abcdefghijklmnop"
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[RunningUpstream]:
-    with start_fake_upstream(SyntheticCatalogue(60, seed=7)) as running:
+    catalogue = SyntheticCatalogue(60, seed=7)
+    catalogue.change_rate = 0.0  # nothing changes upstream unless a test touches it
+    with start_fake_upstream(catalogue) as running:
         yield running
 
 
@@ -37,10 +39,12 @@ def pipeline_env(
     patch.setenv("MIAUFLIX_DATA_DIR", str(data_dir))
     patch.setenv("MIAUFLIX_TMDB_URL", upstream.tmdb_url)
     patch.setenv("MIAUFLIX_YTS_URLS", ",".join(upstream.yts_urls))
+    patch.setenv("MIAUFLIX_EZTV_URLS", ",".join(upstream.eztv_urls))
     patch.setenv("MIAUFLIX_TRAKT_URL", upstream.trakt_url)
     patch.setenv("MIAUFLIX_SECRET_KEY", SECRET)
     patch.setenv("MIAUFLIX_TMDB_RATE_LIMIT", "500")
     patch.setenv("MIAUFLIX_YTS_RATE_LIMIT", "500")
+    patch.setenv("MIAUFLIX_EZTV_RATE_LIMIT", "500")
     yield data_dir
     patch.undo()
 

@@ -20,10 +20,13 @@ def _point_at(monkeypatch: pytest.MonkeyPatch, upstream: RunningUpstream, data_d
     monkeypatch.setenv("MIAUFLIX_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MIAUFLIX_TMDB_URL", upstream.tmdb_url)
     monkeypatch.setenv("MIAUFLIX_YTS_URLS", ",".join(upstream.yts_urls))
+    monkeypatch.setenv("MIAUFLIX_EZTV_URLS", ",".join(upstream.eztv_urls))
     monkeypatch.setenv("MIAUFLIX_SECRET_KEY", "blocked-test-secret-0123456789abcdefghijklmnopq")
     monkeypatch.setenv("MIAUFLIX_TMDB_RATE_LIMIT", "500")
     monkeypatch.setenv("MIAUFLIX_YTS_RATE_LIMIT", "500")
+    monkeypatch.setenv("MIAUFLIX_EZTV_RATE_LIMIT", "500")
     monkeypatch.setenv("MIAUFLIX_FRESHNESS_HOURS", "0")
+    monkeypatch.setenv("MIAUFLIX_DETAILS_FRESHNESS_HOURS", "0")
 
 
 def _catalog_run_id(data_dir: Path) -> str:

@@ -124,7 +124,7 @@ def test_404_failed_and_stale_rows_give_no_imdb_id(ctx: IngestContext) -> None:
         [
             _row(1, {"imdb_id": "tt0000001"}, status=404),
             _row(2, {"imdb_id": "tt0000002"}, status=503),
-            _row(3, {"imdb_id": "tt0000003"}, age_h=ctx.settings.freshness_hours + 1),
+            _row(3, {"imdb_id": "tt0000003"}, age_h=ctx.settings.details_freshness_hours + 1),
         ],
         "run-1",
     )

@@ -19,7 +19,7 @@ import duckdb
 
 from core.crypto import FieldCipher
 from warehouse.publish import PublishSummary, publish_catalog
-from warehouse.schema import MART_DDL
+from warehouse.schema import MART_DDL, TV_MART_DDL
 
 TEST_SECRET = b"test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 IMAGE_BASE = "https://image.tmdb.org/t/p/"
@@ -175,7 +175,7 @@ def sample_sources() -> list[SampleSource]:
 
 
 def create_marts(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(MART_DDL)
+    con.execute(MART_DDL + TV_MART_DDL)  # TV marts empty unless a test fills them
 
 
 def _fill_config(con: duckdb.DuckDBPyConnection, base_url: str) -> None:

@@ -62,6 +62,7 @@ def test_runner_deployments_match_flows_and_point_at_the_roof(
     from flows.audit_retention import audit_retention
     from flows.deployments import build_deployments
     from flows.pipeline import sync_flow
+    from flows.scrape import scrape_flow
     from miauflix import deployments as roof
 
     plain = build_deployments()
@@ -79,12 +80,17 @@ def test_runner_deployments_match_flows_and_point_at_the_roof(
     assert {d.entrypoint for d in plain} == {
         "flows/audit_retention.py:audit_retention",
         "flows/pipeline.py:sync_flow",
+        "flows/scrape.py:scrape_flow",
+        "flows/trakt.py:trakt_flow",
     }
     assert {d.entrypoint for d in injected} == {
         "miauflix/deployments.py:audit_retention",
         "miauflix/deployments.py:sync_flow",
+        "miauflix/deployments.py:scrape_flow",
+        "miauflix/deployments.py:trakt_flow",
     }
     assert roof.sync_flow is sync_flow and roof.audit_retention is audit_retention
+    assert roof.scrape_flow is scrape_flow
 
 
 def test_a_flow_run_process_that_loads_the_entrypoint_gets_the_mounts() -> None:

@@ -112,6 +112,21 @@ def test_command_line_help_lists_the_knobs() -> None:
         assert flag in out
 
 
+@pytest.mark.parametrize(("text", "rate"), [("0", 0.0), ("0.02", 0.02), ("1", 1.0)])
+def test_change_rate_flag_takes_a_share_from_zero_to_one(text: str, rate: float) -> None:
+    from sandbox.fake_upstream import _parse_args
+
+    assert _parse_args(["--change-rate", text]).change_rate == rate
+
+
+@pytest.mark.parametrize("text", ["-0.01", "1.01", "nan", "inf", "abc", ""])
+def test_change_rate_flag_refuses_what_is_not_a_share(text: str) -> None:
+    from sandbox.fake_upstream import _parse_args
+
+    with pytest.raises(SystemExit):
+        _parse_args(["--change-rate", text])
+
+
 # --- TMDB ------------------------------------------------------------------------------------
 def test_configuration_and_genres(client: httpx.Client) -> None:
     config = client.get("/tmdb/3/configuration").json()
@@ -208,11 +223,12 @@ def test_tv_details_honour_append_and_unknown_seasons_404(
 ) -> None:
     tv_id = catalogue.tv_ids[0]
     bare = client.get(f"/tmdb/3/tv/{tv_id}").json()
-    assert bare["id"] == tv_id and "external_ids" not in bare and "translations" not in bare
+    assert bare["id"] == tv_id and not {"external_ids", "translations", "images"} & set(bare)
     full = client.get(
-        f"/tmdb/3/tv/{tv_id}", params={"append_to_response": "external_ids,translations"}
+        f"/tmdb/3/tv/{tv_id}", params={"append_to_response": "external_ids,translations,images"}
     ).json()
     assert full == catalogue.tv_show(tv_id, "en-US")
+    assert set(full["images"]) == {"backdrops", "logos", "posters"}
     assert client.get(f"/tmdb/3/tv/{tv_id}/season/1").json() == catalogue.tv_season(tv_id, 1)
     for path in (f"/tmdb/3/tv/{tv_id}/season/0", f"/tmdb/3/tv/{tv_id}/season/x", "/tmdb/3/tv/0"):
         response = client.get(path)

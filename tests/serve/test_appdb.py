@@ -79,10 +79,17 @@ def test_first_admin_is_created_only_when_no_admin_exists(db: AppDB) -> None:
     assert db.user_by_email("other@example.test") is None
 
 
-def test_admin_email_taken_by_a_plain_user_is_an_error(db: AppDB) -> None:
-    db.create_user("root@example.test", "h")
-    with pytest.raises(UserExists, match=r"root@example\.test"):
-        db.create_admin_if_none("root@example.test", "h")
+def test_admin_email_of_a_plain_user_is_promoted_only_without_an_active_admin(
+    db: AppDB,
+) -> None:
+    plain = db.create_user("root@example.test", "h")
+    db.create_user("boss@example.test", "h", "admin")
+    assert db.create_admin_if_none("root@example.test", "other-hash") is None
+    assert not db.user_by_id(plain.id).is_admin  # type: ignore[union-attr]
+    db.set_role(2, "user")
+    promoted = db.create_admin_if_none("root@example.test", "other-hash")
+    assert promoted is not None and promoted.id == plain.id and promoted.is_admin
+    assert promoted.password_hash == "h"  # the recovery keeps the user's password
 
 
 def test_disabling_an_unknown_user_is_an_error(db: AppDB) -> None:

@@ -67,6 +67,10 @@ def test_per_page_bounds_are_accepted(
         ("sort=drop%20table%20movies", "sort"),
         ("sort=popularity;DELETE", "sort"),
         ("list=favourites", "list"),
+        ("list=trakt-", "list"),
+        ("list=trakt-UPPER", "list"),
+        ("list=trakt-a%27%20OR%201=1", "list"),
+        ("list=trakt-" + "a" * 59, "list"),
         ("genre=abc", "genre"),
         ("genre=0", "genre"),
         ("language=english", "language"),
@@ -82,6 +86,13 @@ def test_bad_parameters_are_a_400_naming_the_parameter(
         client.get(f"/api/movies?{query}", headers=auth), 400, "invalid_parameter"
     )
     assert message.startswith(param)
+
+
+def test_a_well_formed_curated_list_name_nobody_published_is_an_empty_page(
+    client: FlaskClient, auth: dict[str, str], published: SampleMarts
+) -> None:
+    body = _get(client, auth, "/api/movies?list=trakt-nobody-made-this")
+    assert body["results"] == [] and body["total_results"] == 0
 
 
 @pytest.mark.parametrize("name", sorted(LISTS))

@@ -74,6 +74,10 @@ def test_saved_progress_is_answered_and_read_back(
         "updated_at": body["updated_at"],
         "watched": False,
         "watched_at": None,
+        "season": None,  # episode fields: null for a movie
+        "episode": None,
+        "episode_name": None,
+        "up_next": False,
     }
     assert body["updated_at"].endswith("Z")
     assert response.headers["Cache-Control"] == "no-store"  # per-user: never in a shared cache

@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 
 from core.crypto import FieldCipher, Keyring, load_or_create_master_key
 from core.settings import Settings, load_settings
-from core.stream_keys import ForeignStreamKey, StreamKeySigner
+from core.stream_keys import ForeignStreamKey, StreamClaims, StreamKeyRevoked, StreamKeySigner
+from engine.revocation import RevocationCheck
 from miauflix.key_rotation import rotate_keys
 from serve.app import create_app
 from serve.appdb import AppDB
@@ -193,3 +194,27 @@ def _verifies(signer: StreamKeySigner, key: str) -> bool:
     except ForeignStreamKey:
         return False
     return True
+
+
+def _claims_of(body: dict[str, str], master: bytes) -> StreamClaims:
+    return StreamKeySigner(master, 600).verify(body["stream_url"].rsplit("/", 1)[1])
+
+
+def test_a_stream_url_is_bound_to_the_sign_in_session_that_asked(
+    app: Flask, client: FlaskClient, master: bytes, settings: Settings
+) -> None:
+    """Revoking one session (another device signs it out) ends that session's stream URLs,
+    and only those; the engine reads the same app.sqlite."""
+    phone, tv = _user_auth(app), _user_auth(app)
+    phone_claims = _claims_of(client.post("/api/movies/550/stream", headers=phone).get_json(),
+                              master)  # fmt: skip
+    tv_claims = _claims_of(client.post("/api/movies/550/stream", headers=tv).get_json(), master)
+    assert phone_claims.session and tv_claims.session
+    assert phone_claims.session != tv_claims.session
+    check = RevocationCheck(settings.app_db_path, cache_seconds=0)
+    check.check(phone_claims)
+    revoked = client.delete(f"/api/auth/sessions/{phone_claims.session}", headers=tv)
+    assert revoked.status_code == 200, revoked.get_json()
+    with pytest.raises(StreamKeyRevoked):
+        check.check(phone_claims)
+    check.check(tv_claims)  # the other device streams on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,24 @@ def yts_key(imdb_id: str) -> str:
 
 
 CONFIG_KEY = "GET /3/configuration"
+
+
+def show_key(show_id: int | str, language: str = "en") -> str:
+    append = "append_to_response=external_ids,translations,images"
+    return f"GET /3/tv/{show_id}?{append}&language={language}"
+
+
+def season_key(show_id: int | str, season: int, language: str = "en") -> str:
+    return f"GET /3/tv/{show_id}/season/{season}?language={language}"
+
+
+def tv_list_key(name: str, page: int, language: str = "en") -> str:
+    path = "/3/trending/tv/week" if name == "trending" else f"/3/tv/{name}"
+    return f"GET {path}?language={language}&page={page}"
+
+
+def eztv_key(imdb_id: str, page: int = 1) -> str:
+    return f"GET /api/get-torrents?imdb_id={imdb_id[2:]}&limit=100&page={page}"
 
 
 @dataclass
@@ -89,6 +108,28 @@ class RawWriter:
     def configuration(self, body: dict[str, Any] | str | None, **kw: Any) -> None:
         self.add("raw_tmdb_configuration", CONFIG_KEY, "configuration", body, **kw)
 
+    def show(self, body: dict[str, Any] | str | None, show_id: int | str, **kw: Any) -> None:
+        self.add("raw_tmdb_shows", show_key(show_id), str(show_id), body, **kw)
+
+    def season(
+        self, body: dict[str, Any] | str | None, show_id: int, season: int, **kw: Any
+    ) -> None:
+        self.add("raw_tmdb_seasons", season_key(show_id, season), f"{show_id}:{season}", body, **kw)
+
+    def tv_list_page(
+        self, body: dict[str, Any] | str | None, name: str, page: int, **kw: Any
+    ) -> None:
+        self.add("raw_tmdb_tv_lists", tv_list_key(name, page), f"{name}:{page}", body, **kw)
+
+    def tv_genres(self, body: dict[str, Any] | str | None, language: str, **kw: Any) -> None:
+        key = f"GET /3/genre/tv/list?language={language}"
+        self.add("raw_tmdb_tv_genres", key, language, body, **kw)
+
+    def eztv(
+        self, body: dict[str, Any] | str | None, imdb_id: str, page: int = 1, **kw: Any
+    ) -> None:
+        self.add("raw_eztv_torrents", eztv_key(imdb_id, page), f"{imdb_id}:{page}", body, **kw)
+
     def flush(self) -> None:
         ensure_base_schema(self.con)
         for table, rows in self.rows.items():
@@ -109,6 +150,21 @@ def load_samples(writer: RawWriter, samples_dir: Path) -> None:
             writer.list_page(body, "top_rated", int(exchange["query"]["page"]), status=status)
         elif route.startswith("/3/movie/") and route.rsplit("/", 1)[-1].isdigit():
             writer.movie(body, int(route.rsplit("/", 1)[-1]), status=status)
+        elif route == "/3/genre/tv/list":
+            writer.tv_genres(body, exchange["query"]["language"], status=status)
+        elif re.fullmatch(r"/3/tv/\d+", route):
+            show_id = int(route.rsplit("/", 1)[-1])
+            # The recorded exchange did not ask for images: add the shape a movie sample has.
+            body.setdefault("images", {"posters": [SAMPLE_IMAGE]})
+            writer.show(body, show_id, status=status)
+            imdb = body["external_ids"]["imdb_id"]
+            writer.tv_list_page(tv_list_page([show_id]), "popular", 1)
+            writer.eztv(
+                eztv_page(imdb, [eztv_torrent("c3" * 20, imdb, "Show S02E01 720p HDTV x264-GRP")]),
+                imdb,
+            )
+        elif m := re.fullmatch(r"/3/tv/(\d+)/season/(\d+)", route):
+            writer.season(body, int(m[1]), int(m[2]), status=status)
         elif route == "/api/v2/list_movies.json":
             movies = body["data"].get("movies") or []
             imdb = exchange["query"].get("query_term") or movies[0]["imdb_code"]
@@ -116,6 +172,68 @@ def load_samples(writer: RawWriter, samples_dir: Path) -> None:
 
 
 # --- synthetic bodies ------------------------------------------------------------------------
+
+
+SAMPLE_IMAGE = {
+    "aspect_ratio": 0.667,
+    "height": 750,
+    "iso_639_1": "en",
+    "file_path": "/sample.jpg",
+    "vote_average": 5.3,
+    "vote_count": 4,
+    "width": 500,
+}
+
+
+SAMPLE_IMAGE = {
+    "aspect_ratio": 0.667,
+    "height": 750,
+    "iso_639_1": "en",
+    "file_path": "/sample.jpg",
+    "vote_average": 5.3,
+    "vote_count": 4,
+    "width": 500,
+}
+
+
+def tv_list_page(show_ids: list[int], page: int = 1) -> dict[str, Any]:
+    results = [{"id": i, "name": f"Show {i}"} for i in show_ids]
+    return {"page": page, "results": results, "total_pages": 1, "total_results": len(results)}
+
+
+def eztv_torrent(info_hash: str, imdb: str, title: str, **overrides: Any) -> dict[str, Any]:
+    """One EZTV torrent as the API sends it (numbers as strings, IMDb id without tt)."""
+    m = re.search(r"S(\d+)(?:E(\d+))?", title)
+    season, episode = (m[1], m[2] or "0") if m else ("0", "0")
+    body: dict[str, Any] = {
+        "id": int(info_hash[:6], 16),
+        "hash": info_hash,
+        "filename": title.replace(" ", ".") + ".mkv",
+        "torrent_url": f"https://eztv.test/torrents/{info_hash}.torrent",
+        "magnet_url": f"magnet:?xt=urn:btih:{info_hash}",
+        "title": f"{title} EZTV",
+        "imdb_id": imdb[2:],
+        "season": str(int(season)),
+        "episode": str(int(episode)),
+        "seeds": 50,
+        "peers": 10,
+        "date_released_unix": 1_700_000_000,
+        "size_bytes": "400000000",
+    }
+    body.update(overrides)
+    return body
+
+
+def eztv_page(imdb_id: str, torrents: list[dict[str, Any]] | None, page: int = 1) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "imdb_id": imdb_id[2:],
+        "torrents_count": len(torrents or []),
+        "limit": 100,
+        "page": page,
+    }
+    if torrents:
+        body["torrents"] = torrents
+    return body
 
 
 def tmdb_movie(tmdb_id: int, imdb_id: str | None, **overrides: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from tests.warehouse.rawdata import (
     yts_torrent,
 )
 from warehouse.marts import PUBLIC_TRACKERS, magnet_link
-from warehouse.schema import MART_DDL, MART_TABLES
+from warehouse.schema import MART_DDL, MART_TABLES, TV_MART_DDL
 from warehouse.transform import transform
 
 H1, H2 = "a1" * 20, "b2" * 20
@@ -30,7 +30,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 def test_marts_have_exactly_the_contract_columns(sampled: RawWriter) -> None:
     transform(sampled.con, "run-1")
     reference = duckdb.connect()
-    reference.execute(MART_DDL)
+    reference.execute(MART_DDL + TV_MART_DDL)
     for table in MART_TABLES:
         assert _columns(sampled.con, table) == _columns(reference, table), table
         assert sampled.con.execute(f"SELECT count(*) FROM {table}").fetchone() != (0,), table

@@ -153,6 +153,12 @@ export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {})
     genres: (language) => get("/api/genres", { language }),
     status: () => get("/api/status"),
     stream: (id, body) => request("POST", `/api/movies/${id}/stream`, { body }),
+    shows: (query) => get("/api/shows", query),
+    show: (id, query) => get(`/api/shows/${id}`, query),
+    season: (id, season, query) => get(`/api/shows/${id}/seasons/${season}`, query),
+    tvGenres: (language) => get("/api/tv-genres", { language }),
+    streamEpisode: (id, season, episode, body) =>
+      request("POST", `/api/shows/${id}/seasons/${season}/episodes/${episode}/stream`, { body }),
     engineStatus: () => get("/api/engine/status"),
 
     // --- progress ----------------------------------------------------------------------
@@ -166,6 +172,20 @@ export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {})
         keepalive,
       }),
     deleteProgress: (id) => request("DELETE", `/api/progress/movie/${id}`),
+    /** Every episode record of a show and its up-next item ({items, up_next}). */
+    showProgress: (id) =>
+      get(`/api/progress/show/${id}`).catch((error) =>
+        error.status === 404 ? { items: [], up_next: null } : Promise.reject(error),
+      ),
+    episodeProgress: (id, season, episode) =>
+      get(`/api/progress/episode/${id}/${season}/${episode}`).catch((error) =>
+        error.status === 404 ? null : Promise.reject(error),
+      ),
+    saveEpisodeProgress: (id, season, episode, position, duration, { keepalive = false } = {}) =>
+      request("PUT", `/api/progress/episode/${id}/${season}/${episode}`, {
+        body: { position_s: position, duration_s: duration },
+        keepalive,
+      }),
 
     // --- admin -------------------------------------------------------------------------
     users: (query) => get("/api/admin/users", query),

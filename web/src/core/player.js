@@ -48,6 +48,8 @@ function engineBase(streamUrl) {
 /**
  * createPlayer({ api, tmdbId, sources, profile, stallMs, now, probeEngine }) -> player.
  * `sources` are the playable sources, best first; the player walks them on nextSource().
+ * `requestStream(body)` asks the API for a stream URL (default: the movie `tmdbId`'s; an
+ * episode passes its own).
  */
 export function createPlayer({
   api,
@@ -60,6 +62,7 @@ export function createPlayer({
   fetchStatus = (url) => fetch(url, { cache: "no-store", credentials: "omit" }),
   fetchEngine = undefined, // (url) => Response, for the subtitle routes (tests inject one)
   subtitleLanguage = null, // BCP 47 code of the language to show at start, null: off
+  requestStream = (body) => api.stream(tmdbId, body),
 }) {
   const listeners = new Set();
   let trackEls = new Map(); // track index -> <track> element of the current stream
@@ -315,7 +318,7 @@ export function createPlayer({
     });
     let issued;
     try {
-      issued = await api.stream(tmdbId, { source_id: source.source_id, profile });
+      issued = await requestStream({ source_id: source.source_id, profile });
     } catch (error) {
       if (error.status === 404) return fail("no_sources", error.message);
       if (error.status === 401) return fail("signed_out");

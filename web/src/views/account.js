@@ -4,6 +4,7 @@ import { html } from "../html.js";
 import { api, user, profileSetting, detectedProfile, capabilities, language, announce } from "../state.js";
 import { useAsync, useTitle, Loading, ErrorBox } from "./common.js";
 import { languageName } from "./movie.js";
+import { TraktPanel } from "./trakt.js";
 
 function when(iso) {
   if (!iso) return "–";
@@ -118,6 +119,7 @@ export function Account() {
     <h1>Account</h1>
     <p class="muted">Signed in as ${user.value.email} (${user.value.role}).</p>
     <${Settings} />
+    <${TraktPanel} />
     <${Sessions} />
     <${PasswordForm} />
   </div>`;

@@ -61,11 +61,11 @@ function Poster({ url, title }) {
   </span>`;
 }
 
-/** A movie card: one link whose accessible name starts with the title. */
-export function MovieCard({ movie, extra }) {
+/** A movie card: one link whose accessible name starts with the title (`href`: elsewhere). */
+export function MovieCard({ movie, extra, href }) {
   const year = movie.year || (movie.release_date || "").slice(0, 4);
   return html`<li class="card">
-    <a href=${`/movie/${movie.tmdb_id}`} class="card-link">
+    <a href=${href || `/movie/${movie.tmdb_id}`} class="card-link">
       <${Poster} url=${movie.poster_url} title=${movie.title} />
       <span class="card-title">${movie.title}</span>
       <span class="card-meta">${[year, rating(movie.vote_average), movie.best_quality].filter(Boolean).join(" · ")}</span>

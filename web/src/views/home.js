@@ -2,7 +2,9 @@
 import { html } from "../html.js";
 import { api, language, navigate, route } from "../state.js";
 import { watchedShare, formatClock } from "../core/progress.js";
+import { episodeLabel } from "../core/episodes.js";
 import { useAsync, useTitle, Loading, ErrorBox, Row, Grid, Pager, MovieCard } from "./common.js";
+import { WatchlistRow } from "./trakt.js";
 
 export const LIST_TITLES = { popular: "Popular", top_rated: "Top rated", trending: "Trending" };
 const TMDB_POSTER = "https://image.tmdb.org/t/p/w342";
@@ -17,18 +19,30 @@ function ContinueWatching() {
     () => api.progress().catch((error) => (error.status === 404 ? { items: [], missing: true } : Promise.reject(error))),
     [],
   );
-  const items = ((data && data.items) || []).filter((item) => item.kind === "movie" && !item.watched);
+  const items = ((data && data.items) || []).filter((item) => !item.watched);
   if (!items.length) return null;
   return html`<${Row} title="Continue watching" id="row-continue">
     <ul class="row-list">
-      ${items.map(
-        (item) => html`<${MovieCard}
-          key=${item.tmdb_id}
-          movie=${progressMovie(item)}
-          extra=${html`<progress class="watched" max="1" value=${watchedShare(item)}
-              aria-label=${`${Math.round(watchedShare(item) * 100)}% watched`}></progress>
-            <span class="card-meta">Stopped at ${formatClock(item.position_s)}</span>`}
-        />`,
+      ${items.map((item) =>
+        item.kind === "episode"
+          ? html`<${MovieCard}
+              key=${`show-${item.tmdb_id}`}
+              movie=${{ ...progressMovie(item), title: item.title || `Show ${item.tmdb_id}` }}
+              href=${`/show/${item.tmdb_id}?season=${item.season}`}
+              extra=${html`<span class="card-episode">${episodeLabel(item.season, item.episode)}${item.episode_name ? html`<span class="visually-hidden">: ${item.episode_name}</span>` : ""}</span>
+                ${item.up_next && item.position_s === 0
+                  ? html`<span class="card-meta">Up next</span>`
+                  : html`<progress class="watched" max="1" value=${watchedShare(item)}
+                        aria-label=${`${Math.round(watchedShare(item) * 100)}% watched`}></progress>
+                      <span class="card-meta">Stopped at ${formatClock(item.position_s)}</span>`}`}
+            />`
+          : html`<${MovieCard}
+              key=${item.tmdb_id}
+              movie=${progressMovie(item)}
+              extra=${html`<progress class="watched" max="1" value=${watchedShare(item)}
+                  aria-label=${`${Math.round(watchedShare(item) * 100)}% watched`}></progress>
+                <span class="card-meta">Stopped at ${formatClock(item.position_s)}</span>`}
+            />`,
       )}
     </ul>
   <//>`;
@@ -51,6 +65,7 @@ export function Home() {
   return html`<div class="page home">
     <h1 class="visually-hidden">Home</h1>
     <${ContinueWatching} />
+    <${WatchlistRow} />
     ${Object.keys(LIST_TITLES).map((name) => html`<${ListRow} key=${name} name=${name} />`)}
   </div>`;
 }

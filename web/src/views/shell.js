@@ -7,6 +7,8 @@ import { SignIn } from "./signin.js";
 import { Home, Browse, Genres } from "./home.js";
 import { MoviePage } from "./movie.js";
 import { WatchPage } from "./watch.js";
+import { ShowsHome, ShowsBrowse, ShowPage } from "./shows.js";
+import { EpisodeWatchPage } from "./episode_watch.js";
 import { Account } from "./account.js";
 import { AdminUsers, AdminAudit } from "./admin.js";
 import { AdminSync } from "./sync.js";
@@ -52,7 +54,7 @@ function Header() {
   return html`<header class="top">
     <a class="brand" href="/">Miauflix</a>
     <nav aria-label="Main" class="main-nav">
-      ${link("/", "Home")} ${link("/genres", "Genres")} ${link("/account", "Account")}
+      ${link("/", "Home")} ${link("/shows", "Shows")} ${link("/genres", "Genres")} ${link("/account", "Account")}
       ${me && me.role === "admin" && link("/admin/users", "Admin")}
     </nav>
     <${SearchBox} />
@@ -82,6 +84,18 @@ function Routes() {
   if ((match = path.match(/^\/movie\/(\d+)$/))) return html`<${MoviePage} id=${+match[1]} key=${match[1]} />`;
   if ((match = path.match(/^\/watch\/(\d+)$/)))
     return html`<${WatchPage} id=${+match[1]} sourceId=${query.source} key=${path + (query.source || "")} />`;
+  if (path === "/shows") return html`<${ShowsHome} q=${query.q || ""} page=${+query.page || 1} />`;
+  if ((match = path.match(/^\/shows\/list\/(popular|top_rated|trending)$/)))
+    return html`<${ShowsBrowse} kind="list" list=${match[1]} page=${+query.page || 1} />`;
+  if ((match = path.match(/^\/shows\/genre\/(\d+)$/)))
+    return html`<${ShowsBrowse} kind="genre" genre=${+match[1]} page=${+query.page || 1} />`;
+  if ((match = path.match(/^\/show\/(\d+)$/))) {
+    const season = /^\d{1,4}$/.test(query.season || "") ? +query.season : null;
+    return html`<${ShowPage} id=${+match[1]} season=${season} key=${match[1]} />`;
+  }
+  if ((match = path.match(/^\/watch\/show\/(\d+)\/(\d{1,4})\/(\d{1,4})$/)))
+    return html`<${EpisodeWatchPage} showId=${+match[1]} season=${+match[2]} episode=${+match[3]}
+      sourceId=${query.source} autoplay=${query.autoplay === "1"} key=${path + (query.source || "")} />`;
   if (path === "/account") return html`<${Account} />`;
   if (path.startsWith("/admin/")) {
     if (!user.value || user.value.role !== "admin")

@@ -51,7 +51,7 @@ function SubtitlePicker({ snap, player }) {
     ${snap.subtitleNote && html`<span class="muted" role="status">${snap.subtitleNote}</span>`}`;
 }
 
-function orderedSources(movie, sourceId) {
+export function orderedSources(movie, sourceId) {
   const playable = annotate(movie.sources).filter((s) => !s.blocked);
   const chosen = playable.find((s) => s.source_id === sourceId);
   return chosen ? [chosen, ...playable.filter((s) => s !== chosen)] : playable;
@@ -69,7 +69,7 @@ function EngineLine({ engine, access }) {
   return html`<p>Engine: ${[peers, rate, have].filter(Boolean).join(" · ")}</p>`;
 }
 
-function Overlay({ snap, player, elapsed, onBack }) {
+function Overlay({ snap, player, elapsed, onBack, backLabel }) {
   if (snap.state === "error") {
     return html`<div class="overlay overlay-error" role="alert">
       <h2>Playback stopped</h2>
@@ -77,7 +77,7 @@ function Overlay({ snap, player, elapsed, onBack }) {
       <div class="actions">
         ${snap.error.kind !== "no_sources" && html`<button type="button" onClick=${() => player.retry()}>Retry</button>`}
         ${player.hasNextSource() && html`<button type="button" onClick=${() => player.nextSource()}>Try the next source</button>`}
-        <button type="button" onClick=${onBack}>Back to the movie</button>
+        <button type="button" onClick=${onBack}>${backLabel}</button>
       </div>
     </div>`;
   }
@@ -113,7 +113,24 @@ function ResumePrompt({ at, onResume, onRestart }) {
   </div>`;
 }
 
-function Player({ movie, sources }) {
+/**
+ * The player for one title: `title` (heading), `backHref`/`backLabel`, `sources` (playable,
+ * best first), and the title's API: `requestStream(body)`, `loadProgress()`,
+ * `saveProgress(position, duration, options)`. `promptResume` false starts at the resume
+ * point without asking (autoplay); `ended({ player })` renders over the finished video.
+ */
+export function Player({
+  title,
+  backHref,
+  backLabel,
+  sources,
+  tmdbId,
+  requestStream,
+  loadProgress,
+  saveProgress,
+  promptResume = true,
+  ended = null,
+}) {
   const videoRef = useRef(null);
   const frameRef = useRef(null);
   const playerRef = useRef(null);
@@ -123,13 +140,14 @@ function Player({ movie, sources }) {
   const [watched, setWatched] = useState(false);
   const [saveNote, setSaveNote] = useState("");
   const [elapsed, setElapsed] = useState(0);
-  const back = () => navigate(`/movie/${movie.tmdb_id}`);
+  const back = () => navigate(backHref);
 
   useEffect(() => {
     const player = createPlayer({
       api,
-      tmdbId: movie.tmdb_id,
+      tmdbId,
       sources,
+      requestStream,
       profile: profile.value,
       subtitleLanguage: rememberedSubtitles(),
     });
@@ -140,7 +158,7 @@ function Player({ movie, sources }) {
     const saver = createProgressSaver({
       save: (position, duration, options) =>
         saving
-          ? api.saveProgress(movie.tmdb_id, position, duration, options).then((record) => {
+          ? saveProgress(position, duration, options).then((record) => {
               if (record && record.watched) setWatched(true);
               setSaveNote(`Progress saved at ${formatClock(position)}`);
               return record;
@@ -170,13 +188,17 @@ function Player({ movie, sources }) {
     document.addEventListener("visibilitychange", onVisibility);
 
     let cancelled = false;
-    api
-      .movieProgress(movie.tmdb_id)
+    Promise.resolve()
+      .then(loadProgress)
       .catch(() => null)
       .then((record) => {
         if (cancelled) return;
         const at = resumePoint(record);
-        if (at != null) setPrompt(at);
+        if (at != null && promptResume) setPrompt(at);
+        else if (at != null) {
+          setPrompt(null);
+          player.start(0, at);
+        }
         else {
           setPrompt(null);
           player.start(0, 0);
@@ -217,6 +239,7 @@ function Player({ movie, sources }) {
       if (action === "togglePlay" && onButton && event.key !== "k") return;
       const player = playerRef.current;
       if (!player) return;
+      if (event.defaultPrevented) return; // an overlay (the autoplay countdown) took the key
       if (action === "exit") {
         if (document.fullscreenElement) return; // the browser leaves fullscreen itself
         event.preventDefault();
@@ -248,15 +271,16 @@ function Player({ movie, sources }) {
   const share = snap.duration ? snap.position / snap.duration : 0;
   return html`<div class="player" ref=${frameRef}>
     <div class="player-bar">
-      <a href=${`/movie/${movie.tmdb_id}`} class="back">← Back<span class="visually-hidden"> to ${movie.title}</span></a>
-      <h1>${movie.title}</h1>
+      <a href=${backHref} class="back">← Back<span class="visually-hidden"> to ${title}</span></a>
+      <h1>${title}</h1>
       <span class="muted">${source ? sourceLabel(source) : ""}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
     </div>
     <div class="stage">
       <video ref=${videoRef} controls playsinline preload="auto" tabindex="0"
-        aria-label=${`Video: ${movie.title}`} data-state=${snap.state}></video>
+        aria-label=${`Video: ${title}`} data-state=${snap.state}></video>
       ${prompt != null && html`<${ResumePrompt} at=${prompt} onResume=${() => choose(prompt)} onRestart=${() => choose(0)} />`}
-      ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} />`}
+      ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} backLabel=${backLabel} />`}
+      ${prompt === null && snap.state === "ended" && ended && ended({ player: playerRef.current })}
     </div>
     <div class="player-foot">
       <${SubtitlePicker} snap=${snap} player=${playerRef.current} />
@@ -282,5 +306,14 @@ export function WatchPage({ id, sourceId }) {
     return html`<div class="page" role="alert"><h1>${movie.title}</h1>
       <p>No source of this title plays on this device.</p><a href=${`/movie/${id}`}>Back to the movie</a></div>`;
   }
-  return html`<${Player} movie=${movie} sources=${sources} />`;
+  return html`<${Player}
+    title=${movie.title}
+    backHref=${`/movie/${movie.tmdb_id}`}
+    backLabel="Back to the movie"
+    sources=${sources}
+    tmdbId=${movie.tmdb_id}
+    requestStream=${(body) => api.stream(movie.tmdb_id, body)}
+    loadProgress=${() => api.movieProgress(movie.tmdb_id)}
+    saveProgress=${(position, duration, options) => api.saveProgress(movie.tmdb_id, position, duration, options)}
+  />`;
 }

@@ -1,0 +1,118 @@
+"""Logging for every Miauflix process: ``MIAUFLIX_LOG_LEVEL`` and ``MIAUFLIX_LOG_FORMAT``.
+
+One handler on the root logger, to stderr, as text or one JSON object per line. Every
+record passes :class:`RedactSecrets` first: the configured secrets (master key, admin
+password, API keys) and anything shaped like a magnet link, an info hash, a bearer token
+or a JWT are replaced by ``[redacted]`` -- in the message, its arguments and the traceback.
+Code should not log such values in the first place; this is the net under it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+from core.settings import Settings
+
+REDACTED = "[redacted]"
+_PATTERNS = re.compile(
+    r"magnet:\?[^\s'\"<>]+"  # magnet links
+    r"|\b[0-9a-fA-F]{40}\b|\b[0-9a-fA-F]{64}\b"  # v1/v2 info hashes (and hex keys)
+    r"|\b[A-Z2-7]{32}\b"  # base32 info hashes
+    r"|\beyJ[\w-]{8,}(?:\.[\w-]{8,})+"  # JWTs and stream keys (base64 JSON + signature)
+    r"|(?i:bearer)\s+[\w.~+/=-]{8,}"  # Authorization: Bearer ...
+    r"|(?i:(?:api_key|access_token|refresh_token|password|client_secret|token)=)[^\s&'\"]+"
+)
+_MARK = "_miauflix_handler"
+
+
+def _secrets_of(settings: Settings) -> list[str]:
+    values = [
+        settings.secret_key.get_secret_value(),
+        settings.admin_password.get_secret_value(),
+        settings.tmdb_api_key.get_secret_value(),
+        settings.trakt_client_id.get_secret_value(),
+        settings.trakt_client_secret.get_secret_value(),
+    ]
+    return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrite a record so that no known secret or secret-shaped value survives."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _PATTERNS.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self.redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+class OwnRecords(logging.Filter):
+    """Leave Prefect's records to Prefect: it formats and routes its own logs
+    (``PREFECT_LOGGING_LEVEL``), and a failed run's traceback is not the CLI's summary."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith("prefect")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC ISO 8601), level, logger, component, message."""
+
+    def __init__(self, component: str) -> None:
+        super().__init__()
+        self.component = component
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "component": self.component,
+            "message": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings, component: str) -> logging.Handler:
+    """Install the Miauflix handler on the root logger (replacing an earlier one)."""
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _MARK, True)
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter(component))
+    else:
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s")
+        )
+    handler.addFilter(OwnRecords())
+    handler.addFilter(RedactSecrets(_secrets_of(settings)))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    logging.getLogger("miauflix").setLevel(settings.log_level)
+    return handler

@@ -1,0 +1,127 @@
+"""Log lines: level and format from the settings, and no secret ever reaches them."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from core.settings import load_settings
+from miauflix.logs import REDACTED, RedactSecrets, configure_logging
+
+HASH = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=Film&tr=udp%3A%2F%2Ftracker"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwiZXhwIjoxfQ.c2lnbmF0dXJlc2lnbmF0dXJl"
+STREAM_KEY = "eyJlIjoxNzk1OTU5ODk4LCJzIjoic3JjIn0.onOxlz09vAhYH-L3DyF6p5TharG8l83HL4d_sE8"
+
+
+@pytest.fixture(autouse=True)
+def _levels_restored() -> Iterator[None]:
+    root, ours = logging.getLogger(), logging.getLogger("miauflix")
+    levels = (root.level, ours.level)
+    yield
+    root.setLevel(levels[0])
+    ours.setLevel(levels[1])
+
+
+@pytest.fixture
+def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    monkeypatch.setenv("MIAUFLIX_SECRET_KEY", "master-secret-value-0123")
+    monkeypatch.setenv("MIAUFLIX_TMDB_API_KEY", "tmdb-key-value-4567")
+    monkeypatch.setenv("MIAUFLIX_LOG_FORMAT", "json")
+    monkeypatch.setenv("MIAUFLIX_LOG_LEVEL", "info")
+    handler = configure_logging(load_settings(), "api")
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        HASH,
+        HASH.upper(),
+        "e" * 64,
+        "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE4ZT",  # base32 info hash
+        MAGNET,
+        JWT,
+        STREAM_KEY,
+        "master-secret-value-0123",
+        "tmdb-key-value-4567",
+    ],
+)
+def test_secrets_in_messages_arguments_and_tracebacks_are_redacted(
+    sink: io.StringIO, secret: str
+) -> None:
+    log = logging.getLogger("miauflix.test")
+    log.info("plain %s", secret)
+    log.warning("in the message " + secret)
+    try:
+        raise ValueError(f"boom {secret}")
+    except ValueError:
+        log.exception("failed")
+    text = sink.getvalue()
+    assert secret not in text
+    assert text.count(REDACTED) >= 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /3/movie/1?api_key=abcdef123456 200",
+        "Authorization: Bearer abc.def.ghijklmnop",
+        "refresh_token=zzzzzzzzzz&x=1",
+        "password=hunter2hunter2",
+    ],
+)
+def test_credentials_in_urls_and_headers_are_redacted(line: str) -> None:
+    redacted = RedactSecrets().redact(line)
+    assert REDACTED in redacted
+    for token in ("abcdef123456", "ghijklmnop", "zzzzzzzzzz", "hunter2hunter2"):
+        assert token not in redacted
+
+
+def test_ordinary_text_is_left_alone() -> None:
+    line = "stream opened: source src-tail, user 3, bytes 0-999 (movie 550)"
+    assert RedactSecrets(["x"]).redact(line) == line
+
+
+def test_json_lines_carry_level_logger_component_and_time(sink: io.StringIO) -> None:
+    logging.getLogger("miauflix.test").info("hello %d", 3)
+    logging.getLogger("miauflix.test").debug("not at info level")
+    entries = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry["level"], entry["logger"], entry["component"]) == ("INFO", "miauflix.test", "api")
+    assert entry["message"] == "hello 3" and entry["time"].endswith("Z")
+
+
+def test_text_format_and_level_follow_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIAUFLIX_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("MIAUFLIX_LOG_FORMAT", "text")
+    handler = configure_logging(load_settings(), "engine")
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        logging.getLogger("miauflix.test").info("quiet")
+        logging.getLogger("miauflix.test").warning("loud")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "quiet" not in stream.getvalue()
+    assert " WARNING engine miauflix.test: loud" in stream.getvalue()
+
+
+def test_configuring_twice_keeps_one_handler(sink: io.StringIO) -> None:
+    before = len(logging.getLogger().handlers)
+    handler = configure_logging(load_settings(), "api")
+    assert len(logging.getLogger().handlers) == before
+    logging.getLogger().removeHandler(handler)
+
+
+def test_prefect_records_are_left_to_prefect(sink: io.StringIO) -> None:
+    logging.getLogger("prefect.task_runs").error("a task's traceback")
+    assert sink.getvalue() == ""
