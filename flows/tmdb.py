@@ -8,7 +8,8 @@ body is reachable as ``task.fn`` for callers that run without Prefect.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import orjson
@@ -128,19 +129,31 @@ async def fetch_list(ctx: IngestContext, name: str) -> list[str]:
 
     Returns the request keys of the pages that make up the list this run.
     """
+    return await land_list_pages(ctx, LISTS_TABLE, partial(list_page_request, name))
+
+
+async def land_list_pages(
+    ctx: IngestContext, table: str, page_request: Callable[[int, str], Request]
+) -> list[str]:
+    """Land the pages of one TMDB list (movie or TV) into ``table``: page 1 first (landed
+    fresh, or read back when still fresh) to learn ``total_pages``, then the rest.
+
+    ``page_request(page, language)`` builds a page's request; returns the request keys of
+    the pages that make up the list this run.
+    """
     language = ctx.settings.tmdb_languages[0]
-    first = list_page_request(name, 1, language)
-    done = await fetch_and_land(ctx, LISTS_TABLE, ctx.clients.tmdb, [first], keep_data=True)
+    first = page_request(1, language)
+    done = await fetch_and_land(ctx, table, ctx.clients.tmdb, [first], keep_data=True)
     if done:
         first_data = done[0].data if done[0].ok else None
     else:  # fresh: read the landed page 1
-        rows = latest_successes(ctx.con, LISTS_TABLE, [first.key], ctx.since)
+        rows = latest_successes(ctx.con, table, [first.key], ctx.since)
         first_data = _loads(rows[0][3]) if rows else None
     rest = [
-        list_page_request(name, page, language)
+        page_request(page, language)
         for page in pages_to_fetch(first_data, ctx.settings.tmdb_list_pages)
     ]
-    await fetch_and_land(ctx, LISTS_TABLE, ctx.clients.tmdb, rest)
+    await fetch_and_land(ctx, table, ctx.clients.tmdb, rest)
     return [first.key, *(r.key for r in rest)]
 
 

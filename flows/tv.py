@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import orjson
 from prefect import task
@@ -17,7 +18,7 @@ from prefect.cache_policies import NONE
 
 from flows.context import IngestContext, Request, fetch_and_land
 from flows.landing import fresh_keys, latest_successes
-from flows.tmdb import ANSWER_STATUSES, is_imdb_id, is_tmdb_id, pages_to_fetch
+from flows.tmdb import ANSWER_STATUSES, is_imdb_id, is_tmdb_id, land_list_pages
 from flows.tmdb import movie_ids_from_page as ids_from_page  # any TMDB list page
 
 TV_GENRES_TABLE = "raw_tmdb_tv_genres"
@@ -149,20 +150,7 @@ async def fetch_tv_genres(ctx: IngestContext) -> int:
 async def fetch_tv_list(ctx: IngestContext, name: str) -> list[str]:
     """Land all pages of one TV list (page 1 first, to learn ``total_pages``); returns the
     request keys of the pages that make up the list this run."""
-    language = ctx.settings.tmdb_languages[0]
-    first = tv_list_page_request(name, 1, language)
-    done = await fetch_and_land(ctx, TV_LISTS_TABLE, ctx.clients.tmdb, [first], keep_data=True)
-    if done:
-        first_data = done[0].data if done[0].ok else None
-    else:  # fresh: read the landed page 1
-        rows = latest_successes(ctx.con, TV_LISTS_TABLE, [first.key], ctx.since)
-        first_data = _loads(rows[0][3]) if rows else None
-    rest = [
-        tv_list_page_request(name, page, language)
-        for page in pages_to_fetch(first_data, ctx.settings.tmdb_list_pages)
-    ]
-    await fetch_and_land(ctx, TV_LISTS_TABLE, ctx.clients.tmdb, rest)
-    return [first.key, *(r.key for r in rest)]
+    return await land_list_pages(ctx, TV_LISTS_TABLE, partial(tv_list_page_request, name))
 
 
 @task(name="tmdb-show-details", task_run_name="tmdb-shows-{label}", cache_policy=NONE)

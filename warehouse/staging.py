@@ -249,28 +249,46 @@ def _stage_movies(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def _stage_lists(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    rows = _parse_responses(con, LISTS, parse_tmdb.parse_list_page, staged)
+    stage_list_members(
+        con, staged, LISTS, "stg_tmdb__movies", NOT_IN_MOVIES, "stg_tmdb__list_members"
+    )
+
+
+def stage_list_members(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    source: str,
+    titles_table: str,
+    missing_reason: str,
+    out_table: str,
+) -> None:
+    """Stage the members of TMDB list pages landed in ``source`` (movie or TV lists).
+
+    The newest page wins a position; a title seen on two pages keeps its best position
+    (TMDB lists move while they are paged); a member whose title is not in the staged
+    ``titles_table`` is quarantined with ``missing_reason``.
+    """
+    rows = _parse_responses(con, source, parse_tmdb.parse_list_page, staged)
     members, dropped_positions = _newest_first(
         normalize.members_frame(rows), ["list_name", "position"]
     )
-    # TMDB lists move while they are paged: a movie seen on two pages keeps its best position.
     members, dropped_repeats = _keep_first(
         members, ["list_name", "tmdb_id"], ["list_name", "position"], [False, False]
     )
-    staged.add_superseded(LISTS, pl.concat([dropped_positions, dropped_repeats]))
-    movie_ids = staged.tables["stg_tmdb__movies"].select("tmdb_id")
-    dangling = members.join(movie_ids, on="tmdb_id", how="anti")
+    staged.add_superseded(source, pl.concat([dropped_positions, dropped_repeats]))
+    title_ids = staged.tables[titles_table].select("tmdb_id")
+    dangling = members.join(title_ids, on="tmdb_id", how="anti")
     staged.quarantine.extend(
         QuarantineRow(
-            LISTS,
+            source,
             m["request_key"],
             f"{m['list_name']}:{m['position']}",
-            f"{NOT_IN_MOVIES}: tmdb_id {m['tmdb_id']}",
+            f"{missing_reason}: tmdb_id {m['tmdb_id']}",
             json.dumps({k: m[k] for k in ("list_name", "page", "position", "tmdb_id")}),
         )
         for m in dangling.iter_rows(named=True)
     )
-    staged.tables["stg_tmdb__list_members"] = members.join(movie_ids, on="tmdb_id", how="semi")
+    staged.tables[out_table] = members.join(title_ids, on="tmdb_id", how="semi")
 
 
 def _stage_torrents(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:

@@ -29,10 +29,16 @@ from warehouse.expectations import (
     unique,
     unique_together,
 )
-from warehouse.normalize import LINEAGE, genres_frame, images_frame, members_frame
+from warehouse.normalize import LINEAGE, genres_frame, images_frame
 from warehouse.parse import INT32, MAX_SIZE_BYTES, Rejected
 from warehouse.quarantine import QuarantineRow
-from warehouse.staging import Staged, _keep_first, _newest_first, _parse_responses
+from warehouse.staging import (
+    Staged,
+    _keep_first,
+    _newest_first,
+    _parse_responses,
+    stage_list_members,
+)
 
 TV_GENRES, TV_LISTS, SHOWS, SEASONS, EZTV = (
     "raw_tmdb_tv_genres",
@@ -226,25 +232,9 @@ def _stage_shows(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def _stage_lists(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    rows = _parse_responses(con, TV_LISTS, parse_tmdb.parse_list_page, staged)
-    members, dropped_positions = _newest_first(members_frame(rows), ["list_name", "position"])
-    members, dropped_repeats = _keep_first(
-        members, ["list_name", "tmdb_id"], ["list_name", "position"], [False, False]
+    stage_list_members(
+        con, staged, TV_LISTS, "stg_tmdb__shows", NOT_IN_SHOWS, "stg_tmdb__tv_list_members"
     )
-    staged.add_superseded(TV_LISTS, pl.concat([dropped_positions, dropped_repeats]))
-    show_ids = staged.tables["stg_tmdb__shows"].select("tmdb_id")
-    dangling = members.join(show_ids, on="tmdb_id", how="anti")
-    staged.quarantine.extend(
-        QuarantineRow(
-            TV_LISTS,
-            m["request_key"],
-            f"{m['list_name']}:{m['position']}",
-            f"{NOT_IN_SHOWS}: tmdb_id {m['tmdb_id']}",
-            json.dumps({k: m[k] for k in ("list_name", "page", "position", "tmdb_id")}),
-        )
-        for m in dangling.iter_rows(named=True)
-    )
-    staged.tables["stg_tmdb__tv_list_members"] = members.join(show_ids, on="tmdb_id", how="semi")
 
 
 def _stage_episodes(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
