@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
 import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
@@ -98,21 +100,64 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings, component: str) -> logging.Handler:
-    """Install the Miauflix handler on the root logger (replacing an earlier one)."""
+    """Install the Miauflix handler on the root logger (replacing an earlier one).
+
+    In JSON mode Prefect's records join it (one format for every line a machine reads),
+    Prefect's own console handlers are taken out of this process, and child processes
+    (flow runs, the Prefect server) inherit a Prefect logging configuration in the same
+    format through ``PREFECT_LOGGING_SETTINGS_PATH``.
+    """
     handler = logging.StreamHandler(sys.stderr)
     setattr(handler, _MARK, True)
-    if settings.log_format == "json":
+    json_mode = settings.log_format == "json"
+    if json_mode:
         handler.setFormatter(JsonFormatter(component))
     else:
         handler.setFormatter(
             logging.Formatter(f"%(asctime)s %(levelname)s {component} %(name)s: %(message)s")
         )
-    handler.addFilter(OwnRecords())
+        handler.addFilter(OwnRecords())
     handler.addFilter(RedactSecrets(_secrets_of(settings)))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(old)
     root.addHandler(handler)
+    if json_mode:
+        _prefect_logs_as_json(handler, component)
     root.setLevel(settings.log_level)
     logging.getLogger("miauflix").setLevel(settings.log_level)
     return handler
+
+
+PREFECT_JSON_CONFIG = Path(__file__).with_name("prefect_logging_json.yaml")
+_PREFECT_CONSOLE_HANDLERS = ("PrefectConsoleHandler", "_SafeStreamHandler")
+_COMPONENT_ENV = "MIAUFLIX_LOG_COMPONENT"
+
+
+def _prefect_logs_as_json(ours: logging.Handler, component: str) -> None:
+    """Route Prefect's console output in this process through ``ours``; children inherit."""
+    os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(PREFECT_JSON_CONFIG)
+    os.environ.setdefault(_COMPONENT_ENV, component)
+    loggers = [logging.getLogger(), *map(logging.getLogger, list(logging.root.manager.loggerDict))]
+    for logger in loggers:
+        consoles = [h for h in logger.handlers if type(h).__name__ in _PREFECT_CONSOLE_HANDLERS]
+        for handler in consoles:
+            logger.removeHandler(handler)
+        if consoles and logger is not logging.getLogger() and not logger.propagate:
+            logger.addHandler(ours)
+
+
+def prefect_json_formatter() -> logging.Formatter:
+    """Formatter factory named by ``prefect_logging_json.yaml`` (child processes)."""
+    return JsonFormatter(os.environ.get(_COMPONENT_ENV, "flows"))
+
+
+def prefect_redaction() -> logging.Filter:
+    """Redaction filter factory named by ``prefect_logging_json.yaml``: the configured secrets
+    when the settings load, the secret-shaped patterns always."""
+    try:
+        from core.settings import load_settings
+
+        return RedactSecrets(_secrets_of(load_settings()))
+    except Exception:  # a log filter must never stop a process from starting
+        return RedactSecrets()

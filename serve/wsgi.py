@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from core.settings import Settings, load_settings
 from serve.app import create_app
@@ -38,6 +40,28 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Flask:
         return self.application
+
+
+class ProcessFormatLogger(GunicornLogger):  # type: ignore[misc]
+    """Gunicorn's error and access logs in this process's own format and redaction.
+
+    ``miauflix serve`` installs one handler on the root logger (text or JSON, with the
+    secret redaction filter: :mod:`miauflix.logs`); gunicorn keeps its own handlers, so
+    they borrow that handler's formatter and filters. Without such a handler (gunicorn run
+    by hand) gunicorn's defaults stay.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        ours = [h for h in logging.getLogger().handlers if getattr(h, "_miauflix_handler", False)]
+        if not ours:
+            return
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(ours[0].formatter)
+                for flt in ours[0].filters:
+                    if flt not in handler.filters:
+                        handler.addFilter(flt)
 
 
 def gunicorn_options(
@@ -68,6 +92,7 @@ def gunicorn_options(
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "miauflix-api",
+        "logger_class": ProcessFormatLogger,
         "max_requests": 0,
     }
 

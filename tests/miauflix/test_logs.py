@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from core.settings import load_settings
-from miauflix.logs import REDACTED, RedactSecrets, configure_logging
+from miauflix.logs import PREFECT_JSON_CONFIG, REDACTED, RedactSecrets, configure_logging
 
 HASH = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
 MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=Film&tr=udp%3A%2F%2Ftracker"
@@ -25,6 +29,18 @@ def _levels_restored() -> Iterator[None]:
     yield
     root.setLevel(levels[0])
     ours.setLevel(levels[1])
+
+
+@pytest.fixture(autouse=True)
+def _handlers_and_environment_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """JSON mode rewires Prefect's handlers and exports its config path: undo both."""
+    monkeypatch.delenv("PREFECT_LOGGING_SETTINGS_PATH", raising=False)
+    monkeypatch.delenv("MIAUFLIX_LOG_COMPONENT", raising=False)
+    names = [None, *logging.root.manager.loggerDict]
+    saved = {name: list(logging.getLogger(name).handlers) for name in names}
+    yield
+    for name, handlers in saved.items():
+        logging.getLogger(name).handlers[:] = handlers
 
 
 @pytest.fixture
@@ -122,6 +138,49 @@ def test_configuring_twice_keeps_one_handler(sink: io.StringIO) -> None:
     logging.getLogger().removeHandler(handler)
 
 
-def test_prefect_records_are_left_to_prefect(sink: io.StringIO) -> None:
+def test_in_text_mode_prefect_records_are_left_to_prefect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MIAUFLIX_LOG_FORMAT", "text")
+    handler = configure_logging(load_settings(), "flows")
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
     logging.getLogger("prefect.task_runs").error("a task's traceback")
-    assert sink.getvalue() == ""
+    logging.getLogger().removeHandler(handler)
+    assert stream.getvalue() == ""
+    assert "PREFECT_LOGGING_SETTINGS_PATH" not in os.environ
+
+
+def test_in_json_mode_prefect_records_are_json_lines_once_and_redacted(
+    sink: io.StringIO,
+) -> None:
+    logging.getLogger("prefect.task_runs").error("task failed for %s", MAGNET)
+    entries = [json.loads(line) for line in sink.getvalue().splitlines()]
+    assert [e["logger"] for e in entries] == ["prefect.task_runs"]
+    assert HASH not in entries[0]["message"] and REDACTED in entries[0]["message"]
+    prefect_consoles = [
+        h
+        for name in [None, *logging.root.manager.loggerDict]
+        for h in logging.getLogger(name).handlers
+        if type(h).__name__ == "PrefectConsoleHandler"
+    ]
+    assert prefect_consoles == []
+
+
+def test_json_mode_hands_child_processes_a_prefect_config_in_the_same_format(
+    sink: io.StringIO,
+) -> None:
+    config_path = Path(os.environ["PREFECT_LOGGING_SETTINGS_PATH"])
+    assert config_path == PREFECT_JSON_CONFIG and config_path.is_file()
+    child = subprocess.run(
+        [sys.executable, "-c", "from prefect import flow\nfrom prefect.logging import get_logger\n"
+         "get_logger('prefect.flow_runs').warning('run %s', 'magnet:?xt=urn:btih:' + 'ab' * 20)"],
+        env={**os.environ, "MIAUFLIX_LOG_COMPONENT": "flows",
+             "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    lines = [line for line in child.stderr.splitlines() if line.strip()]
+    assert lines, child.stderr
+    entries = [json.loads(line) for line in lines]
+    assert [(e["logger"], e["component"]) for e in entries] == [("prefect.flow_runs", "flows")]
+    assert "ab" * 20 not in child.stderr
