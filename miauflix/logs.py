@@ -124,8 +124,14 @@ def configure_logging(settings: Settings, component: str) -> logging.Handler:
     root.addHandler(handler)
     if json_mode:
         _prefect_logs_as_json(handler, component)
+    else:
+        _prefect_console_keeps_to_prefect(root)
     root.setLevel(settings.log_level)
     logging.getLogger("miauflix").setLevel(settings.log_level)
+    # One INFO line per HTTP request (Prefect's API calls included) is debugging detail.
+    quiet = "DEBUG" if settings.log_level == "DEBUG" else "WARNING"
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(quiet)
     return handler
 
 
@@ -145,6 +151,23 @@ def _prefect_logs_as_json(ours: logging.Handler, component: str) -> None:
             logger.removeHandler(handler)
         if consoles and logger is not logging.getLogger() and not logger.propagate:
             logger.addHandler(ours)
+
+
+def _prefect_console_keeps_to_prefect(root: logging.Logger) -> None:
+    """Text mode: a Prefect console handler already on the root logger prints Prefect's
+    records only; everything else is ours (otherwise every third-party line shows twice)."""
+    for handler in root.handlers:
+        if type(handler).__name__ == "PrefectConsoleHandler" and not any(
+            isinstance(f, PrefectRecordsOnly) for f in handler.filters
+        ):
+            handler.addFilter(PrefectRecordsOnly())
+
+
+class PrefectRecordsOnly(logging.Filter):
+    """The complement of :class:`OwnRecords`, for Prefect's console handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.startswith("prefect")
 
 
 def prefect_json_formatter() -> logging.Formatter:

@@ -24,11 +24,11 @@ STREAM_KEY = "eyJlIjoxNzk1OTU5ODk4LCJzIjoic3JjIn0.onOxlz09vAhYH-L3DyF6p5TharG8l8
 
 @pytest.fixture(autouse=True)
 def _levels_restored() -> Iterator[None]:
-    root, ours = logging.getLogger(), logging.getLogger("miauflix")
-    levels = (root.level, ours.level)
+    loggers = [logging.getLogger(name) for name in (None, "miauflix", "httpx", "httpcore")]
+    levels = [logger.level for logger in loggers]
     yield
-    root.setLevel(levels[0])
-    ours.setLevel(levels[1])
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
@@ -184,3 +184,38 @@ def test_json_mode_hands_child_processes_a_prefect_config_in_the_same_format(
     entries = [json.loads(line) for line in lines]
     assert [(e["logger"], e["component"]) for e in entries] == [("prefect.flow_runs", "flows")]
     assert "ab" * 20 not in child.stderr
+
+
+def test_in_text_mode_a_third_party_line_is_printed_once_not_by_prefect_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    prefect_stream = io.StringIO()
+    prefect_console = PrefectConsoleHandler(stream=prefect_stream)
+    logging.getLogger().addHandler(prefect_console)
+    monkeypatch.setenv("MIAUFLIX_LOG_FORMAT", "text")
+    handler = configure_logging(load_settings(), "flows")
+    ours = io.StringIO()
+    handler.setStream(ours)  # type: ignore[attr-defined]
+    try:
+        logging.getLogger("duckdb.thirdparty").warning("disk almost full")
+        logging.getLogger("prefect.flow_runs").warning("run finished late")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().removeHandler(prefect_console)
+    assert (
+        "disk almost full" in ours.getvalue()
+        and "disk almost full" not in prefect_stream.getvalue()
+    )
+    assert (
+        "run finished late" in prefect_stream.getvalue()
+        and "run finished late" not in ours.getvalue()
+    )
+
+
+def test_per_request_http_client_lines_are_debug_detail(sink: io.StringIO) -> None:
+    logging.getLogger("httpx").info('HTTP Request: GET http://127.0.0.1:4200/api/health "200 OK"')
+    logging.getLogger("httpx").warning("connection pool exhausted")
+    messages = [json.loads(line)["message"] for line in sink.getvalue().splitlines()]
+    assert messages == ["connection pool exhausted"]
