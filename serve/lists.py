@@ -9,8 +9,8 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from core.catalog.snapshots import CatalogSnapshot
+from serve.catalogue import LISTS
 from serve.extensions import catalog_reader, response_cache
-from serve.movies import LISTS
 from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue, require_user
 from serve.trakt_lists import personal_lists

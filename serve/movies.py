@@ -7,19 +7,34 @@ torrent URL: only the opaque ``source_id`` the engine resolves.
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from core.catalog.snapshots import CatalogSnapshot
+from serve.catalogue import (
+    DEFAULT_PER_PAGE,
+    LISTS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY,
+    PROFILE_COLUMNS,
+    PROFILES,
+    escape_like,
+    gallery,
+    genres_by_id,
+    image_urls,
+    localised,
+    page_answer,
+    paged_ids,
+    placeholders,
+    rows_by_id,
+    source_answer,
+)
 from serve.errors import NotFound
 from serve.extensions import catalog_reader, response_cache
-from serve.images import GALLERY_SIZE, ImageUrls
 from serve.params import (
     MAX_ID,
     InvalidParameter,
@@ -34,16 +49,8 @@ from serve.tokens import protect_catalogue
 
 bp = Blueprint("movies", __name__, url_prefix="/api/movies")
 
-LISTS = ("popular", "top_rated", "trending")
 CURATED_LIST = re.compile(r"trakt-[a-z0-9-]{1,58}")  # Trakt's public lists, as published
 SORTS = ("popularity", "vote_average", "release_date", "title")
-PROFILES = ("web", "tv")
-MAX_PAGE = 1_000_000
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
-MAX_QUERY = 100
-GALLERY_PER_KIND = 10
-MAX_CACHED_COUNTS = 4096
 
 _ORDER = {
     "popularity": "m.popularity DESC, m.tmdb_id",
@@ -53,28 +60,15 @@ _ORDER = {
     # Title in another language: movie_titles holds one sort title per (language, movie).
     "localised_title": "lt.title COLLATE NOCASE, lt.tmdb_id",
 }
+_TEXT_COLUMNS = ("title", "overview", "tagline")
 _SOURCE_COLUMNS = (
     "source_id, quality, resolution, video_codec, source_type, bit_depth, audio_channels,"
     " size_bytes, seeds, peers, uploaded_at, is_repack, is_3d, bitrate_mbps, components,"
     " available, unavailable_reason, reliability_note"
 )
-# profile -> (score column, rank column); whitelisted, never taken from the request.
-_PROFILE_COLUMNS = {"web": ("score_web", "rank_web"), "tv": ("score_tv", "rank_tv")}
 
 
 protect_catalogue(bp)
-
-
-def escape_like(text: str) -> str:
-    """Escape LIKE wildcards so user text matches literally (with ``ESCAPE '\\'``)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _image_urls(snapshot: CatalogSnapshot) -> ImageUrls:
-    if "image_urls" not in snapshot.cache:
-        snapshot.cache["image_urls"] = ImageUrls(snapshot.config())
-    urls: ImageUrls = snapshot.cache["image_urls"]
-    return urls
 
 
 def _title_languages(snapshot: CatalogSnapshot) -> frozenset[str]:
@@ -83,22 +77,6 @@ def _title_languages(snapshot: CatalogSnapshot) -> frozenset[str]:
         snapshot.cache["title_languages"] = frozenset(str(row[0]) for row in rows)
     languages: frozenset[str] = snapshot.cache["title_languages"]
     return languages
-
-
-def _placeholders(values: Iterable[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
-def _localised(
-    rows: list[Any], movie: Any, language: str, region: str | None
-) -> dict[str, str | None]:
-    """title/overview/tagline in ``language``: region match first, else the movie's own."""
-    ranked = sorted(rows, key=lambda row: (row["region"] != region, row["region"] or ""))
-    out: dict[str, str | None] = {}
-    for column in ("title", "overview", "tagline"):
-        chosen = next((row[column] for row in ranked if row[column]), None)
-        out[column] = chosen if chosen else movie[column]
-    return out
 
 
 def _list_arg() -> str | None:
@@ -164,40 +142,17 @@ def _movie_page(
         order = _ORDER[sort or "popularity"]
 
     base = f"FROM movies m {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
-    total = _count(snapshot, base, params)
-    ids = [
-        int(row[0])
-        for row in snapshot.query(
-            f"SELECT m.tmdb_id {base} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, per_page, (page - 1) * per_page],
-        )
-    ]
-    return {
-        "results": _summaries(snapshot, ids, language, region),
-        "page": page,
-        "per_page": per_page,
-        "total_results": total,
-        "total_pages": math.ceil(total / per_page),
-    }
+    total, ids = paged_ids(snapshot, base, params, order, page, per_page)
+    return page_answer(movie_summaries(snapshot, ids, language, region), page, per_page, total)
 
 
-def _count(snapshot: CatalogSnapshot, base: str, params: list[Any]) -> int:
-    """COUNT(*) for a filter, cached on the snapshot (the file is immutable)."""
-    counts: dict[tuple[str, tuple[Any, ...]], int] = snapshot.cache.setdefault("counts", {})
-    key = (base, tuple(params))
-    if key not in counts:
-        if len(counts) >= MAX_CACHED_COUNTS:
-            counts.clear()
-        counts[key] = int(snapshot.query(f"SELECT COUNT(*) {base}", params)[0][0])
-    return counts[key]
-
-
-def _summaries(
+def movie_summaries(
     snapshot: CatalogSnapshot, ids: list[int], language: str, region: str | None
 ) -> list[dict[str, Any]]:
+    """Card answers for the movies ``ids``, in that order."""
     if not ids:
         return []
-    marks = _placeholders(ids)
+    marks = placeholders(ids)
     movies = {
         int(row["tmdb_id"]): row
         for row in snapshot.query(
@@ -206,22 +161,21 @@ def _summaries(
             ids,
         )
     }
-    translations: dict[int, list[Any]] = {}
-    for row in snapshot.query(
-        "SELECT tmdb_id, region, title, overview, tagline FROM translations"
-        f" WHERE tmdb_id IN ({marks}) AND language = ?",
-        [*ids, language],
-    ):
-        translations.setdefault(int(row["tmdb_id"]), []).append(row)
-    names = snapshot.genre_names(language)
-    genres: dict[int, list[dict[str, Any]]] = {}
-    for row in snapshot.query(
-        f"SELECT tmdb_id, genre_id FROM movie_genres WHERE tmdb_id IN ({marks})"
-        " ORDER BY tmdb_id, genre_id",
-        ids,
-    ):
-        gid = int(row["genre_id"])
-        genres.setdefault(int(row["tmdb_id"]), []).append({"id": gid, "name": names.get(gid)})
+    translations = rows_by_id(
+        snapshot.query(
+            "SELECT tmdb_id, region, title, overview, tagline FROM translations"
+            f" WHERE tmdb_id IN ({marks}) AND language = ?",
+            [*ids, language],
+        )
+    )
+    genres = genres_by_id(
+        snapshot.query(
+            f"SELECT tmdb_id, genre_id FROM movie_genres WHERE tmdb_id IN ({marks})"
+            " ORDER BY tmdb_id, genre_id",
+            ids,
+        ),
+        snapshot.genre_names(language),
+    )
     best: dict[int, str] = {}
     for row in snapshot.query(
         f"SELECT tmdb_id, quality FROM sources WHERE tmdb_id IN ({marks})"
@@ -229,11 +183,11 @@ def _summaries(
         ids,
     ):
         best.setdefault(int(row["tmdb_id"]), str(row["quality"]))
-    urls = _image_urls(snapshot)
+    urls = image_urls(snapshot)
     out = []
     for tmdb_id in ids:
         movie = movies[tmdb_id]
-        local = _localised(translations.get(tmdb_id, []), movie, language, region)
+        local = localised(translations.get(tmdb_id, []), movie, _TEXT_COLUMNS, region)
         out.append(
             {
                 "tmdb_id": tmdb_id,
@@ -277,8 +231,8 @@ def _movie(
         " WHERE tmdb_id = ? ORDER BY language, region",
         (movie_id,),
     )
-    local = _localised(
-        [row for row in translations if row["language"] == language], movie, language, region
+    local = localised(
+        [row for row in translations if row["language"] == language], movie, _TEXT_COLUMNS, region
     )
     names = snapshot.genre_names(language)
     genre_ids = [
@@ -291,7 +245,7 @@ def _movie(
         "SELECT list_name, position FROM list_members WHERE tmdb_id = ? ORDER BY list_name",
         (movie_id,),
     )
-    urls = _image_urls(snapshot)
+    urls = image_urls(snapshot)
     return {
         "tmdb_id": movie_id,
         "imdb_id": movie["imdb_id"],
@@ -312,7 +266,7 @@ def _movie(
         "images": {
             "poster": urls.all_sizes("poster", movie["poster_path"]),
             "backdrop": urls.all_sizes("backdrop", movie["backdrop_path"]),
-            "gallery": _gallery(snapshot, urls, movie_id),
+            "gallery": gallery(snapshot, urls, "images", movie_id),
         },
         "translations": [dict(row) for row in translations],
         "lists": [{"name": row["list_name"], "position": row["position"]} for row in lists],
@@ -321,62 +275,12 @@ def _movie(
     }
 
 
-def _gallery(snapshot: CatalogSnapshot, urls: ImageUrls, movie_id: int) -> list[dict[str, Any]]:
-    per_kind: dict[str, int] = {}
-    out = []
-    for row in snapshot.query(
-        "SELECT kind, file_path, width, height, language FROM images WHERE tmdb_id = ?"
-        " ORDER BY kind, vote_average DESC, file_path",
-        (movie_id,),
-    ):
-        kind = str(row["kind"])
-        url = urls.url(row["file_path"], GALLERY_SIZE.get(kind, "original"))
-        if url is None or per_kind.get(kind, 0) >= GALLERY_PER_KIND:
-            continue
-        per_kind[kind] = per_kind.get(kind, 0) + 1
-        out.append(
-            {
-                "kind": kind,
-                "url": url,
-                "width": row["width"],
-                "height": row["height"],
-                "language": row["language"],
-            }
-        )
-    return out
-
-
 def _sources(snapshot: CatalogSnapshot, movie_id: int, profile: str) -> list[dict[str, Any]]:
-    score, rank = _PROFILE_COLUMNS[profile]
+    score, rank = PROFILE_COLUMNS[profile]
     rows = snapshot.query(
         f"SELECT {_SOURCE_COLUMNS}, {score} AS score, {rank} AS rank FROM sources"
         f" WHERE tmdb_id = ? ORDER BY {rank} IS NULL, {rank}, available DESC, {score} DESC,"
         " resolution DESC, seeds DESC, source_id",
         (movie_id,),
     )
-    return [
-        {
-            "source_id": row["source_id"],
-            "quality": row["quality"],
-            "resolution": row["resolution"],
-            "codec": row["video_codec"],
-            "source_type": row["source_type"],
-            "bit_depth": row["bit_depth"],
-            "audio_channels": row["audio_channels"],
-            "size_bytes": row["size_bytes"],
-            "seeds": row["seeds"],
-            "peers": row["peers"],
-            "uploaded_at": row["uploaded_at"],
-            "is_repack": bool(row["is_repack"]),
-            "is_3d": bool(row["is_3d"]),
-            "bitrate_mbps": row["bitrate_mbps"],
-            "score": row["score"],
-            "rank": row["rank"],
-            "playable": row["score"] is not None,
-            "available": bool(row["available"]),
-            "unavailable_reason": row["unavailable_reason"],
-            "reliability_note": row["reliability_note"],
-            "components": json.loads(row["components"]),
-        }
-        for row in rows
-    ]
+    return [source_answer(row) for row in rows]

@@ -37,7 +37,8 @@ from serve.admin_sync import DEFAULT_RUNS as SYNC_DEFAULT_RUNS
 from serve.admin_sync import MAX_RUNS as SYNC_MAX_RUNS
 from serve.audit import EVENTS, SEVERITIES
 from serve.auth import LoginRequest, PasswordChange, RefreshRequest
-from serve.movies import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES, SORTS
+from serve.catalogue import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES
+from serve.movies import SORTS
 from serve.params import MAX_ID
 from serve.progress import DEFAULT_LIMIT as PROGRESS_DEFAULT_LIMIT
 from serve.progress import INCLUDES as PROGRESS_INCLUDES

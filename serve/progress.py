@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from core.catalog.snapshots import CatalogSnapshot
 from serve.errors import NotFound
 from serve.extensions import app_db, app_settings, catalog_reader, limiter
-from serve.movies import _summaries as movie_summaries
+from serve.movies import movie_summaries
 from serve.params import MAX_ID, choice_arg, int_arg, json_body, language_arg, parse_int
 from serve.shows import show_summaries
 from serve.tokens import require_user

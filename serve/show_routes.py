@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from serve import show_answers
-from serve.movies import LISTS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES
+from serve.catalogue import LISTS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY, PROFILES
 from serve.openapi_routes import NO_CATALOG as _NO_CATALOG
 from serve.openapi_routes import RATE, LanguageQuery, MovieIdPath, Route, declare
 from serve.params import MAX_ID

@@ -8,30 +8,33 @@ never carry an info hash, magnet or torrent URL: only the opaque ``source_id``.
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from core.catalog.snapshots import CatalogSnapshot
-from serve.errors import NotFound
-from serve.extensions import catalog_reader, response_cache
-from serve.images import GALLERY_SIZE
-from serve.movies import (
+from serve.catalogue import (
     DEFAULT_PER_PAGE,
-    GALLERY_PER_KIND,
     LISTS,
     MAX_PAGE,
     MAX_PER_PAGE,
     MAX_QUERY,
+    PROFILE_COLUMNS,
     PROFILES,
-    _count,
-    _image_urls,
-    _placeholders,
     escape_like,
+    gallery,
+    genres_by_id,
+    image_urls,
+    localised,
+    page_answer,
+    paged_ids,
+    placeholders,
+    rows_by_id,
+    source_answer,
 )
+from serve.errors import NotFound
+from serve.extensions import catalog_reader, response_cache
 from serve.params import MAX_ID, choice_arg, int_arg, language_arg, parse_int, text_arg
 from serve.response_cache import cached_json
 from serve.tokens import protect_catalogue
@@ -48,8 +51,7 @@ _ORDER = {
     "first_air_date": "s.first_air_date DESC, s.tmdb_id",
     "name": "s.name COLLATE NOCASE, s.tmdb_id",
 }
-# profile -> (score column, rank column); whitelisted, never taken from the request.
-_PROFILE_COLUMNS = {"web": ("score_web", "rank_web"), "tv": ("score_tv", "rank_tv")}
+_TEXT_COLUMNS = ("name", "overview", "tagline")
 
 
 def tv_genre_names(snapshot: CatalogSnapshot, language: str) -> dict[int, str]:
@@ -64,16 +66,6 @@ def tv_genre_names(snapshot: CatalogSnapshot, language: str) -> dict[int, str]:
         )
         snapshot.cache[key] = {int(row["genre_id"]): str(row["name"]) for row in rows}
     return dict(snapshot.cache[key])
-
-
-def _localised(rows: list[Any], show: Any, region: str | None) -> dict[str, str | None]:
-    """name/overview/tagline from the language's translations (region match first)."""
-    ranked = sorted(rows, key=lambda row: (row["region"] != region, row["region"] or ""))
-    out: dict[str, str | None] = {}
-    for column in ("name", "overview", "tagline"):
-        chosen = next((row[column] for row in ranked if row[column]), None)
-        out[column] = chosen if chosen else show[column]
-    return out
 
 
 # --- GET /api/shows ------------------------------------------------------------------------
@@ -123,21 +115,8 @@ def _show_page(
         params.append(f"%{escape_like(query.casefold())}%")
     order = "lm.position" if sort is None and list_name else _ORDER[sort or "popularity"]
     base = f"FROM shows s {' '.join(joins)} {'WHERE ' + ' AND '.join(where) if where else ''}"
-    total = _count(snapshot, base, params)
-    ids = [
-        int(row[0])
-        for row in snapshot.query(
-            f"SELECT s.tmdb_id {base} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, per_page, (page - 1) * per_page],
-        )
-    ]
-    return {
-        "results": show_summaries(snapshot, ids, language, region),
-        "page": page,
-        "per_page": per_page,
-        "total_results": total,
-        "total_pages": math.ceil(total / per_page),
-    }
+    total, ids = paged_ids(snapshot, base, params, order, page, per_page)
+    return page_answer(show_summaries(snapshot, ids, language, region), page, per_page, total)
 
 
 def show_summaries(
@@ -146,7 +125,7 @@ def show_summaries(
     """Card answers for the shows ``ids`` that are in the catalog, in that order."""
     if not ids:
         return []
-    marks = _placeholders(ids)
+    marks = placeholders(ids)
     shows = {
         int(row["tmdb_id"]): row
         for row in snapshot.query(
@@ -156,29 +135,28 @@ def show_summaries(
             ids,
         )
     }
-    translations: dict[int, list[Any]] = {}
-    for row in snapshot.query(
-        "SELECT tmdb_id, region, name, overview, tagline FROM show_translations"
-        f" WHERE tmdb_id IN ({marks}) AND language = ?",
-        [*ids, language],
-    ):
-        translations.setdefault(int(row["tmdb_id"]), []).append(row)
-    names = tv_genre_names(snapshot, language)
-    genres: dict[int, list[dict[str, Any]]] = {}
-    for row in snapshot.query(
-        f"SELECT tmdb_id, genre_id FROM show_genres WHERE tmdb_id IN ({marks})"
-        " ORDER BY tmdb_id, genre_id",
-        ids,
-    ):
-        gid = int(row["genre_id"])
-        genres.setdefault(int(row["tmdb_id"]), []).append({"id": gid, "name": names.get(gid)})
-    urls = _image_urls(snapshot)
+    translations = rows_by_id(
+        snapshot.query(
+            "SELECT tmdb_id, region, name, overview, tagline FROM show_translations"
+            f" WHERE tmdb_id IN ({marks}) AND language = ?",
+            [*ids, language],
+        )
+    )
+    genres = genres_by_id(
+        snapshot.query(
+            f"SELECT tmdb_id, genre_id FROM show_genres WHERE tmdb_id IN ({marks})"
+            " ORDER BY tmdb_id, genre_id",
+            ids,
+        ),
+        tv_genre_names(snapshot, language),
+    )
+    urls = image_urls(snapshot)
     out = []
     for tmdb_id in ids:
         show = shows.get(tmdb_id)
         if show is None:
             continue
-        local = _localised(translations.get(tmdb_id, []), show, region)
+        local = localised(translations.get(tmdb_id, []), show, _TEXT_COLUMNS, region)
         out.append(
             {
                 "tmdb_id": tmdb_id,
@@ -226,7 +204,9 @@ def _show(
         " WHERE tmdb_id = ? ORDER BY language, region",
         (show_id,),
     )
-    local = _localised([row for row in translations if row["language"] == language], show, region)
+    local = localised(
+        [row for row in translations if row["language"] == language], show, _TEXT_COLUMNS, region
+    )
     names = tv_genre_names(snapshot, language)
     genre_ids = [
         int(row[0])
@@ -243,7 +223,7 @@ def _show(
         " WHERE show_id = ? ORDER BY season_number = 0, season_number",
         (show_id,),
     )
-    urls = _image_urls(snapshot)
+    urls = image_urls(snapshot)
     return {
         "tmdb_id": show_id,
         "imdb_id": show["imdb_id"],
@@ -269,7 +249,7 @@ def _show(
         "images": {
             "poster": urls.all_sizes("poster", show["poster_path"]),
             "backdrop": urls.all_sizes("backdrop", show["backdrop_path"]),
-            "gallery": _gallery(snapshot, show_id),
+            "gallery": gallery(snapshot, urls, "show_images", show_id),
         },
         "translations": [dict(row) for row in translations],
         "lists": [{"name": row["list_name"], "position": row["position"]} for row in lists],
@@ -285,25 +265,6 @@ def _show(
             for row in seasons
         ],
     }
-
-
-def _gallery(snapshot: CatalogSnapshot, show_id: int) -> list[dict[str, Any]]:
-    urls = _image_urls(snapshot)
-    per_kind: dict[str, int] = {}
-    out = []
-    for row in snapshot.query(
-        "SELECT kind, file_path, width, height, language FROM show_images WHERE tmdb_id = ?"
-        " ORDER BY kind, vote_average DESC, file_path",
-        (show_id,),
-    ):
-        kind = str(row["kind"])
-        url = urls.url(row["file_path"], GALLERY_SIZE.get(kind, "original"))
-        if url is None or per_kind.get(kind, 0) >= GALLERY_PER_KIND:
-            continue
-        per_kind[kind] = per_kind.get(kind, 0) + 1
-        out.append({"kind": kind, "url": url, "width": row["width"], "height": row["height"],
-                    "language": row["language"]})  # fmt: skip
-    return out
 
 
 # --- GET /api/shows/<tmdb_id>/seasons/<n> --------------------------------------------------
@@ -331,7 +292,7 @@ def _season(snapshot: CatalogSnapshot, show_id: int, number: int, profile: str) 
     if not found:
         raise NotFound(f"show {show_id} has no season {number}", code="season_not_found")
     season = found[0]
-    urls = _image_urls(snapshot)
+    urls = image_urls(snapshot)
     sources = _episode_sources(snapshot, show_id, number, profile)
     episodes = snapshot.query(
         "SELECT episode_number, name, overview, air_date, runtime_min, still_path, vote_average"
@@ -368,10 +329,11 @@ def _episode_sources(
     snapshot: CatalogSnapshot, show_id: int, season: int, profile: str
 ) -> dict[int, list[dict[str, Any]]]:
     """Ranked sources per episode of one season, in the movie sources' shape (+ pack)."""
-    score, rank = _PROFILE_COLUMNS[profile]
+    score, rank = PROFILE_COLUMNS[profile]
     rows = snapshot.query(
         "SELECT es.episode_number, es.source_id, es.components, es." + score + " AS score,"
         " es." + rank + " AS rank, ss.quality, ss.resolution, ss.video_codec, ss.source_type,"
+        " NULL AS bit_depth, NULL AS audio_channels, 0 AS is_3d, NULL AS bitrate_mbps,"
         " ss.size_bytes, ss.seeds, ss.peers, ss.uploaded_at, ss.is_repack, ss.is_pack,"
         " ss.release_name, ss.available, ss.unavailable_reason, ss.reliability_note"
         " FROM episode_sources es JOIN show_sources ss ON ss.source_id = es.source_id"
@@ -382,33 +344,9 @@ def _episode_sources(
     )
     out: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        out.setdefault(int(row["episode_number"]), []).append(
-            {
-                "source_id": row["source_id"],
-                "quality": row["quality"],
-                "resolution": row["resolution"],
-                "codec": row["video_codec"],
-                "source_type": row["source_type"],
-                "bit_depth": None,
-                "audio_channels": None,
-                "size_bytes": row["size_bytes"],
-                "seeds": row["seeds"],
-                "peers": row["peers"],
-                "uploaded_at": row["uploaded_at"],
-                "is_repack": bool(row["is_repack"]),
-                "is_3d": False,
-                "bitrate_mbps": None,
-                "score": row["score"],
-                "rank": row["rank"],
-                "playable": row["score"] is not None,
-                "available": bool(row["available"]),
-                "unavailable_reason": row["unavailable_reason"],
-                "reliability_note": row["reliability_note"],
-                "components": json.loads(row["components"]),
-                "is_pack": bool(row["is_pack"]),
-                "release_name": row["release_name"],
-            }
-        )
+        answer = source_answer(row)
+        answer.update(is_pack=bool(row["is_pack"]), release_name=row["release_name"])
+        out.setdefault(int(row["episode_number"]), []).append(answer)
     return out
 
 

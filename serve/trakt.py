@@ -33,7 +33,7 @@ from core.trakt_store import access_token, read_link, start_link, unlink
 from serve import audit
 from serve.errors import ApiError, InvalidBody, NotFound
 from serve.extensions import app_db, catalog_reader, keyring, limiter
-from serve.movies import _summaries as movie_summaries
+from serve.movies import movie_summaries
 from serve.params import MAX_ID, json_body, language_arg
 from serve.shows import show_summaries
 from serve.tokens import require_user
