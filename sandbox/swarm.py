@@ -13,11 +13,11 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from engine import lt
 from sandbox.bencode import Bencodable, bencode
 from sandbox.demo_media import DEMO_VIDEOS, DemoVideo, render, write_subtitles
+from sandbox.lifecycle import Startable
 from sandbox.tracker import Tracker
 
 DEFAULT_PIECE_SIZE = 256 * 1024
@@ -96,7 +96,7 @@ def make_directory_torrent(
     return SeededTorrent(directory, data, lt.info_hash_v1(data), size, piece_size, video)
 
 
-class Seeder:
+class Seeder(Startable):
     """A libtorrent session that seeds from the files in place (seed mode, no recheck)."""
 
     def __init__(
@@ -161,19 +161,8 @@ class Seeder:
             self._session.close()
             self._session = None
 
-    def __enter__(self) -> Seeder:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class DemoSwarm:
+class DemoSwarm(Startable):
     """Demo media + tracker + seeder on loopback; torrents are made once ``start`` runs."""
 
     def __init__(
@@ -218,17 +207,6 @@ class DemoSwarm:
     def stop(self) -> None:
         self.seeder.stop()
         self.tracker.stop()
-
-    def __enter__(self) -> DemoSwarm:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _quality(video: DemoVideo | None) -> str:

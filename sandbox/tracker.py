@@ -13,10 +13,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.bencode import Bencodable, bencode
+from sandbox.lifecycle import Startable
 
 ANNOUNCE_INTERVAL = 30
 MAX_NUMWANT = 200
@@ -179,7 +179,7 @@ class _TrackerServer(ThreadingHTTPServer):
         """A client that hangs up mid-answer is not worth a traceback."""
 
 
-class Tracker:
+class Tracker(Startable):
     """The tracker on ``host:port`` (port 0 picks a free one), served from a daemon thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -211,14 +211,3 @@ class Tracker:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def __enter__(self) -> Tracker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -13,8 +13,8 @@ import socket
 import struct
 import threading
 import time
-from types import TracebackType
 
+from sandbox.lifecycle import Startable
 from sandbox.tracker import SwarmRegistry
 
 PROTOCOL_ID = 0x41727101980
@@ -31,7 +31,7 @@ def _error(tid: int, message: str) -> bytes:
     return struct.pack(">II", ERROR, tid) + message.encode()
 
 
-class UdpTracker:
+class UdpTracker(Startable):
     """BEP 15 tracker on ``udp://host:port`` answering from ``registry``."""
 
     def __init__(self, registry: SwarmRegistry, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -108,14 +108,3 @@ class UdpTracker:
         self._stop.set()
         self._thread.join(timeout=2)
         self._sock.close()
-
-    def __enter__(self) -> UdpTracker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
