@@ -1,0 +1,187 @@
+"""The working warehouse encrypted at rest with DuckDB's own database encryption.
+
+DuckDB encrypts the database file, its WAL and (with ``temp_file_encryption``) its spill
+files with AES-GCM. It writes encrypted files only through the OpenSSL crypto module of its
+``httpfs`` extension: the ``duckdb-extension-httpfs`` wheel on PyPI ships that extension for
+the pinned DuckDB, and :func:`open_encrypted` loads it from the installed package (no
+download). The key is derived from a master secret with HKDF (its own purpose string), so
+the key file that protects the catalog and the accounts protects the warehouse too.
+
+After a key rotation the warehouse still opens with a retired master (the keyring keeps
+them); a writer then re-encrypts it under the current one (:func:`rekey`). A plaintext
+warehouse left by an older Miauflix is encrypted in place the first time a writer opens it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+
+from core.crypto import derive_key
+from warehouse.errors import WarehouseError
+
+KEY_PURPOSE = "warehouse-duckdb-encryption"
+ALIAS = "warehouse"
+
+
+class WarehouseKeyError(WarehouseError):
+    """No configured key opens the warehouse (wrong key file, or pruned too early)."""
+
+
+def warehouse_key(master: bytes) -> str:
+    """The DuckDB encryption key for ``master`` (hex, never logged)."""
+    return derive_key(master, KEY_PURPOSE).hex()
+
+
+def httpfs_extension() -> Path:
+    """The ``httpfs`` extension binary matching the running DuckDB, from its PyPI wheel."""
+    try:
+        import duckdb_extension_httpfs
+    except ImportError as exc:  # pragma: no cover - the lock file installs it
+        raise WarehouseError(
+            "duckdb-extension-httpfs is not installed: it carries the OpenSSL module DuckDB "
+            "needs to write an encrypted warehouse (pip install -r requirements.lock)"
+        ) from exc
+    folder = Path(duckdb_extension_httpfs.__file__).parent / "extensions"
+    found = folder / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
+    if not found.is_file():
+        raise WarehouseError(
+            f"duckdb-extension-httpfs has no build for DuckDB {duckdb.__version__} "
+            f"(looked for {found}): pin both to the same version"
+        )
+    return found
+
+
+def _literal(text: str) -> str:
+    """``text`` as a SQL string literal body (ATTACH takes no bound parameters)."""
+    return text.replace("'", "''")
+
+
+def _session() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"LOAD '{_literal(str(httpfs_extension()))}'")
+    con.execute("SET temp_file_encryption = true")
+    return con
+
+
+def _attach(
+    con: duckdb.DuckDBPyConnection, path: Path, alias: str, key: str | None, read_only: bool
+) -> None:
+    options = []
+    if key is not None:
+        options.append(f"ENCRYPTION_KEY '{_literal(key)}'")
+    if read_only:
+        options.append("READ_ONLY")
+    suffix = f" ({', '.join(options)})" if options else ""
+    con.execute(f"ATTACH '{_literal(str(path))}' AS {alias}{suffix}")
+
+
+def _is_plaintext(exc: duckdb.Error) -> bool:
+    return "is not encrypted" in str(exc)
+
+
+def _is_wrong_key(exc: duckdb.Error) -> bool:
+    return "wrong encryption key" in str(exc).lower()
+
+
+def open_encrypted(
+    path: Path, keys: Sequence[str], *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A connection whose default database is the encrypted warehouse at ``path``.
+
+    ``keys`` are tried newest first; a writer that needed an older one re-encrypts the file
+    under ``keys[0]`` before using it, and one that finds a plaintext file encrypts it.
+    Lock conflicts surface as DuckDB's ``IOException`` (the caller waits and retries).
+    """
+    if not keys:
+        raise WarehouseKeyError("no warehouse key configured")
+    path = Path(path)
+    if path.exists() and not read_only:
+        _upgrade_in_place(path, keys)
+    con = _session()
+    try:
+        for key in keys:
+            try:
+                _attach(con, path, ALIAS, key, read_only)
+                break
+            except duckdb.Error as exc:
+                if _is_wrong_key(exc):
+                    continue
+                if _is_plaintext(exc) and read_only:
+                    _attach(con, path, ALIAS, None, read_only)  # an old file, not yet upgraded
+                    break
+                raise
+        else:
+            raise WarehouseKeyError(
+                f"none of the {len(keys)} configured master key(s) opens {path}: "
+                "is MIAUFLIX_SECRET_KEY / the key file the one this warehouse was made with?"
+            )
+        con.execute(f"USE {ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _upgrade_in_place(path: Path, keys: Sequence[str]) -> None:
+    """Encrypt a plaintext warehouse, or re-encrypt one sealed under a retired key."""
+    con = _session()
+    try:
+        try:
+            _attach(con, path, "probe", keys[0], read_only=False)
+            return  # already under the current key
+        except duckdb.Error as exc:
+            if _is_plaintext(exc):
+                old_key: str | None = None
+            elif _is_wrong_key(exc):
+                old_key = next((k for k in keys[1:] if _opens(con, path, k)), None)
+                if old_key is None:
+                    raise WarehouseKeyError(
+                        f"none of the {len(keys)} configured master key(s) opens {path}"
+                    ) from None
+            else:
+                raise
+    finally:
+        con.close()
+    rekey(path, old_key, keys[0])
+
+
+def _opens(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> bool:
+    try:
+        _attach(con, path, "candidate", key, read_only=True)
+    except duckdb.Error as exc:
+        if _is_wrong_key(exc):
+            return False
+        raise
+    con.execute("DETACH candidate")
+    return True
+
+
+def rekey(path: Path, old_key: str | None, new_key: str) -> None:
+    """Copy the warehouse at ``path`` (``old_key``; ``None``: plaintext) into a new file
+    under ``new_key`` and swap it in atomically; a crash before the swap leaves the old file.
+    """
+    path = Path(path)
+    fresh = path.with_name(f".{path.name}.rekey")
+    for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = _session()
+    try:
+        _attach(con, path, "old", old_key, read_only=False)
+        con.execute("CHECKPOINT old")  # folds the WAL in: no log is left to outlive the swap
+        _attach(con, fresh, "new", new_key, read_only=False)
+        con.execute("COPY FROM DATABASE old TO new")
+        con.execute("CHECKPOINT new")
+        con.execute("DETACH new")
+        con.execute("DETACH old")
+    finally:
+        con.close()
+    fd = os.open(fresh, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(fresh, path)
