@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     # --- API ----------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="API listen host.")
     port: int = Field(default=8000, ge=1, le=65535, description="API listen port.")
+    public_url: str = Field(
+        default="",
+        description="Origin (scheme://host:port) under which TVs and phones on the LAN reach "
+        "the API, shown with its pairing code; empty: found from the request or the network.",
+    )
     api_workers: int = Field(
         default=0, ge=0, le=64, description="Gunicorn worker processes (0: cores + 1, 2 to 4)."
     )
@@ -176,6 +181,11 @@ class Settings(BaseSettings):
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[], description="Origins allowed by CORS (comma-separated); empty: closed."
+    )
+    cors_packaged_apps: bool = Field(
+        default=True,
+        description="Answer CORS for packaged apps, which send Origin: null (the Samsung TV "
+        "app): allowed without credentials, so only bearer tokens work and no cookie crosses.",
     )
     rate_limit_enabled: bool = Field(default=True, description="Switch API rate limits off.")
     rate_limit_storage_uri: str = Field(
@@ -428,6 +438,25 @@ class Settings(BaseSettings):
         if "@" in value.split("/")[2]:
             raise ValueError("the Prefect UI URL must not carry credentials")
         return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        value = value.strip().rstrip("/")
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an http(s) origin: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) origin like http://192.168.1.20:8000")
+        if parts.username or parts.password or parts.path or parts.query or parts.fragment:
+            raise ValueError(f"{value!r} must be an origin only (no credentials, path or query)")
+        return value
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ class RequestPolicy:
 
     cors_origins: frozenset[str]
     web_csp: str
+    packaged_apps: bool = False
     bursts: audit.BurstDetector = field(default_factory=audit.BurstDetector)
     rate_audit: audit.BurstDetector = field(
         default_factory=lambda: audit.BurstDetector(threshold=1, window=60.0)
@@ -69,16 +70,22 @@ def _security_headers(response: Response) -> Response:
 
 
 def _cors(response: Response) -> Response:
+    """Configured origins get CORS with credentials; a packaged app (``Origin: null``, when
+    allowed) gets it without: a bearer token it holds works, a cookie never crosses."""
     origin = request.headers.get("Origin")
-    allowed = policy().cors_origins
-    if origin and origin in allowed:
+    rules = policy()
+    if origin and origin in rules.cors_origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers.add("Vary", "Origin")
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
-            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-            response.headers["Access-Control-Max-Age"] = "600"
+    elif origin == "null" and rules.packaged_apps:
+        response.headers["Access-Control-Allow-Origin"] = "null"
+    else:
+        return response
+    response.headers.add("Vary", "Origin")
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
     return response
 
 
@@ -122,7 +129,9 @@ def _audit_failures(response: Response) -> Response:
 def install(app: Flask, settings: Settings) -> None:
     """Derive the request policy from ``settings`` and wire the hooks on ``app``."""
     app.extensions[_EXTENSION] = RequestPolicy(
-        cors_origins=frozenset(settings.cors_origins), web_csp=web_csp(settings.engine_url)
+        cors_origins=frozenset(settings.cors_origins),
+        web_csp=web_csp(settings.engine_url),
+        packaged_apps=settings.cors_packaged_apps,
     )
     app.before_request(_answer_preflight)
     app.before_request(_reject_oversized)

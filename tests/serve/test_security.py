@@ -103,7 +103,9 @@ def test_cors_is_closed_by_default(client: FlaskClient) -> None:
 def test_cors_allows_exactly_the_configured_origins(
     settings: Settings, app_db_template: Path
 ) -> None:
-    client = _app(settings, app_db_template, cors_origins=["https://tv.example"])
+    client = _app(
+        settings, app_db_template, cors_origins=["https://tv.example"], cors_packaged_apps=False
+    )
     ok = client.options(
         "/api/auth/login",
         headers={"Origin": "https://tv.example", "Access-Control-Request-Method": "POST"},
@@ -116,6 +118,40 @@ def test_cors_allows_exactly_the_configured_origins(
         assert "Access-Control-Allow-Origin" not in response.headers
     with pytest.raises(ValueError):
         Settings(cors_origins="*")  # type: ignore[arg-type]
+
+
+def test_packaged_apps_origin_null_gets_cors_without_credentials(
+    settings: Settings, app_db_template: Path
+) -> None:
+    client = _app(settings, app_db_template)
+    preflight = client.options(
+        "/api/movies",
+        headers={"Origin": "null", "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "authorization"},
+    )  # fmt: skip
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "null"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+    answer = login(client, settings.admin_email, "correct horse battery staple")
+    assert answer.status_code == 200, answer.get_json()
+    token = answer.get_json()["access_token"]
+    signed_in = client.get(
+        "/api/auth/me", headers={"Origin": "null", "Authorization": f"Bearer {token}"}
+    )
+    assert signed_in.status_code == 200
+    assert signed_in.headers["Access-Control-Allow-Origin"] == "null"
+    assert "Access-Control-Allow-Credentials" not in signed_in.headers
+    assert "Origin" in signed_in.headers.get("Vary", "")
+    for hostile in ("Null", "null ", "file://", "null, https://evil.example"):
+        response = client.get("/api/health", headers={"Origin": hostile})
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_packaged_apps_can_be_refused(settings: Settings, app_db_template: Path) -> None:
+    client = _app(settings, app_db_template, cors_packaged_apps=False)
+    response = client.get("/api/health", headers={"Origin": "null"})
+    assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_security_headers_on_api_and_web_paths(client: FlaskClient) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from miauflix.processes import free_port
 from tests.miauflix.tizen_sign.pki import unpack
+from tests.web.shows_stack import ShowSwarm, publish_demo_show
 from tests.web.stack import Stack, fake_tmdb_image, start_stack
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "web" / "artifacts"  # git-ignored
@@ -95,6 +96,17 @@ def tv_app(package_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         stack.stop()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def tv_show(tv_app: TvApp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShowSwarm]:
+    """The demo show (season 1: three short episodes in a seeded pack; season 2: one)
+    published into the TV stack, first in its "popular" shows."""
+    swarm = publish_demo_show(tv_app.stack, tmp_path_factory.mktemp("tv-show"))
+    try:
+        yield swarm
+    finally:
+        swarm.stop()
 
 
 @pytest.fixture

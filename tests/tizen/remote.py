@@ -7,6 +7,7 @@ from typing import Any
 
 LEFT, UP, RIGHT, DOWN, OK, BACK = 37, 38, 39, 40, 13, 10009
 PLAY, PAUSE, REWIND, FAST_FORWARD, STOP = 415, 19, 412, 417, 413
+PREVIOUS, NEXT = 10232, 10233
 RED, GREEN, YELLOW, BLUE = 403, 404, 405, 406
 
 PLAYING = (
@@ -76,6 +77,26 @@ def walk_to_playable(page: Any, playable: list[int]) -> str:
         playable,
     )
     assert where, "no playable movie on the home screen"
+    press(page, *([DOWN] * where["row"]), *([RIGHT] * where["col"]))
+    assert focused(page) == where["id"]
+    return str(where["id"])
+
+
+def walk_to_card(page: Any, selector: str) -> str:
+    """Arrow from the first card to the first card matching `selector`; returns its id."""
+    where = page.evaluate(
+        """(selector) => {
+          const rows = [...document.querySelectorAll('.home .row')];
+          for (let r = 0; r < rows.length; r++) {
+            const cards = [...rows[r].querySelectorAll('.card')];
+            const c = cards.findIndex((el) => el.matches(selector));
+            if (c >= 0) return { row: r, col: c, id: cards[c].id };
+          }
+          return null;
+        }""",
+        selector,
+    )
+    assert where, f"no {selector} on the home screen"
     press(page, *([DOWN] * where["row"]), *([RIGHT] * where["col"]))
     assert focused(page) == where["id"]
     return str(where["id"])

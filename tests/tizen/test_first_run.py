@@ -40,6 +40,10 @@ def _submit_server(page: Any, text: str) -> None:
         ("ftp://127.0.0.1", "not a server address"),
         ("x" * 300, "not a server address"),
         ("127.0.0.1:1", "No Miauflix server answers"),
+        ("60N0-0H87-T0K", "pairing code does not work: the code has a typo"),
+        ("ZZZZ-ZZZZ-ZZZ", "pairing code does not work"),
+        ("60N0-0H87-T0U", "pairing code does not work"),  # U: not Crockford
+        ("3z00 0020 01t", "No Miauflix server answers at http://127.0.0.1:1"),  # a code
     ],
 )
 def test_the_server_address_refuses_what_is_not_a_miauflix_server(

@@ -3,12 +3,15 @@
 // state machine, progress and device logic are the web client's core (web/src/core).
 import { createApi } from "../../web/src/core/api.js";
 import { detectCapabilities } from "../../web/src/core/device.js";
+import { nextEpisode, previousEpisode } from "../../web/src/core/episodes.js";
 import { tokenStore, tokenFetch } from "../../web/src/core/tokens.js";
 import { createNavigator } from "./nav.js";
 import { MEDIA_KEYS, registerKeys, supportedKeys, keyName, exitApp } from "./platform.js";
 import { serverScreen, signInScreen } from "./screens/first_run.js";
 import { homeScreen } from "./screens/home.js";
 import { movieScreen } from "./screens/movie.js";
+import { showScreen } from "./screens/show.js";
+import { episodeTitle, playableSources } from "./titles.js";
 import { playerScreen } from "./screens/player.js";
 import { exitScreen, settingsScreen } from "./screens/dialogs.js";
 
@@ -67,8 +70,28 @@ function boot() {
   }
 
   app.openMovie = (id) => app.nav.open(movieScreen(app, id));
+  app.openShow = (id, season) => app.nav.open(showScreen(app, id, season));
   app.openPlayer = (options) => app.nav.open(playerScreen(app, options));
-  app.playerClosed = () => {};
+  app.lastPlayed = null; // the title the last player played (a show page focuses its episode)
+  app.playerClosed = (title) => {
+    app.lastPlayed = title;
+  };
+  app.loadSeason = (showId, season) => app.api.season(showId, season, { profile: "tv" });
+  /** The episode after (direction 1) or before (-1) `episode`, or null. */
+  app.neighbourEpisode = ({ show, seasonData, season, episode }, direction) =>
+    (direction > 0 ? nextEpisode : previousEpisode)({
+      show, seasonData, season, episode, loadSeason: (n) => app.loadSeason(show.tmdb_id, n),
+    });
+  /** Play `target` ({ season, episode, seasonData? }) of `show`; `replace`: instead of the
+   * player on top (previous / next / up next). */
+  app.playEpisode = async (show, target, { replace = false, at = 0 } = {}) => {
+    const seasonData = target.seasonData || (await app.loadSeason(show.tmdb_id, target.season));
+    const title = episodeTitle(app, show, seasonData, target.season, target.episode);
+    const sources = playableSources(title.episode.sources, app.capabilities, target.source || null);
+    const screen = playerScreen(app, { title, sources, at });
+    if (replace) app.nav.replace(screen);
+    else app.nav.open(screen);
+  };
   app.openSettings = () => app.nav.open(settingsScreen(app));
   app.exit = () => exitApp();
   app.signOut = async () => {

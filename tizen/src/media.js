@@ -1,10 +1,24 @@
-// The player's media surface. The core player state machine drives an HTMLVideoElement
-// (events + src/currentTime/play/pause); this adapter owns that element and the few extras
-// a TV needs (audio tracks). An AVPlay adapter (HEVC, several audio tracks, 4K) would offer
-// the same shape: { element, audioTracks(), selectAudio(i), destroy() }, with `element` an
-// object that emits the same media events.
+// The player's media surface: the seam where an AVPlay adapter (Samsung's player: HEVC,
+// several audio tracks, 4K) takes the HTML5 one's place. A media adapter is
+//
+//   { element, audioTracks(), selectAudio(index), destroy() }
+//
+// and `element` is what the core player state machine (web/src/core/player.js) drives: a
+// DOM node the player screen shows, with exactly the members listed in MEDIA_ELEMENT below
+// (an AVPlay adapter implements them over webapis.avplay: open/prepareAsync/play/pause/
+// seekTo/getCurrentTime/getDuration/getTotalTrackInfo/setSelectTrack, and dispatches the
+// listed events from its listener callbacks). tests/tizen/test_media_seam.py pins the list
+// against what the core really touches. The player screen takes `createMedia` to swap it.
 import { h } from "./dom.js";
 
+/** What the core player uses of `element`: properties, methods and the events it listens to. */
+export const MEDIA_ELEMENT = {
+  properties: ["currentTime", "duration", "paused", "ended", "readyState", "error", "muted", "src", "textTracks", "videoWidth", "videoHeight"],
+  methods: ["play", "pause", "load", "getAttribute", "removeAttribute", "appendChild", "addEventListener", "removeEventListener"],
+  events: ["loadstart", "loadedmetadata", "durationchange", "progress", "waiting", "seeking", "playing", "canplay", "pause", "ended", "timeupdate", "volumechange", "error"],
+};
+
+/** The HTML5 <video> adapter (the only one today). */
 export function createHtml5Media() {
   const element = h("video#video", { preload: "auto", playsinline: true });
   return {

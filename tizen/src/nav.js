@@ -52,6 +52,21 @@ export function createNavigator(host, { onRootBack }) {
     }
   }
 
+  /** Swap the top screen for `screen` (the next episode's player): Back still leads to
+   * the screen below, which keeps the focus it had. */
+  function replace(screen) {
+    const old = stack.pop();
+    if (old) {
+      if (old.close) old.close();
+      old.root.remove();
+    }
+    screen.root.classList.add("screen");
+    screen.root.setAttribute("data-screen", screen.name);
+    host.appendChild(screen.root);
+    stack.push(screen);
+    focusInitial(screen);
+  }
+
   /** Replace the whole stack with `screen` (after sign-in, sign-out). */
   function reset(screen) {
     while (stack.length) {
@@ -113,7 +128,7 @@ export function createNavigator(host, { onRootBack }) {
     if (at >= 0 && at + 1 < all.length) focus(all[at + 1]);
   }
 
-  return { open, back, reset, key, next, top, closeTop, depth: () => stack.length };
+  return { open, replace, back, reset, key, next, top, closeTop, depth: () => stack.length };
 }
 
 /** Scroll the nearest row / screen so `el` is on screen (Chromium 56: no smooth options). */

@@ -1,7 +1,29 @@
-// First run: the server address (typed with the remote's on-screen keyboard), then sign-in
-// with email + password over the JSON token flow.
+// First run: the server address or its pairing code (typed with the remote's on-screen
+// keyboard; the code is decoded here, offline: web/src/core/pairing.js), then sign-in with
+// email + password over the JSON token flow.
 import { h } from "../dom.js";
 import { normaliseServer, tokenLogin } from "../../../web/src/core/tokens.js";
+import { decode as decodePairingCode, PairingCodeError } from "../../../web/src/core/pairing.js";
+
+// XXXX-XXXX-XXX, with or without the hyphens (a host name has a dot or a port).
+const CODE_SHAPE = /^[0-9a-z]{4}[- ]?[0-9a-z]{4}[- ]?[0-9a-z]{3}$/i;
+
+/** The origin typed as an address or a pairing code: { origin } or { error }. */
+export function serverFromInput(text) {
+  const raw = String(text || "").trim();
+  if (CODE_SHAPE.test(raw)) {
+    try {
+      return { origin: decodePairingCode(raw).origin };
+    } catch (error) {
+      if (error instanceof PairingCodeError) return { error: `That pairing code does not work: ${error.message}.` };
+      throw error;
+    }
+  }
+  const origin = normaliseServer(raw);
+  return origin
+    ? { origin }
+    : { error: "That is not a server address: type host:port, http://host:port or the pairing code." };
+}
 
 function field(id, label, type, value, autocomplete) {
   return h("div.field", null,
@@ -14,16 +36,16 @@ export function serverScreen(app, { done }) {
   const message = h("p#server-message.message", { role: "status" });
   const form = h("form.panel", { novalidate: true },
     h("h1", { text: "Welcome to Miauflix" }),
-    h("p.lead", { text: "Type the address of your Miauflix server, e.g. 192.168.1.20:8000." }),
-    field("server", "Server address", "url", app.server || "", "url"),
+    h("p.lead", { text: "Type the address of your Miauflix server (e.g. 192.168.1.20:8000) or the pairing code the web client shows under Account → Pair a TV (e.g. 60N0-0H87-T0J)." }),
+    field("server", "Server address or pairing code", "text", app.server || "", "url"),
     h("button#server-continue.primary", { type: "submit", text: "Continue" }),
     message);
   const input = form.querySelector("#server");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const origin = normaliseServer(input.value);
+    const { origin, error: problem } = serverFromInput(input.value);
     if (!origin) {
-      message.textContent = "That is not a server address: type host:port or http://host:port.";
+      message.textContent = problem;
       input.focus();
       return;
     }

@@ -1,5 +1,7 @@
-// Home: a top bar (Settings) and rows of posters: Continue watching, then the server's lists.
+// Home: a top bar (Settings) and rows of posters: Continue watching (movies and episodes),
+// then the server's lists, each for movies and for TV shows.
 import { h, fill } from "../dom.js";
+import { episodeLabel } from "../../../web/src/core/episodes.js";
 
 const LISTS = [
   ["popular", "Popular"],
@@ -19,10 +21,31 @@ function card(app, rowId, movie, note) {
   }, h("span.poster", null, poster), h("span.card-title", { text: movie.title || `Movie ${movie.tmdb_id}` }), note && h("span.card-note", { text: note }));
 }
 
-function row(app, id, title, movies, note) {
+// A show (or an episode of continue watching): opens the show page (at the item's season).
+function showCard(app, rowId, show, note) {
+  const name = show.name || show.title || `Show ${show.tmdb_id}`;
+  const poster = show.poster_url ? h("img", { src: show.poster_url, alt: "" }) : h("span.poster-none", { text: name.slice(0, 1) });
+  return h(`button#card-${rowId}-show-${show.tmdb_id}.card.show-card`, {
+    type: "button",
+    "data-show-id": String(show.tmdb_id),
+    "aria-label": note ? `${name}, ${note}` : name,
+    onclick: () => app.openShow(show.tmdb_id, show.season != null ? show.season : null),
+  }, h("span.poster", null, poster), h("span.card-title", { text: name }), note && h("span.card-note", { text: note }));
+}
+
+function row(app, id, title, items, note) {
+  const make = (item) => (item.kind === "episode" || item.kind === "show" ? showCard : card)(app, id, item, note && note(item));
   return h(`section#row-${id}.row.lrud-container`, { "aria-label": title },
     h("h2", { text: title }),
-    h("div.row-track", null, movies.map((m) => card(app, id, m, note && note(m)))));
+    h("div.row-track", null, items.map(make)));
+}
+
+const percent = (i) => (i.duration_s ? `${Math.round((100 * i.position_s) / i.duration_s)} % watched` : null);
+
+function continueNote(item) {
+  if (item.kind !== "episode") return percent(item);
+  const where = episodeLabel(item.season, item.episode);
+  return item.up_next && !item.position_s ? `${where} · Up next` : [where, percent(item)].filter(Boolean).join(" · ");
 }
 
 export function homeScreen(app) {
@@ -36,10 +59,9 @@ export function homeScreen(app) {
   async function continueRow() {
     const progress = await app.api.progress().catch(() => ({ items: [] }));
     const items = ((progress && progress.items) || [])
-      .filter((i) => !i.watched && i.kind === "movie")
+      .filter((i) => !i.watched && (i.kind === "movie" || i.kind === "episode"))
       .map((i) => Object.assign({}, i, { poster_url: i.poster }));
-    const note = (i) => (i.duration_s ? `${Math.round((100 * i.position_s) / i.duration_s)} % watched` : null);
-    return items.length ? row(app, "continue", "Continue watching", items, note) : null;
+    return items.length ? row(app, "continue", "Continue watching", items, continueNote) : null;
   }
 
   async function load() {
@@ -49,6 +71,9 @@ export function homeScreen(app) {
       for (const [name, title] of LISTS) {
         const page = await app.api.movies({ list: name, per_page: 20 });
         if (page.results.length) parts.push(row(app, name, title, page.results));
+        const shows = await app.api.shows({ list: name, per_page: 20 });
+        const asShows = shows.results.map((show) => Object.assign({ kind: "show" }, show));
+        if (asShows.length) parts.push(row(app, `shows-${name}`, `${title} shows`, asShows));
       }
     } catch (error) {
       if (error.status === 401) return;

@@ -1,12 +1,8 @@
 // The movie page: backdrop, facts, overview, Play / Resume, and the ranked sources (the
 // `tv` profile), each a button choosing the source Play starts with.
 import { h, fill } from "../dom.js";
-import { unplayableReason } from "../../../web/src/core/device.js";
 import { resumePoint, formatClock } from "../../../web/src/core/progress.js";
-
-function sourceLabel(s) {
-  return [s.quality, s.codec, s.source_type, s.seeds != null ? `${s.seeds} seeds` : null].filter(Boolean).join(" · ");
-}
+import { annotate, movieTitle, sourceLabel } from "../titles.js";
 
 export function movieScreen(app, tmdbId) {
   const body = h("div.movie-body", null, h("p.message", { text: "Loading…" }));
@@ -24,13 +20,13 @@ export function movieScreen(app, tmdbId) {
       fill(body, h("p.message", { role: "alert", text: `Could not load this movie: ${error.message}` }));
       return;
     }
-    const sources = movie.sources.map((s) => Object.assign({}, s, { blocked: unplayableReason(s, app.capabilities) }));
+    const sources = annotate(movie.sources, app.capabilities);
     const playable = sources.filter((s) => !s.blocked);
     chosen = playable[0] || null;
     const resume = resumePoint(record);
     const backdrop = movie.images && movie.images.backdrop && (movie.images.backdrop.w1280 || movie.images.backdrop.original);
     const chosenNote = h("p#chosen-source.muted", { text: chosen ? `Source: ${sourceLabel(chosen)}` : "" });
-    const play = (at) => app.openPlayer({ movie, sources: [chosen, ...playable.filter((s) => s !== chosen)], at });
+    const play = (at) => app.openPlayer({ title: movieTitle(app, movie), sources: [chosen, ...playable.filter((s) => s !== chosen)], at });
     const actions = h("div#actions.actions.lrud-container", null,
       chosen && resume && h("button#resume.primary", { type: "button", text: `Resume from ${formatClock(resume)}`, onclick: () => play(resume) }),
       chosen && h("button#play.primary", { type: "button", text: resume ? "Play from start" : "Play", onclick: () => play(0) }),

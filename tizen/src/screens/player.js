@@ -1,25 +1,26 @@
-// The player: the core state machine (web/src/core/player.js) on the HTML5 media adapter,
+// The player: the core state machine (web/src/core/player.js) on a media adapter (media.js),
 // the `tv` ranking profile, the buffering overlay, "try next source", resume, progress
 // saving, media keys (MediaPlayPause registered only while open), colour keys (red:
 // subtitles, green: source, yellow: audio, blue: stats) and the screen saver held off
-// while playing.
+// while playing. `title` is a movie or an episode (titles.js); for an episode,
+// previous/next move between episodes and its end offers the next one (up_next.js).
 import { h, fill } from "../dom.js";
 import { createPlayer } from "../../../web/src/core/player.js";
 import { createProgressSaver, formatClock, WATCHED_SHARE } from "../../../web/src/core/progress.js";
 import { createHtml5Media, createSeekAccelerator } from "../media.js";
 import { PLAYER_KEYS, registerKeys, unregisterKeys, keepScreenOn } from "../platform.js";
+import { upNextPanel } from "./up_next.js";
 
 const STATE_TEXT = { starting: "Starting…", loading: "Loading…", buffering: "Buffering…", paused: "Paused", ended: "Finished", error: "Could not play" };
 
-export function playerScreen(app, { movie, sources, at = 0 }) {
-  const media = createHtml5Media();
+export function playerScreen(app, { title: item, sources, at = 0, createMedia = createHtml5Media }) {
+  const media = createMedia();
   const video = media.element;
-  const player = createPlayer({ api: app.api, tmdbId: movie.tmdb_id, sources, profile: "tv" });
+  const player = createPlayer({ api: app.api, tmdbId: item.tmdbId, sources, profile: "tv", requestStream: item.requestStream });
   const seek = createSeekAccelerator();
-  const saver = createProgressSaver({
-    save: (position, duration, options) => app.api.saveProgress(movie.tmdb_id, position, duration, options),
-  });
-  const title = movie.title || `Movie ${movie.tmdb_id}`;
+  const saver = createProgressSaver({ save: item.saveProgress });
+  const title = item.heading;
+  let upNext = null;
 
   const clock = h("span#clock.clock", { text: "0:00" });
   const bar = h("span.bar-fill");
@@ -42,7 +43,7 @@ export function playerScreen(app, { movie, sources, at = 0 }) {
     h("h1.player-title", { text: title }),
     h("div.progress", null, h("span.bar", null, bar), clock),
     status, note, controls);
-  const root = h("div.player", { "data-state": "idle" }, video, stats, overlay);
+  const root = h("div.player", { "data-state": "idle", "data-title": item.key }, video, stats, overlay);
   let hideTimer = null;
   let snap = player.snapshot();
   let noteTimer = null;
@@ -135,6 +136,8 @@ export function playerScreen(app, { movie, sources, at = 0 }) {
       keepScreenOn(next.state === "playing" || next.state === "buffering");
       if (next.state === "paused") saver.flush();
       if (next.state === "ended" || next.state === "error" || next.state === "paused") wake();
+      if (next.state === "ended" && item.episode && !upNext) showUpNext();
+      else if (upNext && next.state !== "ended") hideUpNext(); // rewound into the episode
     }
     saver.update(next.position, next.duration);
     render();
@@ -151,18 +154,53 @@ export function playerScreen(app, { movie, sources, at = 0 }) {
     MediaStop: () => app.nav.back(),
     MediaRewind: () => seekBy(-1),
     MediaFastForward: () => seekBy(1),
-    MediaTrackPrevious: () => say("No previous episode: this is a movie."),
-    MediaTrackNext: () => say("No next episode: this is a movie."),
+    MediaTrackPrevious: () => (item.episode ? stepEpisode(-1) : say("No previous episode: this is a movie.")),
+    MediaTrackNext: () => (item.episode ? stepEpisode(1) : say("No next episode: this is a movie.")),
     ColorF0Red: () => cycleSubtitles(),
     ColorF1Green: () => nextSource(),
     ColorF2Yellow: () => cycleAudio(),
     ColorF3Blue: () => toggleStats(),
   };
 
-  return {
+  // Previous / next episode: the player is replaced by the neighbour's (Back still leads to
+  // the show page below it).
+  let stepping = false;
+  async function stepEpisode(direction) {
+    if (stepping) return;
+    stepping = true;
+    say(direction > 0 ? "Next episode…" : "Previous episode…");
+    try {
+      const target = await app.neighbourEpisode(item.episode, direction);
+      if (!target) say(direction > 0 ? "This is the last episode." : "This is the first episode.");
+      else await app.playEpisode(item.episode.show, target, { replace: true });
+    } catch (error) {
+      say(`Could not change episode: ${error.message}`);
+    } finally {
+      stepping = false;
+    }
+  }
+
+  function showUpNext() {
+    upNext = upNextPanel(app, item.episode, {
+      play: (target) => app.playEpisode(item.episode.show, target, { replace: true }),
+      leave: () => app.nav.back(),
+    });
+    overlay.insertBefore(upNext.root, controls);
+  }
+
+  function hideUpNext() {
+    const hadFocus = upNext.root.contains(document.activeElement);
+    upNext.dispose();
+    upNext.root.remove();
+    upNext = null;
+    if (hadFocus) playPause.focus();
+  }
+
+  const screen = {
     name: "player",
     root,
-    focus: () => playPause,
+    focus: () => (upNext && upNext.focus()) || playPause,
+    onBack: () => Boolean(upNext && upNext.cancel()), // Back first stops the countdown
     onKey(name) {
       wake();
       if (mediaActions[name]) {
@@ -176,11 +214,13 @@ export function playerScreen(app, { movie, sources, at = 0 }) {
       saver.flush({ keepalive: true });
       if (hideTimer) clearTimeout(hideTimer);
       if (noteTimer) clearTimeout(noteTimer);
+      if (upNext) upNext.dispose();
       unregisterKeys(registered);
       keepScreenOn(false);
       player.detach();
       media.destroy();
-      app.playerClosed(movie.tmdb_id, watched);
+      app.playerClosed(item, watched);
     },
   };
+  return screen;
 }

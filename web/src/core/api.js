@@ -85,9 +85,17 @@ export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {})
         const data = await response.json();
         if (data.csrf_token) csrf = data.csrf_token;
         return data;
-      })().finally(() => {
-        refreshing = null;
-      });
+      })().then(
+        // not .finally(): Chromium 56 (Tizen 4.0 TVs) has no Promise.prototype.finally
+        (data) => {
+          refreshing = null;
+          return data;
+        },
+        (error) => {
+          refreshing = null;
+          throw error;
+        },
+      );
     }
     return refreshing;
   }

@@ -36,6 +36,27 @@ export async function nextEpisode({ show, seasonData, season, episode, loadSeaso
 }
 
 /**
+ * The episode before (season, episode): the previous one of `seasonData.episodes`, else the
+ * last episode of the previous numbered season (loaded with `loadSeason(n)`); specials run
+ * on their own. Resolves to { season, episode, name, seasonData } or null at the start.
+ */
+export async function previousEpisode({ show, seasonData, season, episode, loadSeason }) {
+  const episodes = (seasonData && seasonData.episodes) || [];
+  const earlier = episodes.filter((e) => e.episode_number < episode).sort((a, b) => b.episode_number - a.episode_number);
+  if (earlier.length) return { season, episode: earlier[0].episode_number, name: earlier[0].name, seasonData };
+  if (season === 0) return null;
+  const preceding = orderedSeasons(show)
+    .filter((s) => s.season_number > 0 && s.season_number < season && s.episode_count > 0)
+    .reverse();
+  for (const candidate of preceding) {
+    const data = await loadSeason(candidate.season_number);
+    const last = ((data && data.episodes) || []).slice().sort((a, b) => b.episode_number - a.episode_number)[0];
+    if (last) return { season: candidate.season_number, episode: last.episode_number, name: last.name, seasonData: data };
+  }
+  return null;
+}
+
+/**
  * createCountdown({ seconds, onTick, onDone, every }) -> { cancel, remaining }.
  * Calls onTick(secondsLeft) once a second (first with `seconds`), then onDone() at 0,
  * unless cancel() came first. `every(fn, ms)` / its returned stop() are injectable.

@@ -27,7 +27,7 @@ export function formatClock(seconds) {
   const s = Math.floor(seconds % 60);
   const m = Math.floor(seconds / 60) % 60;
   const h = Math.floor(seconds / 3600);
-  const two = (n) => String(n).padStart(2, "0");
+  const two = (n) => (n < 10 ? "0" : "") + n; // no padStart: Chromium 56 (Tizen 4.0) lacks it
   return h ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
 }
 

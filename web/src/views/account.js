@@ -5,6 +5,7 @@ import { api, user, profileSetting, detectedProfile, capabilities, language, ann
 import { useAsync, useTitle, Loading, ErrorBox } from "./common.js";
 import { languageName } from "./movie.js";
 import { TraktPanel } from "./trakt.js";
+import { PairingPanel } from "./pairing.js";
 
 function when(iso) {
   if (!iso) return "–";
@@ -120,6 +121,7 @@ export function Account() {
     <p class="muted">Signed in as ${user.value.email} (${user.value.role}).</p>
     <${Settings} />
     <${TraktPanel} />
+    <${PairingPanel} />
     <${Sessions} />
     <${PasswordForm} />
   </div>`;
