@@ -38,8 +38,10 @@ from engine.errors import (
 )
 from engine.files import FileEntry, pick_episode_file, pick_main_file
 from engine.outcomes import OutcomeRecorder
+from engine.pack_files import PackFiles, readers
 from engine.pieces import PlannerConfig
 from engine.resolve import resolve
+from engine.shared_handle import HandleView, SharedHandle
 from engine.storage import StorageRecord, StorageStore
 from engine.torrents import ActiveTorrent
 
@@ -196,6 +198,7 @@ class StreamingEngine:
         self._lock = threading.RLock()
         self._openings: dict[str, _Opening] = {}  # by info-hash: sources still being added
         self._torrents: dict[str, ActiveTorrent] = {}  # by info-hash
+        self._pack_files = PackFiles()  # more episodes of an open pack, streamed at once
         self._by_source: dict[str, str] = {}  # source_id -> info-hash
         self._handles: dict[str, lt.Handle] = {}
         self._session: lt.Session | None = None
@@ -379,6 +382,7 @@ class StreamingEngine:
         with ``lingering`` also a request admitted to an open torrent whose body has not
         started, and a response that ended less than ``STREAM_GRACE_S`` ago."""
         pairs = {(u, h) for h, t in self._torrents.items() for u in t.users()}
+        pairs |= {(u, t.info_hash) for t in self._pack_files.all() for u in t.users()}
         pairs |= {(u, h) for h, o in self._openings.items() for u in o.users()}
         now = self._clock()
         for held in (self._reserved, self._lingering) if lingering else ():
@@ -422,6 +426,7 @@ class StreamingEngine:
         with self._lock:
             busy = {h for _, h in self._streams(lingering=True)}
             busy |= {h for h, t in self._torrents.items() if t.reader_count()}
+            busy |= {t.info_hash for t in self._pack_files.all() if t.reader_count()}
             return busy
 
     def _check_user_limit(self, user: str, info_hash: str) -> None:
@@ -491,7 +496,7 @@ class StreamingEngine:
         )
         return ActiveTorrent(
             source_id=source_id,
-            handle=handle,
+            handle=SharedHandle(handle).view(),  # more episodes of a pack: more views
             meta=meta,
             main=main,
             save_path=save_path,
@@ -518,10 +523,12 @@ class StreamingEngine:
         episode: tuple[int, int] | None,
         user: str | None,
     ) -> ActiveTorrent:
-        """``torrent`` streaming ``episode``'s file: itself when it already does, else the
-        same torrent switched to that file (season packs). The switch is refused with
-        :class:`EngineBusy` while another user reads another file of the pack; the same
-        user's earlier episode (autoplay of the next one) gives way."""
+        """``torrent`` streaming ``episode``'s file: itself (or the pack's extra file) when it
+        already does; else, when nobody reads the torrent and no other user holds it, the same
+        torrent switched to that file (the same user's earlier episode gives way: autoplay);
+        else an extra file streamed beside the others on the same handle (two people on two
+        episodes, a player prefetching the next one). More than ``PackFiles.limit`` extra
+        files of one pack being read at once is :class:`EngineBusy`."""
         if episode is None:
             return torrent
         entry = self._pick_file(torrent.meta, source_id, episode)
@@ -533,14 +540,14 @@ class StreamingEngine:
             current = self._torrents.get(torrent.info_hash, torrent)
             if current.main.index == entry.index:
                 return current
-            others = current.users()
-            others |= {u for u, h in self._streams(lingering=True) if h == torrent.info_hash}
+            extra = self._pack_files.get(current.info_hash, entry.index)
+            if extra is not None:
+                return extra
+            extras = self._pack_files.of(current.info_hash)
+            others = {u for u, h in self._streams(lingering=True) if h == current.info_hash}
             others.discard(user or "")
-            if others:
-                raise EngineBusy(
-                    f"another episode of this pack is playing (source {source_id}); retry "
-                    "when it ends"
-                )
+            if others or readers((current, *extras)):
+                return self._add_extra(current, source_id, entry, planner)
             switched = ActiveTorrent(
                 source_id=source_id,
                 handle=current.handle,
@@ -552,6 +559,8 @@ class StreamingEngine:
             )
             self._torrents[torrent.info_hash] = switched
             self._by_source[source_id] = torrent.info_hash
+            for idle in extras:
+                self._drop_extra(idle)
         current.close()
         kept = range(switched.span.first_piece, switched.span.last_piece + 1)
         for piece in range(current.span.first_piece, current.span.last_piece + 1):
@@ -560,6 +569,34 @@ class StreamingEngine:
         switched.sync_have(current.handle.have_pieces())
         log.info("source %s: switched to %s", source_id, entry.path)
         return switched
+
+    def _add_extra(
+        self, current: ActiveTorrent, source_id: str, entry: FileEntry, planner: PlannerConfig
+    ) -> ActiveTorrent:
+        """Stream ``entry`` beside ``current``'s file on the same handle (under the lock)."""
+        if self._pack_files.full(current.info_hash):
+            idle = [t for t in self._pack_files.of(current.info_hash) if not t.reader_count()]
+            if not idle:
+                raise EngineBusy(
+                    f"{self._pack_files.limit + 1} episodes of this pack are playing (source "
+                    f"{source_id}); retry when one ends"
+                )
+            self._drop_extra(min(idle, key=lambda t: t.last_access))
+        if not isinstance(current.handle, HandleView):
+            raise EngineBusy(f"source {source_id} cannot stream two files at once")
+        extra = ActiveTorrent(
+            source_id=source_id,
+            handle=current.handle.shared.view(),
+            meta=current.meta,
+            main=entry,
+            save_path=current.save_path,
+            planner_config=planner,
+            naive=self.naive,
+        )
+        self._pack_files.add(extra)
+        extra.sync_have(current.handle.have_pieces())
+        log.info("source %s: also streaming %s", source_id, entry.path)
+        return extra
 
     def _bitrate(self, source_id: str, size: int) -> float:
         try:
@@ -614,14 +651,16 @@ class StreamingEngine:
 
     def _dispatch(self, event: lt.Event) -> None:
         torrent = self._torrents.get(event.info_hash)
+        files = [torrent, *self._pack_files.of(event.info_hash)] if torrent is not None else []
         if isinstance(event, lt.PieceFinished):
+            for each in files:
+                each.on_piece(event.piece)
             if torrent is not None:
-                torrent.on_piece(event.piece)
                 for listener in self._piece_listeners:
                     listener(event.info_hash, event.piece)
         elif isinstance(event, lt.PieceRead):
-            if torrent is not None:
-                torrent.on_piece_read(event.piece, event.data, event.error)
+            for each in files:
+                each.on_piece_read(event.piece, event.data, event.error)
         elif isinstance(event, lt.TorrentFailed):
             log.warning("torrent %s: %s", event.info_hash[:8], event.message)
 
@@ -640,11 +679,14 @@ class StreamingEngine:
             if handle is None or not handle.is_valid():
                 continue
             stats = handle.stats()
-            torrent.sync_have(handle.have_pieces())
-            torrent.tick(stats)
-            if torrent.reader_count() and stats.num_peers == 0:
+            have = handle.have_pieces()
+            extras = self._extra_files(torrent)
+            for each in (torrent, *extras):
+                each.sync_have(have)
+                each.tick(stats)
+            if readers((torrent, *extras)) and stats.num_peers == 0:
                 self._revive(handle)
-            idle = torrent.idle_seconds()
+            idle = min(t.idle_seconds() for t in (torrent, *extras))
             if idle >= self.config.engine_idle_remove_seconds:
                 self._retire(torrent, delete_data=False)
             elif idle >= self.config.engine_idle_pause_seconds and not torrent.paused:
@@ -661,6 +703,23 @@ class StreamingEngine:
             for torrent in torrents:
                 self._record(torrent)
             self.enforce_quota()
+
+    def _extra_files(self, torrent: ActiveTorrent) -> list[ActiveTorrent]:
+        """The pack's other streamed files; those idle past the pause delay are dropped."""
+        extras = []
+        for extra in self._pack_files.of(torrent.info_hash):
+            if extra.idle_seconds() >= self.config.engine_idle_pause_seconds:
+                self._drop_extra(extra)
+            else:
+                extras.append(extra)
+        return extras
+
+    def _drop_extra(self, extra: ActiveTorrent) -> None:
+        if self._pack_files.remove(extra):
+            extra.close()
+            if isinstance(extra.handle, HandleView):
+                extra.handle.detach()
+            log.info("source %s: stopped streaming %s", extra.source_id, extra.main.path)
 
     def _revive(self, handle: lt.Handle) -> None:
         """Readers wait and no peer is connected: dial static peers, re-announce (2 s apart)."""
@@ -719,6 +778,8 @@ class StreamingEngine:
             for source_id in [s for s, h in self._by_source.items() if h == info_hash]:
                 del self._by_source[source_id]
             self._handles.pop(info_hash, None)
+        for extra in self._pack_files.pop_all(info_hash):
+            extra.close()
         torrent.close()
         if handle is not None and self._session is not None:
             self._session.remove(handle, delete_files=delete_data)
@@ -810,7 +871,7 @@ class StreamingEngine:
                 entry.update(
                     pieces_have=torrent.pieces_have(),
                     bytes_have=torrent.file_bytes_have(),
-                    readers=torrent.reader_count(),
+                    readers=readers((torrent, *self._pack_files.of(record.info_hash))),
                     download_rate=int(torrent.download_rate),
                     paused=torrent.paused,
                 )

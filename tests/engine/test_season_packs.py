@@ -1,6 +1,8 @@
 """Episodes streamed out of a real multi-file season pack seeded on loopback: the stream key
 names the episode, the engine serves that file byte for byte, and refuses clearly when the
-pack has no such episode."""
+pack has no such episode. Several episodes of one pack stream at once (two people, or a
+player prefetching the next one), each byte-exact; closing one keeps the others going; the
+stream limits still count them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 
 from core.crypto import FieldCipher
 from core.settings import Settings
+from engine import pack_files
 from sandbox.swarm import SeededTorrent, Seeder, make_directory_torrent
 from sandbox.tracker import Tracker
 from tests.engine.conftest import (
@@ -24,6 +27,7 @@ from tests.engine.conftest import (
     Running,
     start_engine,
     stop_engine,
+    wait_until,
     with_bt_port,
     write_catalog,
 )
@@ -37,12 +41,21 @@ class Pack:
     torrent: SeededTorrent
     files: dict[str, Path]  # label -> file inside the pack directory
     source_id: str
+    seeder: Seeder
 
 
 @pytest.fixture
 def pack_running(
-    settings: Settings, cipher: FieldCipher, media_dir: Path, tmp_path: Path
+    settings: Settings,
+    cipher: FieldCipher,
+    media_dir: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Running, Pack]]:
+    overrides: dict[str, object] = dict(getattr(request, "param", {}))  # engine settings
+    if "max_extra_files" in overrides:
+        monkeypatch.setattr(pack_files, "MAX_EXTRA_FILES", overrides.pop("max_extra_files"))
     root = tmp_path / "seed" / PACK_NAME
     (root / "Subs").mkdir(parents=True)
     files = {
@@ -69,9 +82,9 @@ def pack_running(
     source_id = add_show_source(conn, cipher, source)
     conn.commit()
     conn.close()
-    run = start_engine(with_bt_port(settings))
+    run = start_engine(with_bt_port(settings), **overrides)
     try:
-        yield run, Pack(torrent, files, source_id)
+        yield run, Pack(torrent, files, source_id, seeder)
     finally:
         stop_engine(run)
         seeder.stop()
@@ -120,17 +133,130 @@ def test_an_episode_missing_from_the_pack_is_a_clear_422(
     assert pack.torrent.info_hash not in response.text  # no secret in the refusal
 
 
-def test_another_users_episode_of_the_same_pack_waits(
+def _user_url(run: Running, user: str, source_id: str, episode: tuple[int, int]) -> str:
+    key, _ = run.signer.issue(str(run.users[user]), source_id, episode=episode)
+    return f"{run.server.url}/stream/{key}"
+
+
+def _drain(streams: list[Iterator[bytes]], bodies: list[bytearray]) -> None:
+    """Read the streams in turns, a chunk each, until all end."""
+    live = list(range(len(streams)))
+    while live:
+        for i in list(live):
+            chunk = next(streams[i], None)
+            if chunk is None:
+                live.remove(i)
+            else:
+                bodies[i] += chunk
+
+
+def test_two_people_stream_two_episodes_of_one_pack_at_once_byte_exact(
     pack_running: tuple[Running, Pack], client: httpx.Client
 ) -> None:
     run, pack = pack_running
-    key_bob, _ = run.signer.issue(str(run.users["bob"]), pack.source_id, episode=(1, 1))
-    with client.stream("GET", f"{run.server.url}/stream/{key_bob}") as reading:
+    pack.seeder.set_upload_rate_limit(1_500_000)  # both files are still arriving meanwhile
+    with (
+        client.stream("GET", _user_url(run, "bob", pack.source_id, (1, 1))) as bob,
+        client.stream("GET", _user_url(run, "alice", pack.source_id, (1, 2))) as alice,
+    ):
+        assert (bob.status_code, alice.status_code) == (200, 200), alice.read()
+        streams = [bob.iter_bytes(), alice.iter_bytes()]
+        bodies = [bytearray(next(streams[0])), bytearray(next(streams[1]))]
+        _drain(streams, bodies)
+    assert bytes(bodies[0]) == pack.files["e01"].read_bytes()
+    assert bytes(bodies[1]) == pack.files["e02"].read_bytes()
+
+
+def test_closing_one_episode_keeps_the_other_streaming(
+    pack_running: tuple[Running, Pack], client: httpx.Client
+) -> None:
+    run, pack = pack_running
+    pack.seeder.set_upload_rate_limit(1_000_000)
+    original = pack.files["e02"].read_bytes()
+    with client.stream("GET", _user_url(run, "alice", pack.source_id, (1, 2))) as alice:
+        assert alice.status_code == 200
+        chunks = alice.iter_bytes()
+        body = bytearray(next(chunks))
+        with client.stream("GET", _user_url(run, "bob", pack.source_id, (1, 1))) as bob:
+            assert bob.status_code == 200
+            next(bob.iter_bytes())  # bob starts S01E01 ... and stops at once
+        for chunk in chunks:
+            body += chunk
+    assert bytes(body) == original
+    again = client.get(
+        _user_url(run, "bob", pack.source_id, (1, 1)), headers={"Range": "bytes=1000-1999"}
+    )
+    assert again.status_code == 206
+    assert again.content == pack.files["e01"].read_bytes()[1000:2000]
+
+
+def test_a_player_prefetching_the_next_episode_keeps_the_current_one_playing(
+    pack_running: tuple[Running, Pack], client: httpx.Client
+) -> None:
+    run, pack = pack_running
+    pack.seeder.set_upload_rate_limit(1_000_000)
+    url = _user_url(run, "alice", pack.source_id, (1, 1))
+    with client.stream("GET", url) as playing:
+        assert playing.status_code == 200
+        chunks = playing.iter_bytes()
+        body = bytearray(next(chunks))
+        head = client.get(
+            _user_url(run, "alice", pack.source_id, (1, 2)), headers={"Range": "bytes=0-65535"}
+        )
+        assert head.status_code == 206
+        assert head.content == pack.files["e02"].read_bytes()[:65536]
+        for chunk in chunks:
+            body += chunk
+    assert bytes(body) == pack.files["e01"].read_bytes()
+
+
+@pytest.mark.parametrize("pack_running", [{"engine_max_streams": 1}], indirect=True)
+def test_another_users_episode_of_the_same_pack_counts_against_the_stream_limit(
+    pack_running: tuple[Running, Pack], client: httpx.Client
+) -> None:
+    run, pack = pack_running
+    pack.seeder.set_upload_rate_limit(500_000)
+    with client.stream("GET", _user_url(run, "bob", pack.source_id, (1, 1))) as reading:
         assert reading.status_code == 200
-        next(reading.iter_bytes())  # bob is reading S01E01
+        chunks = reading.iter_bytes()  # held: a dropped iterator closes the response
+        next(chunks)  # bob is reading S01E01: the engine's one stream
         refused = client.get(_url(run, pack.source_id, (1, 2)))
         assert refused.status_code == 503
         assert refused.json()["error"]["code"] == "engine_busy"
-        same = client.get(_url(run, pack.source_id, (1, 1)), headers={"Range": "bytes=0-99"})
-        assert same.status_code == 206  # the same episode is shared
-        assert same.content == pack.files["e01"].read_bytes()[:100]
+        assert "MIAUFLIX_ENGINE_MAX_STREAMS" in refused.json()["error"]["message"]
+        prefetch = client.get(
+            _user_url(run, "bob", pack.source_id, (1, 2)), headers={"Range": "bytes=0-99"}
+        )
+        assert prefetch.status_code == 206  # bob's own next episode is the same stream
+        assert prefetch.content == pack.files["e02"].read_bytes()[:100]
+
+
+@pytest.mark.parametrize("pack_running", [{"max_extra_files": 1}], indirect=True)
+def test_more_episodes_of_one_pack_than_it_may_stream_at_once_are_busy_until_one_ends(
+    pack_running: tuple[Running, Pack], client: httpx.Client
+) -> None:
+    run, pack = pack_running
+    pack.seeder.set_upload_rate_limit(100_000)  # neither file can be complete meanwhile
+    with client.stream("GET", _user_url(run, "bob", pack.source_id, (1, 1))) as bob:
+        bob_chunks = bob.iter_bytes()  # held: a dropped iterator closes the response
+        next(bob_chunks)
+        with client.stream("GET", _user_url(run, "alice", pack.source_id, (1, 2))) as alice:
+            assert alice.status_code == 200
+            alice_chunks = alice.iter_bytes()
+            next(alice_chunks)  # two files of the pack are read: the first + 1 extra
+            refused = client.get(_user_url(run, "u", pack.source_id, (1, 4)))
+            assert refused.status_code == 503
+            error = refused.json()["error"]
+            assert error["code"] == "engine_busy" and "episodes of this pack" in error["message"]
+            assert pack.torrent.info_hash not in refused.text
+        assert wait_until(lambda: _readers(run, pack.source_id) == 1, timeout=30)
+        hinted = client.get(
+            _user_url(run, "u", pack.source_id, (1, 4)), headers={"Range": "bytes=0-999"}
+        )
+        assert hinted.status_code == 206  # alice's file is idle now: it made room
+        assert hinted.content == pack.files["hinted"].read_bytes()[:1000]
+
+
+def _readers(run: Running, source_id: str) -> int:
+    entry = next(s for s in run.engine.status()["sources"] if s["source_id"] == source_id)
+    return int(entry.get("readers", 0))

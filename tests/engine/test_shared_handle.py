@@ -1,0 +1,133 @@
+"""One handle, several streamed files: the shared handle gives libtorrent the element-wise
+maximum of the files' priority vectors, keeps a deadline while any file holds it, pauses
+only when every file asks to, and forgets a file's wants when it leaves."""
+
+from __future__ import annotations
+
+from engine.lt import TorrentStats
+from engine.shared_handle import SharedHandle
+
+
+class FakeHandle:
+    """Records what reaches the one libtorrent handle."""
+
+    info_hash = "ab" * 20
+
+    def __init__(self, pieces: int = 6) -> None:
+        self.priorities: list[int] = [0] * pieces
+        self.deadlines: dict[int, int] = {}
+        self.paused = False
+        self.pauses = 0
+        self.resumes = 0
+
+    def have_pieces(self) -> list[bool]:
+        return [False] * len(self.priorities)
+
+    def set_piece_deadline(self, piece: int, deadline_ms: int) -> None:
+        self.deadlines[piece] = deadline_ms
+
+    def reset_piece_deadline(self, piece: int) -> None:
+        self.deadlines.pop(piece, None)
+
+    def prioritize_pieces(self, priorities: list[int]) -> None:
+        self.priorities = list(priorities)
+
+    def prioritize_files(self, priorities: list[int]) -> None:
+        pass
+
+    def set_sequential(self, on: bool) -> None:
+        pass
+
+    def hold_requests(self, on: bool) -> None:
+        pass
+
+    def read_piece(self, piece: int) -> None:
+        pass
+
+    def partial_pieces(self) -> set[int]:
+        return set()
+
+    def stats(self) -> TorrentStats:
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        self.paused, self.pauses = True, self.pauses + 1
+
+    def resume(self) -> None:
+        self.paused, self.resumes = False, self.resumes + 1
+
+
+def test_one_file_sets_its_vector_as_it_is() -> None:
+    handle = FakeHandle()
+    view = SharedHandle(handle).view()
+    view.prioritize_pieces([7, 7, 1, 0, 0, 0])
+    assert handle.priorities == [7, 7, 1, 0, 0, 0]
+
+
+def test_two_files_get_the_elementwise_maximum_of_their_windows() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.prioritize_pieces([7, 7, 1, 0, 0, 0])
+    second.prioritize_pieces([0, 1, 0, 0, 7, 6])
+    assert handle.priorities == [7, 7, 1, 0, 7, 6]
+    first.prioritize_pieces([0, 0, 7, 7, 0, 0])  # the first reader moved on
+    assert handle.priorities == [0, 1, 7, 7, 7, 6]
+
+
+def test_a_file_that_leaves_takes_its_window_and_deadlines_with_it() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.prioritize_pieces([7, 7, 0, 0, 0, 0])
+    first.set_piece_deadline(0, 0)
+    second.prioritize_pieces([0, 0, 0, 0, 7, 7])
+    second.set_piece_deadline(4, 0)
+    first.detach()
+    assert handle.priorities == [0, 0, 0, 0, 7, 7]
+    assert handle.deadlines == {4: 0}
+    assert shared.views() == 1
+
+
+def test_a_deadline_stays_while_another_file_holds_it() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.set_piece_deadline(3, 0)  # a piece on the boundary of two files
+    second.set_piece_deadline(3, 100)
+    first.reset_piece_deadline(3)
+    assert 3 in handle.deadlines
+    second.reset_piece_deadline(3)
+    assert 3 not in handle.deadlines
+    first.reset_piece_deadline(5)  # a reset of a piece nobody holds still reaches the handle
+    assert 5 not in handle.deadlines
+
+
+def test_the_handle_pauses_only_when_every_file_is_idle() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.pause()
+    assert not handle.paused
+    second.pause()
+    assert handle.paused
+    first.resume()
+    assert not handle.paused
+
+
+def test_a_new_file_wakes_a_paused_handle() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    shared.view().pause()
+    assert handle.paused
+    shared.view()
+    assert not handle.paused and handle.resumes == 1
+
+
+def test_a_shorter_vector_leaves_the_others_tail_as_it_is() -> None:
+    handle = FakeHandle()
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.prioritize_pieces([1, 2, 3])
+    second.prioritize_pieces([3, 2])
+    assert handle.priorities == [3, 2, 3]
