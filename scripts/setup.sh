@@ -7,7 +7,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
-.venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+# --compile-bytecode: uv writes no .pyc by default, and where the environment sets
+# PYTHONDONTWRITEBYTECODE every process then recompiles what it imports (~20 s for
+# great-expectations + pandas + scipy in each `miauflix sync`: benchmarks/README.md).
+.venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
 .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
 
 # The web client: Debian's chromium (browser tests), node/npm if missing (root only), then
@@ -17,6 +20,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)  # verifies the Tizen .wgt signatures in tests
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)  # shared rate limits (tests/serve/test_shared_limits.py)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)  # Prefect server for tests/miauflix/test_worker_postgres.py
 for tool in podman runc debootstrap podman-compose; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done  # scripts/container-test.sh
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 """Staging: raw responses -> typed, renamed, deduplicated ``stg_*`` frames + quarantine rows.
 
-Per raw table the winning response of each request_key (see :func:`latest_responses`) is
+Per raw table the winning response of each request_key (see :mod:`warehouse.staging_responses`) is
 either *staged* (its body parsed; single bad records inside go to the quarantine),
 *quarantined* whole (failed fetch, malformed body) or *gone* (TMDB 404). Staged records are
 then deduplicated on their natural key (tmdb_id, (genre_id, language), (list, position),
@@ -11,7 +11,7 @@ hashes, which are quarantined. Nothing here raises on upstream garbage.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from warehouse import normalize, parse, parse_tmdb, parse_yts
-from warehouse.db import insert_frame, latest_responses
+from warehouse.db import insert_frame
 from warehouse.expectations import (
     HASH_PATTERN,
     IMDB_PATTERN,
@@ -36,6 +36,7 @@ from warehouse.outcomes import STG as OUTCOMES_STG
 from warehouse.outcomes import stage_outcomes
 from warehouse.parse import InvalidPayload, Rejected
 from warehouse.quarantine import QuarantineRow
+from warehouse.staging_responses import iter_latest_responses
 from warehouse.staging_schema import create_staging_tables
 
 CONFIG, GENRES, LISTS, MOVIES, YTS = (
@@ -133,50 +134,85 @@ def _fetch_failure(status: int, payload: str | None) -> str:
     return f"fetch failed: HTTP {status}: {text}" if text else f"fetch failed: HTTP {status}"
 
 
+def _parse_batches(
+    con: duckdb.DuckDBPyConnection, table: str, parser: Parser, staged: Staged
+) -> Iterator[list[dict[str, Any]]]:
+    """Classify every winning response of ``table``, a bounded batch at a time; yield each
+    batch's good records with lineage (the batch's bodies are dropped before the next)."""
+    gone_status = (404,) if table in GONE_TABLES else ()
+    for responses in iter_latest_responses(con, table, definitive=(200, *gone_status)):
+        records: list[dict[str, Any]] = []
+        for resp in responses.iter_rows(named=True):
+            _classify(resp, table, parser, gone_status, staged, records)
+        yield records
+
+
+def _classify(
+    resp: dict[str, Any],
+    table: str,
+    parser: Parser,
+    gone_status: tuple[int, ...],
+    staged: Staged,
+    records: list[dict[str, Any]],
+) -> None:
+    """One response: staged (records appended), quarantined whole, or gone; ledger row."""
+    request_key, entity_key, status = resp["request_key"], resp["entity_key"], resp["status"]
+    ledger = {k: resp[k] for k in LEDGER_SCHEMA if k in resp}
+    ledger.update(source_table=table, records=0, superseded=0, reason=None)
+    reason: str | None = None
+    if status in gone_status:
+        ledger["outcome"], reason = "gone", "not found upstream"
+    elif status != 200:
+        ledger["outcome"], reason = "quarantined", _fetch_failure(status, resp["payload"])
+    else:
+        try:
+            good, bad = parser(resp["payload"], entity_key)
+        except InvalidPayload as exc:
+            ledger["outcome"], reason = "quarantined", exc.reason
+        except Exception as exc:  # a parser bug must not take the whole run down
+            ledger["outcome"] = "quarantined"
+            reason = f"unparseable: {type(exc).__name__}: {str(exc)[:200]}"
+        else:
+            ledger.update(outcome="staged", records=len(good) + len(bad))
+            fetched_at = resp["fetched_at"]
+            for record in good:
+                record.update(request_key=request_key, entity_key=entity_key, fetched_at=fetched_at)
+            records.extend(good)
+            staged.quarantine.extend(
+                QuarantineRow(table, request_key, r.record_key, r.reason, r.payload) for r in bad
+            )
+    if reason is not None:
+        ledger["reason"] = reason
+        staged.quarantine.append(
+            QuarantineRow(table, request_key, entity_key, reason, resp["payload"])
+        )
+    staged.ledger.append(ledger)
+
+
 def _parse_responses(
     con: duckdb.DuckDBPyConnection, table: str, parser: Parser, staged: Staged
 ) -> list[dict[str, Any]]:
-    """Classify every winning response of ``table``; return good records with lineage."""
-    gone_status = (404,) if table in GONE_TABLES else ()
-    responses = latest_responses(con, table, definitive=(200, *gone_status))
-    records: list[dict[str, Any]] = []
-    for resp in responses.iter_rows(named=True):
-        request_key, entity_key, status = resp["request_key"], resp["entity_key"], resp["status"]
-        ledger = {k: resp[k] for k in LEDGER_SCHEMA if k in resp}
-        ledger.update(source_table=table, records=0, superseded=0, reason=None)
-        reason: str | None = None
-        if status in gone_status:
-            ledger["outcome"], reason = "gone", "not found upstream"
-        elif status != 200:
-            ledger["outcome"], reason = "quarantined", _fetch_failure(status, resp["payload"])
-        else:
-            try:
-                good, bad = parser(resp["payload"], entity_key)
-            except InvalidPayload as exc:
-                ledger["outcome"], reason = "quarantined", exc.reason
-            except Exception as exc:  # a parser bug must not take the whole run down
-                ledger["outcome"] = "quarantined"
-                reason = f"unparseable: {type(exc).__name__}: {str(exc)[:200]}"
-            else:
-                ledger.update(outcome="staged", records=len(good) + len(bad))
-                for record in good:
-                    record.update(
-                        request_key=request_key,
-                        entity_key=entity_key,
-                        fetched_at=resp["fetched_at"],
-                    )
-                records.extend(good)
-                staged.quarantine.extend(
-                    QuarantineRow(table, request_key, r.record_key, r.reason, r.payload)
-                    for r in bad
-                )
-        if reason is not None:
-            ledger["reason"] = reason
-            staged.quarantine.append(
-                QuarantineRow(table, request_key, entity_key, reason, resp["payload"])
-            )
-        staged.ledger.append(ledger)
-    return records
+    """Every good record of ``table`` in one list (for tables of small bodies)."""
+    return [record for batch in _parse_batches(con, table, parser, staged) for record in batch]
+
+
+def parse_frames(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    parser: Parser,
+    staged: Staged,
+    build: Callable[[list[dict[str, Any]]], dict[str, pl.DataFrame]],
+) -> dict[str, pl.DataFrame]:
+    """Parse ``table`` batch by batch, turning each batch's records into frames with
+    ``build`` (row-wise: the same frames as building them from all records at once), and
+    concatenate them; only compact frames outlive a batch."""
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for records in _parse_batches(con, table, parser, staged):
+        for name, frame in build(records).items():
+            parts.setdefault(name, []).append(frame)
+    if not parts:
+        return build([])
+    return {name: pl.concat(frames, how="vertical") for name, frames in parts.items()}
 
 
 def _keep_first(
@@ -220,8 +256,8 @@ def _stage_genres(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     staged.add_superseded(GENRES, dropped)
 
 
-def _stage_movies(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    records = _parse_responses(con, MOVIES, _movie_parser, staged)
+def _movie_frames(records: list[dict[str, Any]]) -> dict[str, pl.DataFrame]:
+    """One batch of parsed movies -> the movie frame and its child frames."""
     children: dict[str, list[dict[str, Any]]] = {"genres": [], "translations": [], "images": []}
     for record in records:
         for part, rows in children.items():
@@ -229,18 +265,24 @@ def _stage_movies(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
             for item in items:
                 item["request_key"] = record["request_key"]
             rows.extend(items)
-    kept, dropped = _newest_first(normalize.movies_frame(records), ["tmdb_id"])
+    return {
+        "movies": normalize.movies_frame(records),
+        "genres": normalize.movie_genres_frame(children["genres"]),
+        "translations": normalize.translations_frame(children["translations"]),
+        "images": normalize.images_frame(children["images"]),
+    }
+
+
+def _stage_movies(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    frames = parse_frames(con, MOVIES, _movie_parser, staged, _movie_frames)
+    kept, dropped = _newest_first(frames["movies"], ["tmdb_id"])
     staged.tables["stg_tmdb__movies"] = kept
     staged.add_superseded(MOVIES, dropped)
     winners = kept.select("tmdb_id", "request_key")
     for table, frame, key in (
-        ("stg_tmdb__movie_genres", normalize.movie_genres_frame(children["genres"]), ["genre_id"]),
-        (
-            "stg_tmdb__translations",
-            normalize.translations_frame(children["translations"]),
-            ["language", "region"],
-        ),
-        ("stg_tmdb__images", normalize.images_frame(children["images"]), ["kind", "file_path"]),
+        ("stg_tmdb__movie_genres", frames["genres"], ["genre_id"]),
+        ("stg_tmdb__translations", frames["translations"], ["language", "region"]),
+        ("stg_tmdb__images", frames["images"], ["kind", "file_path"]),
     ):
         own = frame.join(winners, on=["tmdb_id", "request_key"], how="semi").drop("request_key")
         staged.tables[table] = own.unique(
@@ -292,10 +334,12 @@ def stage_list_members(
 
 
 def _stage_torrents(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    rows = _parse_responses(con, YTS, parse_yts.parse_yts, staged)
+    frames = parse_frames(
+        con, YTS, parse_yts.parse_yts, staged, lambda rows: {"t": normalize.torrents_frame(rows)}
+    )
     # Deterministic owner of a hash listed twice: lowest imdb id, then YTS id, then position.
     kept, dropped = _keep_first(
-        normalize.torrents_frame(rows),
+        frames["t"],
         ["info_hash"],
         ["imdb_id", "yts_movie_id", "position", "request_key"],
         [False, False, False, False],

@@ -7,8 +7,11 @@ previous tables untouched). It is idempotent: the same raw data gives the same t
 
 from __future__ import annotations
 
+import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +28,47 @@ from warehouse.reconcile import Reconciliation, reconcile
 from warehouse.schema import ensure_base_schema
 from warehouse.staging import Staged, stage, write_staging
 from warehouse.staging_tv import stage_tv
+
+log = logging.getLogger(__name__)
+
+MEMORY_LIMIT = "256MB"
+"""DuckDB's buffer pool while a transform runs. Left at its default (80 % of RAM) DuckDB
+keeps every raw block it read and the whole write transaction in memory: at 27k movies and
+1,000 shows the transform peaked at 1,886 MiB, 1,670 with 512MB, 1,400 with 256MB, at the
+same speed (benchmarks/README.md). Bounded, it evicts and spills to its temp directory; what
+it cannot spill (the window choosing each key's response holds a table's bodies: 128MB was
+too little for 4,493 season bodies) fails with an out-of-memory error, and the transform
+then runs again unbounded rather than fail."""
+
+
+_LIMIT = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    return str(row[0]) if row else ""
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = MEMORY_LIMIT) -> Iterator[None]:
+    """Run the block with DuckDB's ``memory_limit`` at ``limit``; restore it afterwards.
+
+    DuckDB shows a limit rounded ('18.8 GiB'), so the default is restored with ``RESET``
+    (exact); a limit someone set is restored from its rounded rendering.
+    """
+    if not _LIMIT.match(limit):
+        raise ValueError(f"not a memory limit: {limit!r} (e.g. '512MB')")
+    previous = _memory_limit(con)
+    with duckdb.connect() as fresh:  # an in-memory instance shows the default
+        default = _memory_limit(fresh) == previous
+    try:  # the SET itself can fail (DuckDB cannot free enough) after taking effect
+        con.execute(f"SET memory_limit = '{limit}'")
+        yield
+    finally:
+        if default or not _LIMIT.match(previous):
+            con.execute("RESET memory_limit")
+        else:
+            con.execute(f"SET memory_limit = '{previous}'")
 
 
 @dataclass
@@ -50,6 +94,41 @@ def _as_of(staged: Staged) -> datetime:
     return newest if isinstance(newest, datetime) else utcnow()
 
 
+def _rebuild(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: datetime | None,
+    source_key: Callable[[str], str] | None,
+    step: list[str],
+) -> tuple[Staged, dict[str, int], datetime]:
+    """Staging, marts and their write in one transaction; ``step[0]`` names the stage."""
+    step[0] = "schema"
+    ensure_base_schema(con)
+    step[0] = "staging"
+    staged = stage(con)
+    stage_tv(con, staged)
+    reference = as_of or _as_of(staged)
+    staged.tables[outcomes.AGG] = outcomes.aggregate(staged.tables[outcomes.STG], reference)
+    staged.tables[source_stats.STG] = source_stats.stage_history(con)
+    step[0] = "marts"
+    # Scraped counts newer than the provider's answer replace its seeds/peers in scoring.
+    scored = source_stats.apply_scraped_counts(staged.tables, source_key)
+    marts = build_marts(scored, reference, source_key)
+    aggregates = staged.tables[outcomes.AGG].lazy()
+    marts.update(build_tv_marts(scored, reference, aggregates, source_key))
+    step[0] = "write"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        rows = write_staging(con, staged)
+        replace_quarantine(con, run_id, staged.quarantine, utcnow())
+        rows.update(write_marts(con, marts))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return staged, rows, reference
+
+
 def transform(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -66,35 +145,18 @@ def transform(
     Raises :class:`TransformError` only when the warehouse itself fails (disk, DuckDB).
     """
     clock = time.perf_counter()
-    step = "schema"
+    step = ["schema"]
     try:
-        ensure_base_schema(con)
-        step = "staging"
-        staged = stage(con)
-        stage_tv(con, staged)
-        reference = as_of or _as_of(staged)
-        staged.tables[outcomes.AGG] = outcomes.aggregate(staged.tables[outcomes.STG], reference)
-        staged.tables[source_stats.STG] = source_stats.stage_history(con)
-        step = "marts"
-        # Scraped counts newer than the provider's answer replace its seeds/peers in scoring.
-        scored = source_stats.apply_scraped_counts(staged.tables, source_key)
-        marts = build_marts(scored, reference, source_key)
-        aggregates = staged.tables[outcomes.AGG].lazy()
-        marts.update(build_tv_marts(scored, reference, aggregates, source_key))
-        step = "write"
-        con.execute("BEGIN TRANSACTION")
         try:
-            rows = write_staging(con, staged)
-            replace_quarantine(con, run_id, staged.quarantine, utcnow())
-            rows.update(write_marts(con, marts))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        step = "reconciliation"
+            with bounded_memory(con, MEMORY_LIMIT):
+                staged, rows, reference = _rebuild(con, run_id, as_of, source_key, step)
+        except duckdb.OutOfMemoryException as exc:
+            log.warning("transform %s: %s at %s; running it again unbounded", run_id, exc, step[0])
+            staged, rows, reference = _rebuild(con, run_id, as_of, source_key, step)
+        step[0] = "reconciliation"
         recon = reconcile(con, run_id)
     except (duckdb.Error, pl.exceptions.PolarsError, OSError) as exc:
-        raise TransformError(run_id, step, exc) from exc
+        raise TransformError(run_id, step[0], exc) from exc
     ledger = staged.ledger_frame()
     torrents = staged.tables["stg_yts__torrents"]
     return TransformSummary(

@@ -192,3 +192,14 @@ def test_latest_successes_returns_the_newest_success(con: duckdb.DuckDBPyConnect
     rows = latest_successes(con, TABLE, ["k", "missing"], NOW - timedelta(hours=12))
     assert rows == [("k", "550", 200, '{"v": 2}')]
     assert latest_successes(con, TABLE, ["k"], NOW) == []
+
+
+def test_an_older_invalid_body_does_not_spoil_a_newer_valid_one(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    land(con, TABLE, [Row("k", fetched_at=NOW - timedelta(hours=2), payload="<html>")], "r1")
+    land(con, TABLE, [Row("other", fetched_at=NOW - timedelta(hours=1), payload="{")], "r1")
+    land(con, TABLE, [Row("k", fetched_at=NOW - timedelta(hours=1))], "r2")
+    assert _fresh(con, ["k", "other"]) == {"k"}
+    rows = latest_successes(con, TABLE, ["k", "other"], NOW - timedelta(hours=12), select="1")
+    assert rows == [("k", "550", 200, 1)]
