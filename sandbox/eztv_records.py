@@ -2,15 +2,17 @@
 
 Release names look like the scene's: ``Show.Name.S01E02.PROPER.1080p.WEB-DL.x265-NTb``,
 ``Show Name S02 COMPLETE 720p HDTV x264-GalaxyTV``, ``Show.Name.Season.3.1080p.BluRay.x265-
-RARBG``; about 1 % are junk (extras, trailers) that no parser can place. EZTV's own quirks are
-kept: ``season``/``episode``/``size_bytes`` are strings, a pack has episode ``"0"``, the IMDb
-id carries no ``tt``, and the title ends in `` EZTV``.
+RARBG``, multi-episode releases of a season's opening pair (``S01E01E02``, ``S01E01-E02``,
+``S01E01-02``, ``1x01-1x02``: a double-length premiere); about 1 % are junk (extras,
+trailers) that no parser can place. EZTV's own quirks are kept: ``season``/``episode``/
+``size_bytes`` are strings, a pack has episode ``"0"``, a multi-episode release its first
+episode, the IMDb id carries no ``tt``, and the title ends in `` EZTV``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -21,6 +23,11 @@ DEFAULT_EZTV_BASE = "https://eztvx.to"
 SALT_EZTV = 2_000
 JUNK_SHARE = 0.01
 PACK_SHARE = 0.6  # of finished seasons
+SALT_EZTV_MULTI = 2_001  # its own stream: adding doubles left every other torrent unchanged
+MULTI_SHARE = 0.15  # of seasons with 2+ episodes: a double episode E01+E02
+MULTI_EPISODE_KEY = 1_000  # eztv_hash's episode slot for a double: 1000 + its first episode
+MULTI_SPELLINGS = ("S{s:02d}E{a:02d}E{b:02d}", "S{s:02d}E{a:02d}-E{b:02d}",
+                   "S{s:02d}E{a:02d}-{b:02d}", "{s}x{a:02d}-{s}x{b:02d}")  # fmt: skip
 # (resolution, source, codec, Mbit/s, weight)
 VARIANTS: tuple[tuple[str, str, str, float, float], ...] = (
     ("480p", "HDTV", "x264", 0.9, 0.10),
@@ -53,13 +60,17 @@ def _pick(r: Any) -> int:
     return 0
 
 
-def release_name(name: str, season: int, episode: int, variant: int, r: Any) -> str:
-    """A scene-style name; ``episode == 0`` is a season pack."""
+def release_name(
+    name: str, season: int, episode: int, variant: int, r: Any, marker: str | None = None
+) -> str:
+    """A scene-style name; ``episode == 0`` is a season pack; ``marker`` replaces ``SxxEyy``."""
     res, source, codec, _rate, _w = VARIANTS[variant]
     group = r.choice(GROUPS)
     fix = r.choice(FIXES)
     dotted = r.random() < 0.6
-    if episode:
+    if marker is not None:
+        pass
+    elif episode:
         marker = f"S{season:02d}E{episode:02d}"
     elif r.random() < 0.5:
         marker = f"S{season:02d} COMPLETE"
@@ -74,14 +85,14 @@ def release_name(name: str, season: int, episode: int, variant: int, r: Any) -> 
 
 def _torrent(
     seed: int, tv_id: int, imdb_digits: str, release: str, season: int, episode: int,
-    variant: int, minutes: int, released: datetime, base_url: str, r: Any,
+    variant: int, minutes: int, released: datetime, base_url: str, r: Any, key: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    info_hash = eztv_hash(seed, tv_id, season, episode, variant)
+    info_hash = eztv_hash(seed, tv_id, season, episode if key is None else key, variant)
     rate = VARIANTS[variant][3]
     size = int(rate * 1e6 / 8 * minutes * 60 * r.uniform(0.8, 1.2))
     seeds = int(r.random() ** 3 * 400)
     trackers = "".join(f"&tr={quote(t, safe='')}" for t in TRACKERS)
-    ident = mix(seed, tv_id, season, episode, variant) % 3_000_000 + 1
+    ident = mix(seed, tv_id, season, episode if key is None else key, variant) % 3_000_000 + 1
     return {
         "id": ident,
         "hash": info_hash,
@@ -155,5 +166,30 @@ def show_torrents(
                     r,
                 )
             )
+    out += _doubles(seed, tv_id, imdb_digits, name, seasons, first, runtime, base_url)
     out.sort(key=lambda t: (-t["date_released_unix"], t["id"]))
+    return out
+
+
+def _doubles(
+    seed: int, tv_id: int, imdb_digits: str, name: str, seasons: list[int], first: date,
+    runtime: int, base_url: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Double-episode premieres (E01+E02 in one file), from their own random stream."""
+    r = rng(seed, tv_id, SALT_EZTV_MULTI)
+    out: list[dict[str, Any]] = []
+    for season, count in enumerate(seasons, 1):
+        if count < 2 or r.random() >= MULTI_SHARE:
+            continue
+        marker = r.choice(MULTI_SPELLINGS).format(s=season, a=1, b=2)
+        variant = _pick(r)
+        start = season_start(first, season)
+        aired = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        aired += timedelta(hours=r.randint(2, 30))
+        release = release_name(name, season, 1, variant, r, marker=marker)
+        key = MULTI_EPISODE_KEY + 1
+        out.append(
+            _torrent(seed, tv_id, imdb_digits, release, season, 1, variant, runtime * 2, aired,
+                     base_url, r, key=key)
+        )  # fmt: skip
     return out

@@ -38,6 +38,11 @@ TV_SOURCE_POINTS: dict[str, float] = {"bluray": 10.0, "web": 6.0, "webrip": 4.0,
 # that may miss, a swarm shared with people fetching the whole season. At equal quality the
 # single episode wins; a better encode in a pack still wins (a resolution step is 15+ points).
 PACK_POINTS = -4.0
+# A multi-episode release (S01E01E02) plays its first episode from the file's start (-4, like
+# a pack: a bigger download, a file choice when it holds several); a later episode of it
+# may be in the same file (a single-file double episode starts at the first episode's
+# opening, the viewer seeks on): below a pack at equal quality (docs/ranking.md).
+MULTI_LATER_POINTS = -8.0
 EPISODE_KEY = ["show_id", "season_number", "episode_number"]
 COMPONENT_COLUMNS = tuple(f"c_{name}" for name in (*COMPONENTS, "pack"))
 SHOW_COLUMNS: tuple[str, ...] = (
@@ -97,7 +102,7 @@ SUITES: dict[str, list[Expect]] = {
         between("rank_tv", 1, None),
         *(e for c in COMPONENT_COLUMNS for e in finite(c)),
         *finite("score_tv"),
-        in_set("c_pack", [0.0, PACK_POINTS]),
+        in_set("c_pack", [0.0, PACK_POINTS, MULTI_LATER_POINTS]),
     ],
 }
 
@@ -115,8 +120,10 @@ def _magnet() -> pl.Expr:
 def episode_candidates(
     torrents: pl.LazyFrame, episodes: pl.LazyFrame, shows: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """One row per (episode, torrent that plays it): singles by their episode, packs by
-    their season. ``runtime_min`` is what the torrent's size covers (a pack: the season)."""
+    """One row per (episode, torrent that plays it): singles by their episode, multi-episode
+    releases by each episode of their run, packs by their season. ``runtime_min`` is what the
+    torrent's size covers (a pack: the season; a run: its episodes); ``_pack_points`` is
+    ``c_pack``."""
     facts = episodes.join(
         shows.select(pl.col("tmdb_id").alias("show_id"), "episode_runtime_min"), on="show_id"
     ).with_columns(pl.coalesce("runtime_min", "episode_runtime_min").alias("_minutes"))
@@ -124,16 +131,39 @@ def episode_candidates(
         pl.col("_minutes").sum().alias("_season_minutes")
     )
     episode_cols = facts.select(*EPISODE_KEY, "_minutes")
-    singles = torrents.filter(~pl.col("is_pack")).join(episode_cols, on=EPISODE_KEY)
+    if "last_episode_number" not in torrents.collect_schema().names():
+        torrents = torrents.with_columns(pl.lit(None, dtype=pl.Int32).alias("last_episode_number"))
+    multi = pl.col("last_episode_number").is_not_null()
+    singles = (
+        torrents.filter(~pl.col("is_pack") & ~multi)
+        .join(episode_cols, on=EPISODE_KEY)
+        .with_columns(pl.lit(0.0).alias("_pack_points"))
+    )
+    multis = (  # one row per episode of the run; runtime: the run's
+        torrents.filter(~pl.col("is_pack") & multi)
+        .rename({"episode_number": "_first"})
+        .join(episode_cols, on=["show_id", "season_number"])
+        .filter(pl.col("episode_number").is_between("_first", "last_episode_number"))
+        .with_columns(
+            pl.col("_minutes").sum().over("info_hash", "show_id", "season_number"),
+            pl.when(pl.col("episode_number") == pl.col("_first"))
+            .then(PACK_POINTS)
+            .otherwise(MULTI_LATER_POINTS)
+            .alias("_pack_points"),
+        )
+    )
     packs = (
         torrents.filter(pl.col("is_pack"))
         .drop("episode_number")
         .join(episode_cols, on=["show_id", "season_number"])
         .join(per_season, on=["show_id", "season_number"])
-        .with_columns(pl.col("_season_minutes").alias("_minutes"))
+        .with_columns(
+            pl.col("_season_minutes").alias("_minutes"), pl.lit(PACK_POINTS).alias("_pack_points")
+        )
         .drop("_season_minutes")
     )
-    return pl.concat([singles, packs.select(singles.collect_schema().names())]).with_columns(
+    names = singles.collect_schema().names()
+    return pl.concat([singles, multis.select(names), packs.select(names)]).with_columns(
         pl.col("_minutes").alias("runtime_min")
     )
 
@@ -145,7 +175,7 @@ def score_episode_sources(candidates: pl.LazyFrame, as_of: datetime | None) -> p
         pl.lit(False).alias("is_3d"),
         pl.lit(None, dtype=pl.Int32).alias("bit_depth"),
         pl.lit(None, dtype=pl.Float64).alias("audio_channels"),
-        pl.when(pl.col("is_pack")).then(PACK_POINTS).otherwise(0.0).alias("c_pack"),
+        pl.col("_pack_points").alias("c_pack"),
         pl.lit(None, dtype=pl.String).alias("file_hint"),
     )
     return score_sources(grouped, as_of, source_points=TV_SOURCE_POINTS, extra=("pack",)).select(

@@ -37,6 +37,7 @@ from warehouse.staging import (
     _keep_first,
     _newest_first,
     _parse_responses,
+    parse_frames,
     stage_list_members,
 )
 
@@ -91,6 +92,7 @@ SUITES: dict[str, list[Expect]] = {
         matches("imdb_id", IMDB_PATTERN),
         between("season_number", 0, 1000),
         between("episode_number", 1, 10_000),
+        between("last_episode_number", 2, 10_000),
         between("seeds", 0, None),
         between("peers", 0, None),
         between("size_bytes", 1, MAX_SIZE_BYTES),
@@ -238,8 +240,14 @@ def _stage_lists(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def _stage_episodes(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    rows = _parse_responses(con, SEASONS, parse_tv.parse_season, staged)
-    episodes = pl.DataFrame(rows, schema=EPISODE_SCHEMA).select(
+    frames = parse_frames(
+        con,
+        SEASONS,
+        parse_tv.parse_season,
+        staged,
+        lambda rows: {"e": pl.DataFrame(rows, schema=EPISODE_SCHEMA)},
+    )
+    episodes = frames["e"].select(
         "show_id",
         "season_number",
         "episode_number",
@@ -269,8 +277,14 @@ def _disagreement(row: dict[str, Any]) -> str | None:
 
 
 def _stage_torrents(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
-    rows = _parse_responses(con, EZTV, parse_tv.parse_eztv, staged)
-    frame = pl.DataFrame(rows, schema=TORRENT_SCHEMA).with_columns(
+    frames = parse_frames(
+        con,
+        EZTV,
+        parse_tv.parse_eztv,
+        staged,
+        lambda rows: {"t": pl.DataFrame(rows, schema=TORRENT_SCHEMA)},
+    )
+    frame = frames["t"].with_columns(
         pl.col("title")
         .map_elements(release_names.clean_title, return_dtype=pl.String)
         .alias("release_name")
@@ -307,6 +321,7 @@ def _stage_torrents(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
         _text("filename"),
         pl.col("p_season").alias("season_number"),
         pl.col("p_episode").alias("episode_number"),
+        pl.col("last_episode").alias("last_episode_number"),
         pl.col("is_pack"),
         "quality",
         "resolution",

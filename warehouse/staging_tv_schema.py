@@ -49,7 +49,8 @@ TV_STAGING_DDL: dict[str, str] = {
         info_hash VARCHAR NOT NULL, imdb_id VARCHAR NOT NULL, show_id BIGINT,
         eztv_id BIGINT, release_name VARCHAR NOT NULL, filename VARCHAR,
         season_number INTEGER NOT NULL,
-        episode_number INTEGER,         -- NULL for a season pack
+        episode_number INTEGER,         -- NULL for a season pack; the first of a multi-episode
+        last_episode_number INTEGER,    -- the last of a multi-episode release, else NULL
         is_pack BOOLEAN NOT NULL,
         quality VARCHAR NOT NULL, resolution INTEGER NOT NULL,
         source_type VARCHAR,            -- hdtv | web (WEB-DL, WEB) | webrip | bluray

@@ -75,8 +75,7 @@ def test_release_names_are_parsed_into_our_vocabulary(name: str, expected: Relea
     ("name", "reason"),
     [
         ("Lonely Pelican Behind the Scenes", "no season"),
-        ("Lonely Pelican S01E01E02 720p HDTV x264-GRP", "several seasons or episodes"),
-        ("Lonely Pelican S01-S03 720p HDTV x264-GRP", "several seasons or episodes"),
+        ("Lonely Pelican S01-S03 720p HDTV x264-GRP", "several seasons"),
         ("   ", "empty"),
         (" EZTV", "no season"),
         ("S01E01 " + "x" * 600, "longer than 500 characters"),

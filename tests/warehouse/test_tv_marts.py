@@ -116,7 +116,9 @@ def test_x265_sources_are_ranked_for_tv_but_not_for_the_browser(raw: RawWriter) 
     ("title", "overrides", "reason"),
     [
         ("The Show Behind the Scenes", {}, "unparseable release name: no season"),
-        ("Show 1220 S01E01E02 720p HDTV x264-GRP", {}, "unparseable release name: several"),
+        ("Show 1220 S01E24-S02E01 720p HDTV x264-GRP", {}, "unparseable release name: several"),
+        ("Show 1220 S01E03-E01 720p HDTV x264-GRP", {}, "unparseable release name: episodes"),
+        ("Show 1220 S01E00 720p HDTV x264-GRP", {}, "unparseable release name: episode 0"),
         ("Show 1220 S01E02 720p HDTV x264-GRP", {"episode": "3"}, "release name disagrees"),
         ("Show 1220 S02E01 720p HDTV x264-GRP", {"season": "1"}, "release name disagrees"),
         ("Show 1220 S01E02 720p HDTV x264-GRP", {"episode": "0"}, "release name disagrees"),
