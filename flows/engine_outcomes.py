@@ -18,7 +18,7 @@ from core.clock import utcnow
 from core.settings import Settings
 from core.source_outcomes import OutcomeError, max_event_id, outcomes_path, read_outcomes
 from warehouse import outcomes
-from warehouse.db import connect_writer
+from warehouse.db import open_warehouse
 
 BATCH = 50_000
 
@@ -53,5 +53,5 @@ def land_engine_outcomes(
 @task(name="ingest-engine-outcomes", cache_policy=NO_CACHE)
 def engine_outcomes_task(settings: Settings, run_id: str) -> OutcomesLanded:
     """New engine outcome events -> ``raw_engine_outcomes`` (append-only)."""
-    with connect_writer(settings.warehouse_path, settings.warehouse_lock_wait) as con:
+    with open_warehouse(settings) as con:
         return land_engine_outcomes(con, settings, run_id)

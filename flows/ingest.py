@@ -48,7 +48,7 @@ from flows.tmdb import (
 )
 from flows.tv_ingest import run_tv_ingest
 from flows.yts import YTS_TABLE, fetch_yts_movies, imdb_ids_for, yts_request
-from warehouse.db import connect_writer
+from warehouse.db import open_warehouse
 from warehouse.schema import RAW_TABLES, ensure_base_schema
 
 # How far a run goes: each scope includes the stages before it (their fresh rows are
@@ -261,7 +261,7 @@ async def ingest_async(
     """
     _check_scope(scope)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
+    con = open_warehouse(settings)
     try:
         ensure_base_schema(con)
         # Many small appends: checkpoint once at the end instead of every 16 MB of WAL

@@ -17,7 +17,7 @@ from typing import Any
 from core.clock import utcnow
 from core.settings import Settings
 from core.trakt import TraktClient, TraktError
-from warehouse.db import connect_writer
+from warehouse.db import open_warehouse
 from warehouse.quarantine import replace_quarantine
 from warehouse.trakt_checks import run_trakt_checks
 from warehouse.trakt_lists import LIST_SUITES, ensure_lists_schema, stage_lists, write_lists
@@ -55,7 +55,7 @@ def refresh_public_lists(
     """Fetch, land and stage the public lists; the counts for the run summary."""
     run_id = run_id or f"trakt-lists-{uuid.uuid4().hex[:12]}"
     answers = fetch_public_lists(client, top)
-    con = connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
+    con = open_warehouse(settings)
     try:
         ensure_lists_schema(con)
         at = utcnow()

@@ -16,8 +16,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import duckdb
-
 from core.settings import Settings
 from flows.changes import RefreshPlan, commit_refresh, fetch_changes_plan
 from flows.clients import open_clients
@@ -33,6 +31,7 @@ from flows.tv import (
     list_show_ids,
     show_facts,
 )
+from warehouse.db import open_warehouse
 from warehouse.schema import ensure_base_schema
 
 SHOW_CHUNK = 100  # minimum shows per chunk
@@ -132,8 +131,7 @@ async def fetch_show_async(
     """Fetch and land one show (details, seasons, EZTV), fresh answers skipped."""
     if not is_tmdb_id(show_id):
         raise ValueError(f"not a TMDB show id: {show_id!r}")
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = open_warehouse(settings)
     try:
         ensure_base_schema(con)
         async with open_clients(settings) as clients:

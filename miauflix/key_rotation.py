@@ -9,9 +9,15 @@ Steps (each safe to crash after; re-running finishes the job):
    new ``source_id`` derived from it, the same as the next publish would write), and swap
    the copy in with one rename, like publish; readers finish on the old file.
 4. ``app.sqlite``: re-encrypt ``user_secrets`` in small transactions (WAL: readers go on).
+5. ``warehouse.duckdb``: opened as a writer, which re-encrypts it under the new master's
+   warehouse key (copy + atomic swap, warehouse/encryption.py); then ``analytics.duckdb``,
+   when there is one, is published again so its ``source_id`` HMACs match the re-sealed
+   catalog. Skipped, with the reason, while a sync holds the warehouse: that sync's first
+   open re-keys it and its own snapshot uses the new key.
 
 The old master stays in ``secret.keys.d/`` so in-flight JWTs keep verifying until they
-expire; ``miauflix keys prune`` (or deleting the file) retires it.
+expire, and a warehouse not yet re-keyed still opens; ``miauflix keys prune`` re-keys the
+warehouse first (refusing while a sync holds it), then retires the old masters.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from core.catalog.reseal import reseal_catalog
 from core.crypto import FieldCipher, Keyring, keyring_dir
 from core.errors import MiauflixError
 from core.settings import Settings
+from warehouse.analytics import AnalyticsError, analytics_path, write_snapshot
+from warehouse.db import WarehouseLocked, open_warehouse
 
 
 class KeyRotationError(MiauflixError):
@@ -38,6 +46,8 @@ class RotationSummary:
     new_key_id: str
     catalog_sources: int
     app_secrets: int
+    warehouse: str = "none"  # re-keyed | none (no warehouse yet) | skipped: <why>
+    analytics: str = "none"  # refreshed | none (no snapshot yet) | skipped: <why>
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -67,12 +77,40 @@ def rotate_keys(settings: Settings) -> RotationSummary:
     keyring = Keyring.load(settings.key_path)  # new first, every old one still readable
     sources = reseal_catalog(settings.catalog_path, keyring, new)
     app_secrets = reseal_user_secrets(settings.app_db_path, keyring, new)
-    return RotationSummary(old.key_id.hex(), new.key_id.hex(), sources, app_secrets)
+    warehouse, analytics = _rekey_warehouse(settings, keyring)
+    return RotationSummary(
+        old.key_id.hex(), new.key_id.hex(), sources, app_secrets, warehouse, analytics
+    )
+
+
+def _rekey_warehouse(settings: Settings, keyring: Keyring) -> tuple[str, str]:
+    """Open the warehouse as a writer (re-encrypting it under the current master) and
+    re-publish the analysts' snapshot (its source ids change with the key)."""
+    if not settings.warehouse_path.exists():
+        return "none", "none"
+    try:
+        with open_warehouse(settings, wait=0) as con:
+            if not analytics_path(settings.data_dir).exists():
+                return "re-keyed", "none"
+            try:
+                write_snapshot(con, settings.data_dir, keyring)
+            except AnalyticsError as exc:
+                return "re-keyed", f"skipped: {exc}"
+    except WarehouseLocked as exc:
+        return f"skipped: {exc}", f"skipped: {exc}"
+    return "re-keyed", "refreshed"
 
 
 def prune_keys(settings: Settings) -> list[str]:
     """Delete kept masters other than the current one; returns the key ids removed."""
     current = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
+    if settings.warehouse_path.exists():
+        try:  # a writer's open re-keys it: afterwards it needs no retired master
+            open_warehouse(settings).close()
+        except WarehouseLocked as exc:
+            raise KeyRotationError(
+                f"not pruned: the warehouse may still need a retired key and is in use ({exc})"
+            ) from exc
     removed = []
     folder = keyring_dir(settings.key_path)
     for path in sorted(folder.glob("*.key")) if folder.is_dir() else []:

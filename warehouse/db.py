@@ -1,15 +1,31 @@
-"""Small DuckDB helpers shared by the warehouse modules: the writer's connection (waits
-for the write lock), bulk writes, latest responses."""
+"""Small DuckDB helpers shared by the warehouse modules: the one way to open the working
+warehouse (:func:`open_warehouse` / :func:`connect_warehouse`: encrypted, waiting for the
+write lock), cursors that keep the warehouse as their default database, bulk writes,
+latest responses.
+
+Every process that opens ``warehouse.duckdb`` (flows, benchmarks, tests) goes through
+:func:`connect_warehouse`: the file is encrypted at rest (warehouse/encryption.py, keys
+derived from every kept master, newest first), a plaintext file from an older Miauflix is
+encrypted and a file under a retired master re-keyed by the first writer. In one process
+a second open of the same file while the first is still open returns a cursor of it (DuckDB
+refuses to attach one file twice): close them in reverse order. Analysts do not open it at
+all: they open ``analytics.duckdb`` (warehouse/analytics.py).
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from core.crypto import Keyring
+from core.settings import Settings
+from warehouse.encryption import open_encrypted, warehouse_key
 from warehouse.errors import WarehouseError
 
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
@@ -28,15 +44,83 @@ class WarehouseLocked(WarehouseError):
         self.holder_pid = int(found.group(2)) if found else None
 
 
-def connect_writer(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to ``path``; while another process holds the file's lock
-    (even read-only), retry with exponential backoff (0.1 s doubling to 5 s) for ``wait``
-    seconds, then raise :class:`WarehouseLocked` naming the holder when DuckDB reports it."""
+# resolved path -> (the session that attached it, opened read-only): see the module doc.
+_OPEN: dict[Path, tuple[duckdb.DuckDBPyConnection, bool]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def warehouse_keys(keyring: Keyring) -> list[str]:
+    """The warehouse keys of every kept master, the current one first."""
+    return [warehouse_key(master) for master in keyring.masters]
+
+
+def open_warehouse(
+    settings: Settings, *, read_only: bool = False, wait: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """The working warehouse of ``settings`` (keys from its master key file or
+    ``MIAUFLIX_SECRET_KEY``; waits ``MIAUFLIX_WAREHOUSE_LOCK_WAIT`` unless told)."""
+    keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
+    return connect_warehouse(
+        settings.warehouse_path,
+        warehouse_keys(keyring),
+        read_only=read_only,
+        wait=settings.warehouse_lock_wait if wait is None else wait,
+    )
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new cursor of ``con`` whose default database is ``con``'s (the encrypted
+    warehouse is an attached database: a bare ``con.cursor()`` would not see its tables)."""
+    row = con.execute("SELECT current_database()").fetchone()
+    cur = con.cursor()
+    if row is not None:
+        cur.execute(f'USE "{row[0]}"')
+    return cur
+
+
+def _shared(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection | None:
+    """A cursor of this process's open session on ``path``, if one is still open."""
+    entry = _OPEN.get(path)
+    if entry is None:
+        return None
+    session, session_read_only = entry
+    try:
+        session.execute("SELECT 1")
+    except duckdb.Error:  # closed by its owner
+        del _OPEN[path]
+        return None
+    if session_read_only and not read_only:
+        raise WarehouseError(f"{path} is open read-only in this process: close it to write")
+    return cursor(session)
+
+
+def connect_warehouse(
+    path: Path, keys: Sequence[str], *, read_only: bool = False, wait: float = 0.0
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the encrypted warehouse at ``path`` (read-write unless
+    ``read_only``), ``keys`` newest first (:func:`warehouse_keys`).
+
+    While another process holds the file's lock (a writer, or any connection when we
+    write), retry with exponential backoff (0.1 s doubling to 5 s) for ``wait`` seconds,
+    then raise :class:`WarehouseLocked` naming the holder when DuckDB reports it."""
+    path = Path(path).resolve()
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with _OPEN_LOCK:
+        shared = _shared(path, read_only)
+    if shared is not None:
+        return shared
     deadline = time.monotonic() + wait
     started, delay = time.monotonic(), 0.1
     while True:
         try:
-            return duckdb.connect(str(path))
+            session = open_encrypted(path, keys, read_only=read_only)
+        except duckdb.BinderException as exc:  # another thread attached it meanwhile
+            with _OPEN_LOCK:
+                shared = _shared(path, read_only)
+            if shared is None or "already attached" not in str(exc):
+                raise
+            return shared
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
@@ -45,6 +129,12 @@ def connect_writer(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
                 raise WarehouseLocked(path, time.monotonic() - started, str(exc)) from exc
             time.sleep(min(delay, left))
             delay = min(delay * 2, 5.0)
+            continue
+        spill = str(path.with_name(path.name + ".tmp")).replace("'", "''")
+        session.execute(f"SET temp_directory = '{spill}'")  # beside it, not in the cwd
+        with _OPEN_LOCK:
+            _OPEN[path] = (session, read_only)
+        return session
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

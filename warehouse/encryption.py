@@ -92,33 +92,21 @@ def open_encrypted(
 ) -> duckdb.DuckDBPyConnection:
     """A connection whose default database is the encrypted warehouse at ``path``.
 
-    ``keys`` are tried newest first; a writer that needed an older one re-encrypts the file
-    under ``keys[0]`` before using it, and one that finds a plaintext file encrypts it.
+    ``keys`` are tried newest first. A writer that needed an older one re-encrypts the file
+    under ``keys[0]`` before using it, and one that finds a plaintext file (an older
+    Miauflix) encrypts it; a reader uses the file as it is. The common case costs one attach.
     Lock conflicts surface as DuckDB's ``IOException`` (the caller waits and retries).
     """
     if not keys:
         raise WarehouseKeyError("no warehouse key configured")
     path = Path(path)
-    if path.exists() and not read_only:
-        _upgrade_in_place(path, keys)
     con = _session()
     try:
-        for key in keys:
-            try:
-                _attach(con, path, ALIAS, key, read_only)
-                break
-            except duckdb.Error as exc:
-                if _is_wrong_key(exc):
-                    continue
-                if _is_plaintext(exc) and read_only:
-                    _attach(con, path, ALIAS, None, read_only)  # an old file, not yet upgraded
-                    break
-                raise
-        else:
-            raise WarehouseKeyError(
-                f"none of the {len(keys)} configured master key(s) opens {path}: "
-                "is MIAUFLIX_SECRET_KEY / the key file the one this warehouse was made with?"
-            )
+        opened_with = _attach_with_any(con, path, keys, read_only)
+        if opened_with != keys[0] and not read_only:
+            con.close()
+            rekey(path, opened_with, keys[0])
+            return open_encrypted(path, keys[:1], read_only=False)
         con.execute(f"USE {ALIAS}")
     except BaseException:
         con.close()
@@ -126,38 +114,27 @@ def open_encrypted(
     return con
 
 
-def _upgrade_in_place(path: Path, keys: Sequence[str]) -> None:
-    """Encrypt a plaintext warehouse, or re-encrypt one sealed under a retired key."""
-    con = _session()
-    try:
+def _attach_with_any(
+    con: duckdb.DuckDBPyConnection, path: Path, keys: Sequence[str], read_only: bool
+) -> str | None:
+    """Attach ``path`` as :data:`ALIAS` with the first key that opens it; the key used
+    (``None``: the file is plaintext)."""
+    for key in keys:
         try:
-            _attach(con, path, "probe", keys[0], read_only=False)
-            return  # already under the current key
+            _attach(con, path, ALIAS, key, read_only)
+            return key
         except duckdb.Error as exc:
+            if _is_wrong_key(exc):
+                continue
             if _is_plaintext(exc):
-                old_key: str | None = None
-            elif _is_wrong_key(exc):
-                old_key = next((k for k in keys[1:] if _opens(con, path, k)), None)
-                if old_key is None:
-                    raise WarehouseKeyError(
-                        f"none of the {len(keys)} configured master key(s) opens {path}"
-                    ) from None
-            else:
-                raise
-    finally:
-        con.close()
-    rekey(path, old_key, keys[0])
-
-
-def _opens(con: duckdb.DuckDBPyConnection, path: Path, key: str) -> bool:
-    try:
-        _attach(con, path, "candidate", key, read_only=True)
-    except duckdb.Error as exc:
-        if _is_wrong_key(exc):
-            return False
-        raise
-    con.execute("DETACH candidate")
-    return True
+                if read_only:
+                    _attach(con, path, ALIAS, None, read_only)
+                return None  # a writer re-encrypts it before use
+            raise
+    raise WarehouseKeyError(
+        f"none of the {len(keys)} configured master key(s) opens {path}: "
+        "is MIAUFLIX_SECRET_KEY / the key file the one this warehouse was made with?"
+    )
 
 
 def rekey(path: Path, old_key: str | None, new_key: str) -> None:

@@ -30,6 +30,7 @@ from flows.ingest import IngestSummary, ingest_async
 from flows.retry import RetryPolicy
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, UpstreamConfig, start_fake_upstream
+from warehouse.db import open_warehouse
 from warehouse.sync_state import FeedState, advance_state, read_state
 
 FAST = RetryPolicy(retries=1, base_delay=0.0, max_delay=0.0)
@@ -61,7 +62,7 @@ def run(cfg: Settings, run_id: str, scope: str = "movies") -> IngestSummary:
 
 
 def details_landed_by(cfg: Settings, run_id: str) -> set[int]:
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         rows = con.execute(
             "SELECT DISTINCT entity_key FROM raw_tmdb_movies WHERE run_id = ?", [run_id]
         ).fetchall()
@@ -69,7 +70,7 @@ def details_landed_by(cfg: Settings, run_id: str) -> set[int]:
 
 
 def state(cfg: Settings) -> FeedState | None:
-    with duckdb.connect(str(cfg.warehouse_path)) as con:
+    with open_warehouse(cfg) as con:
         return read_state(con, "tmdb_movie_changes")
 
 
@@ -92,7 +93,7 @@ def test_a_resync_touching_one_percent_of_titles_refetches_exactly_those(
     assert second.changes["mode"] == "incremental"
     assert details_landed_by(cfg, "run-2") == set(touched)
     assert second.tables["raw_tmdb_movies"].fetched == len(touched)
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         payloads = con.execute(
             "SELECT payload FROM raw_tmdb_movies WHERE run_id = 'run-2'"
         ).fetchall()
@@ -107,7 +108,7 @@ def test_a_gap_longer_than_the_window_falls_back_to_a_full_refresh(
 ) -> None:
     cfg = configure(settings, fake)
     run(cfg, "run-1")
-    with duckdb.connect(str(cfg.warehouse_path)) as con:
+    with open_warehouse(cfg) as con:
         con.execute("UPDATE sync_state SET window_end = window_end - INTERVAL 15 DAY").fetchall()
     second = run(cfg, "run-2")
     assert second.changes["mode"] == "full"
@@ -134,7 +135,7 @@ def test_the_hourly_lists_run_refreshes_lists_but_not_details(
 ) -> None:
     cfg = configure(settings, fake)
     run(cfg, "run-1")
-    with duckdb.connect(str(cfg.warehouse_path)) as con:  # an hour passes
+    with open_warehouse(cfg) as con:  # an hour passes
         for table in ("raw_tmdb_lists", "raw_tmdb_movies"):
             con.execute(f"UPDATE {table} SET fetched_at = fetched_at - INTERVAL 61 MINUTE")
     lists = run(cfg, "run-lists", scope="lists")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import duckdb
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -15,6 +14,7 @@ from flows.errors import UpstreamAuthError
 from flows.ingest import IngestSummary, chunk_size, ingest_async
 from flows.retry import RetryPolicy
 from tests.flows.fakes import TMDB, YTS_MIRRORS, FakeUpstream
+from warehouse.db import open_warehouse
 from warehouse.schema import RAW_TABLES
 
 FAST = RetryPolicy(retries=3, base_delay=0.0, max_delay=0.0)
@@ -43,7 +43,7 @@ def ingest(cfg: Settings, fake: FakeUpstream, run_id: str = "run-1", **kw: Any) 
 
 
 def rows(cfg: Settings, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         return con.execute(sql).fetchall()
 
 
@@ -225,7 +225,7 @@ def test_hostile_list_ids_are_not_fetched(cfg: Settings) -> None:
 def test_connection_is_closed_after_the_run(cfg: Settings) -> None:
     ingest(cfg, FakeUpstream(range(1, 3)))
     # A second writer can open the file at once: no lock is held after the run.
-    with duckdb.connect(str(cfg.warehouse_path)) as con:
+    with open_warehouse(cfg) as con:
         assert con.execute("SELECT count(*) FROM raw_tmdb_configuration").fetchone() == (1,)
 
 

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import duckdb
 import pytest
 from pydantic import SecretStr
 
@@ -22,6 +21,7 @@ from flows.yts import yts_request
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, UpstreamConfig, start_fake_upstream
 from sandbox.faults import FaultConfig
+from warehouse.db import open_warehouse
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -74,7 +74,7 @@ def latest(cfg: Settings, table: str) -> dict[str, tuple[int, str]]:
         f"SELECT request_key, arg_max(status, fetched_at), arg_max(payload, fetched_at) "
         f"FROM {table} GROUP BY request_key"
     )
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         return {k: (s, p) for k, s, p in con.execute(sql).fetchall()}
 
 

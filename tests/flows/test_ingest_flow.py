@@ -6,7 +6,6 @@ import asyncio
 import json
 import threading
 
-import duckdb
 import pytest
 from pydantic import SecretStr
 
@@ -14,6 +13,7 @@ from core.settings import Settings
 from flows.ingest import IngestSummary, _run_coroutine, ingest_flow
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import UpstreamConfig, start_fake_upstream
+from warehouse.db import open_warehouse
 
 KEY = "0123456789abcdef0123456789abcdef"
 
@@ -47,7 +47,7 @@ def test_ingest_flow_runs_batches_as_prefect_tasks(settings: Settings) -> None:
     assert summary.failed == 0 and summary.movies == 30 + len(catalogue.missing_ids)
     assert summary.tables["raw_tmdb_movies"].landed == summary.movies
 
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         runs = con.execute("SELECT DISTINCT run_id FROM raw_tmdb_movies").fetchall()
     assert runs == [("run-prefect",)]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from core.last_sync import read_last_sync
@@ -14,6 +13,7 @@ from core.settings import load_settings
 from miauflix.sync_command import run_sync
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, start_fake_upstream
+from warehouse.db import open_warehouse
 
 
 def _point_at(monkeypatch: pytest.MonkeyPatch, upstream: RunningUpstream, data_dir: Path) -> None:
@@ -59,7 +59,7 @@ def test_garbage_upstream_blocks_publish_and_keeps_the_previous_catalog(
     record = read_last_sync(data_dir)
     assert record is not None and record["status"] == "blocked"
     assert record["dq"]["success"] is False
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(load_settings(), read_only=True) as con:
         failed = con.execute(
             "SELECT suite FROM dq_runs WHERE run_id = ? AND NOT success", [record["run_id"]]
         ).fetchall()
@@ -93,6 +93,6 @@ def test_unreachable_upstreams_fail_the_sync_with_a_clear_message(
     assert not (data_dir / "catalog.sqlite").exists()
     record = read_last_sync(data_dir)
     assert record is not None and record["status"] == "failed"
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+    with open_warehouse(load_settings(), read_only=True) as con:
         landed = con.execute("SELECT count(*), max(status) FROM raw_tmdb_lists").fetchone()
     assert landed is not None and landed[0] > 0 and landed[1] == 0  # failures are kept

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pytest
 
 from core.settings import Settings
@@ -25,6 +24,7 @@ from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, UpstreamConfig, start_fake_upstream
 from sandbox.faults import FaultConfig
 from sandbox.tv_records import layout
+from warehouse.db import open_warehouse
 from warehouse.schema import ensure_base_schema
 from warehouse.sync_state import read_state
 
@@ -127,7 +127,7 @@ def _latest(cfg: Settings, table: str) -> dict[str, tuple[int, str]]:
         f"SELECT request_key, arg_max(status, fetched_at), arg_max(payload, fetched_at) "
         f"FROM {table} GROUP BY request_key"
     )
-    with duckdb.connect(str(cfg.warehouse_path), read_only=True) as con:
+    with open_warehouse(cfg, read_only=True) as con:
         return {k: (s, p) for k, s, p in con.execute(sql).fetchall()}
 
 
@@ -135,7 +135,7 @@ def _run(cfg: Settings, run_id: str, scope: str = "all") -> TvRun:
     """The TV part alone, as the ingest flow runs it (one loop, shared clients)."""
 
     async def main() -> TvRun:
-        with duckdb.connect(str(cfg.warehouse_path)) as con:
+        with open_warehouse(cfg) as con:
             ensure_base_schema(con)
             async with open_clients(cfg) as clients:
                 ctx = IngestContext(con, clients, cfg, run_id)
@@ -228,7 +228,7 @@ def test_a_show_the_changes_feed_names_is_refetched_and_no_other(
     status, payload = _latest(cfg, "raw_tmdb_shows")[show_request(touched, "en").key]
     assert status == 200 and json.loads(payload) == catalogue.tv_show(touched, "en")
     assert "(revision 1)" in json.loads(payload)["overview"]
-    with duckdb.connect(str(cfg.warehouse_path)) as con:
+    with open_warehouse(cfg) as con:
         state = read_state(con, "tmdb_tv_changes")
     assert state is not None and (state.run_id, state.mode) == ("run-changed", "incremental")
 

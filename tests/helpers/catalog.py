@@ -18,10 +18,14 @@ from typing import Any
 import duckdb
 
 from core.crypto import FieldCipher
+from warehouse.db import connect_warehouse
+from warehouse.encryption import warehouse_key
 from warehouse.publish import PublishSummary, publish_catalog
 from warehouse.schema import MART_DDL, TV_MART_DDL
 
 TEST_SECRET = b"test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+# The warehouse key of TEST_SECRET (warehouse files the helpers build are encrypted).
+TEST_KEYS = [warehouse_key(TEST_SECRET)]
 IMAGE_BASE = "https://image.tmdb.org/t/p/"
 COMPONENTS = (
     "resolution", "codec", "source", "bit_depth", "audio", "bitrate", "health", "repack",
@@ -313,7 +317,7 @@ def cipher() -> FieldCipher:
 
 def build_warehouse(path: Path, **kwargs: Any) -> SampleMarts:
     """A warehouse file with the sample marts (connection closed afterwards)."""
-    con = duckdb.connect(str(path))
+    con = connect_warehouse(path, TEST_KEYS)
     try:
         return fill_sample_marts(con, **kwargs)
     finally:

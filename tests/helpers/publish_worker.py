@@ -11,15 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
-from tests.helpers.catalog import cipher
+from tests.helpers.catalog import TEST_KEYS, cipher
+from warehouse.db import connect_warehouse
 from warehouse.publish import publish_catalog
 
 
 def main(argv: list[str]) -> int:
     warehouse_path, catalog_path, marker, run_id = argv
-    con = duckdb.connect(warehouse_path, read_only=True)
+    con = connect_warehouse(Path(warehouse_path), TEST_KEYS, read_only=True)
 
     def pause(table: str, rows: int) -> None:
         if table == "sources":

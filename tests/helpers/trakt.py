@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import duckdb
-
 from core.appdb import AppDatabase
 from core.crypto import Keyring
 from core.settings import Settings
@@ -17,6 +15,7 @@ from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream
 from sandbox.trakt_routes import TraktRoutes
 from tests.helpers.catalog import cipher, fill_synthetic_marts
+from warehouse.db import open_warehouse
 from warehouse.publish import publish_catalog
 
 CLIENT_ID = "trakt-test-client"
@@ -29,7 +28,7 @@ def build_catalogue_warehouse(settings: Settings, cat: SyntheticCatalogue) -> li
     """A warehouse whose movie marts hold every id of ``cat`` (with its IMDb ids), published
     to the settings' catalog. Returns the ids."""
     ids = list(cat.tmdb_ids)
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = open_warehouse(settings)
     try:
         fill_synthetic_marts(con, len(ids), 1)
         con.execute("CREATE TEMP TABLE idmap (i BIGINT, t BIGINT, imdb VARCHAR)")

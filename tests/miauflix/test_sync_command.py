@@ -79,6 +79,8 @@ def test_an_analysts_open_connection_fails_the_sync_naming_the_holder(
 ) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
+    # A plaintext warehouse an older Miauflix left, held by an analyst's plain read-only
+    # connection: the sync can neither encrypt it nor write, and says who holds it.
     with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
         con.execute("CREATE TABLE notes AS SELECT 1 AS x")
     analyst = subprocess.Popen(

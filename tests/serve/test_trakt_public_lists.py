@@ -10,7 +10,6 @@ import sqlite3
 from contextlib import closing
 from typing import Any
 
-import duckdb
 import httpx
 from flask import Flask
 from pydantic import SecretStr
@@ -31,6 +30,7 @@ from tests.serve.trakt_support import (  # noqa: F401 - fixtures
     upstream,
     user,
 )
+from warehouse.db import open_warehouse
 from warehouse.publish import publish_catalog
 
 HEADERS = {"trakt-api-version": "2", "trakt-api-key": CLIENT_ID}
@@ -39,7 +39,7 @@ HEADERS = {"trakt-api-version": "2", "trakt-api-key": CLIENT_ID}
 def _sync_and_publish(settings: Settings, run: str) -> dict[str, Any]:
     with scaled_client(settings) as client:
         summary = run_trakt(settings, client=client)
-    con = duckdb.connect(str(settings.warehouse_path))
+    con = open_warehouse(settings)
     try:
         publish_catalog(con, settings.catalog_path, cipher(), run)
     finally:
@@ -89,7 +89,7 @@ def test_trending_and_popular_lists_are_published_as_curated_lists(
         name: len(ids) for name, ids in expected.items()
     }
     assert {"popular", "top_rated", "trending"} <= set(counts)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as wh:
+    with open_warehouse(settings, read_only=True) as wh:
         reasons = wh.execute("SELECT reason FROM quarantine WHERE source_table = 'raw_trakt_lists'"
                              ).fetchall()  # fmt: skip
         mapped_by = {r[0] for r in wh.execute("SELECT mapped_by FROM stg_trakt__list_members")

@@ -1,5 +1,5 @@
-"""The writer's connection waits for an analyst's read-only connection in another process,
-then fails naming the lock holder."""
+"""The writer's connection waits for a read-only connection in another process (an old
+notebook on the working warehouse), then fails naming the lock holder."""
 
 from __future__ import annotations
 
@@ -12,19 +12,27 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.db import WarehouseLocked, connect_writer
+from tests.conftest import REPO_ROOT
+from tests.helpers.catalog import TEST_KEYS
+from warehouse.db import WarehouseLocked, connect_warehouse
 
 HOLD = (
-    "import duckdb,sys;c=duckdb.connect(sys.argv[1],read_only=True);"
+    "import sys;from tests.helpers.catalog import TEST_KEYS;"
+    "from warehouse.db import connect_warehouse;"
+    "c=connect_warehouse(sys.argv[1],TEST_KEYS,read_only=True);"
     "c.execute('select count(*) from t').fetchall();print('holding',flush=True);"
     "sys.stdin.readline();c.close();print('released',flush=True);sys.stdin.readline()"
 )
 
 
+def connect_writer(path: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    return connect_warehouse(path, TEST_KEYS, wait=wait)
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     path = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
+    with connect_warehouse(path, TEST_KEYS) as con:
         con.execute("CREATE TABLE t AS SELECT 1 AS x")
     return path
 
@@ -33,7 +41,7 @@ def warehouse(tmp_path: Path) -> Path:
 def analyst(warehouse: Path) -> Iterator[subprocess.Popen[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(warehouse)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
     yield proc

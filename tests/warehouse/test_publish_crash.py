@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 from flask import Flask
 
 from core.settings import Settings
@@ -19,7 +18,8 @@ from serve.app import create_app
 from serve.extensions import app_db
 from serve.tokens import issue_access_token
 from tests.conftest import REPO_ROOT
-from tests.helpers.catalog import cipher, fill_synthetic_marts, publish_sample
+from tests.helpers.catalog import TEST_KEYS, cipher, fill_synthetic_marts, publish_sample
+from warehouse.db import connect_warehouse
 from warehouse.publish import BATCH_ROWS, publish_catalog
 
 MOVIES = 3_000
@@ -50,7 +50,7 @@ def test_sigkill_during_publish_keeps_the_previous_catalog_live(
     assert _served_version(app, headers) == ("old-run", len(old_marts.movies))
 
     warehouse_path = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(warehouse_path))
+    con = connect_warehouse(warehouse_path, TEST_KEYS)
     fill_synthetic_marts(con, MOVIES, SOURCES_PER_MOVIE)
     con.close()
     assert MOVIES * SOURCES_PER_MOVIE > BATCH_ROWS  # the pause lands mid-table
@@ -96,7 +96,7 @@ def test_sigkill_during_publish_keeps_the_previous_catalog_live(
     assert _served_version(app, headers) == ("old-run", len(old_marts.movies))
 
     # The next publish removes the leftover and goes live in the running app.
-    con = duckdb.connect(str(warehouse_path), read_only=True)
+    con = connect_warehouse(warehouse_path, TEST_KEYS, read_only=True)
     summary = publish_catalog(con, catalog, cipher(), "next-run")
     con.close()
     assert not tmp_file.exists()
