@@ -3,7 +3,7 @@
 #   api             the Flask API under gunicorn (`miauflix serve`), MIAUFLIX_HOST/PORT
 #   engine          the streaming engine (`miauflix engine`), MIAUFLIX_ENGINE_HOST/PORT
 #   prefect-server  the Prefect server/UI (PREFECT_API_DATABASE_CONNECTION_URL: PostgreSQL)
-#   worker          serves the scheduled deployments against PREFECT_API_URL
+#   worker          serves the scheduled deployments against PREFECT_API_URL (`miauflix worker`)
 #   sync            one pipeline run, then exit (`miauflix sync`)
 #   anything else   a `miauflix` sub-command (`backup /data/backups`, `admin ...`) or a program
 set -eu
@@ -17,8 +17,7 @@ case "$role" in
   prefect-server)
     exec prefect server start --host "${PREFECT_SERVER_API_HOST:-0.0.0.0}" --port "${PREFECT_SERVER_API_PORT:-4200}" "$@" ;;
   worker)
-    if miauflix worker --help >/dev/null 2>&1; then exec miauflix worker "$@"; fi
-    exec python -m flows.deployments "$@" ;;
+    exec miauflix worker "$@" ;;
   sync)
     exec miauflix sync "$@" ;;
   -*|demo|serve|keys|backup|restore|admin|tizen)

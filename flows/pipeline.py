@@ -36,9 +36,11 @@ from core.settings import Settings, load_settings
 from flows.engine_outcomes import engine_outcomes_task
 from flows.ingest import ingest_flow
 from flows.run_record import record_run_end, record_run_start
+from flows.warehouse_slot import warehouse_slot
 from warehouse import source_stats
+from warehouse.analytics import analytics_path, write_snapshot
 from warehouse.checks import DQResult, format_dq_summary, run_checks
-from warehouse.db import connect_writer
+from warehouse.db import open_warehouse
 from warehouse.publish import publish_catalog
 from warehouse.schema import RAW_TABLES, ensure_base_schema
 from warehouse.transform import transform
@@ -86,7 +88,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
+    return open_warehouse(settings)
 
 
 @task(name="transform", cache_policy=NO_CACHE)
@@ -112,6 +114,19 @@ def publish_task(settings: Settings, run_id: str) -> dict[str, Any]:
     with _connect(settings) as con:
         summary = publish_catalog(con, settings.catalog_path, keyring, run_id)
     return _as_dict(summary)
+
+
+@task(name="analytics-snapshot", cache_policy=NO_CACHE)
+def analytics_task(settings: Settings) -> dict[str, Any]:
+    """Publish the analysts' read-only snapshot (warehouse/analytics.py). A failure is
+    reported in the run summary and logged, never fails the run: the catalog is live."""
+    keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
+    try:
+        with _connect(settings) as con:
+            return _as_dict(write_snapshot(con, settings.data_dir, keyring))
+    except MiauflixError as exc:
+        get_run_logger().warning("analytics snapshot not refreshed: %s", exc)
+        return {"error": str(exc)}
 
 
 def _published_at(settings: Settings) -> datetime | None:
@@ -194,6 +209,8 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
             result.status = "succeeded"
             result.publish = {"skipped": "nothing new upstream since the catalog was published"}
             logger.info("run %s: nothing new upstream; the catalog stays as it is", result.run_id)
+            if not analytics_path(settings.data_dir).exists():
+                result.publish["analytics"] = analytics_task(settings)
             return result
 
         clock = time.perf_counter()
@@ -224,6 +241,7 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
         clock = time.perf_counter()
         result.publish = publish_task(settings, result.run_id)
         result.seconds["publish"] = time.perf_counter() - clock
+        result.publish["analytics"] = analytics_task(settings)
         result.status = "succeeded"
         logger.info("run %s published: %s", result.run_id, result.publish.get("counts"))
         return result
@@ -242,5 +260,7 @@ def run_pipeline(settings: Settings, scope: Scope = "all") -> SyncResult:
 
 @flow(name="miauflix-sync", flow_run_name="sync-{scope}", log_prints=True)
 def sync_flow(scope: Scope = "all") -> dict[str, Any]:
-    """One pipeline run on the settings from the environment (``MIAUFLIX_*``)."""
-    return asdict(run_pipeline(load_settings(), scope))
+    """One pipeline run on the settings from the environment (``MIAUFLIX_*``), holding the
+    warehouse slot (flows/warehouse_slot.py) throughout: every stage writes DuckDB."""
+    with warehouse_slot():
+        return asdict(run_pipeline(load_settings(), scope))

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import duckdb
 import httpx
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
@@ -42,7 +41,9 @@ from flows.scrape_schedule import (
     volatility,
 )
 from flows.scrape_udp import scrape_udp
+from flows.warehouse_slot import warehouse_slot_async
 from warehouse import source_stats
+from warehouse.db import open_warehouse
 from warehouse.marts import PUBLIC_TRACKERS
 from warehouse.source_stats import Scheduled, StatRow
 
@@ -186,8 +187,7 @@ async def run_scrape(
     rng = rng or random.Random()
     summary = ScrapeSummary(run_id=run_id)
     keyring = Keyring.load(settings.key_path, settings.secret_key.get_secret_value())
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with open_warehouse(settings) as con:
         source_stats.ensure_schema(con)
         by_sid = {source_id_for(keyring, h): h for h in source_stats.published_hashes(con)}
         summary.published = len(by_sid)
@@ -219,7 +219,8 @@ async def scrape_flow() -> dict[str, Any]:
     """Refresh swarm counts of the published sources (settings from ``MIAUFLIX_*``)."""
     current = flow_run.get_id()
     run_id = str(current) if current else str(uuid.uuid4())
-    summary = await scrape_task(load_settings(), run_id)
+    async with warehouse_slot_async():  # lands swarm counts in the warehouse
+        summary = await scrape_task(load_settings(), run_id)
     get_run_logger().info(
         "scrape: %d published, %d due, %d with counts, %d rows in %.1f s",
         summary.published,

@@ -16,6 +16,7 @@ from prefect.runtime import flow_run
 from core.settings import Settings, load_settings
 from flows.ingest import _run_coroutine
 from flows.tv_ingest import TvSummary, fetch_show_async
+from flows.warehouse_slot import warehouse_slot
 
 
 @flow(name="fetch-show", flow_run_name="fetch-show-{show_id}", validate_parameters=False)
@@ -25,7 +26,10 @@ def show_flow(
     """Land one show now; raises ValueError for an id that is not a TMDB id."""
     settings = settings or load_settings()
     run_id = run_id or str(flow_run.get_id() or uuid.uuid4())
-    summary = _run_coroutine(lambda: fetch_show_async(settings, run_id, show_id, use_tasks=True))
+    with warehouse_slot():  # lands raw_* rows in the warehouse
+        summary = _run_coroutine(
+            lambda: fetch_show_async(settings, run_id, show_id, use_tasks=True)
+        )
     get_run_logger().info(
         "show %d: %d seasons, %d EZTV look-ups in %.1f s",
         show_id,

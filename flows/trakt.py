@@ -40,7 +40,8 @@ from core.trakt_writeback import (
     replace_watchlist,
 )
 from flows.trakt_lists import refresh_public_lists
-from warehouse.db import connect_writer
+from flows.warehouse_slot import warehouse_slot
+from warehouse.db import open_warehouse
 from warehouse.quarantine import replace_quarantine
 from warehouse.trakt_checks import run_trakt_checks
 from warehouse.trakt_schema import ensure_trakt_schema, forget_users
@@ -140,7 +141,7 @@ def fetch_user(
         items = client.get_all(path, token, key, params=params)
         query = "&".join(f"{k}={v}" for k, v in params.items())
         answers.append((section, f"{path}?{query}" if query else path, items))
-    writer = connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
+    writer = open_warehouse(settings)
     try:
         ensure_trakt_schema(writer)
         at = utcnow()
@@ -186,7 +187,7 @@ def stage_and_write_back(settings: Settings, run_id: str, landed: list[Landed]) 
         keep = linked_users(db.connection())
     finally:
         db.close()
-    writer = connect_writer(settings.warehouse_path, settings.warehouse_lock_wait)
+    writer = open_warehouse(settings)
     try:
         ensure_trakt_schema(writer)
         forgotten = forget_users(writer, keep)
@@ -306,13 +307,14 @@ def trakt_flow(user_id: int | None = None, full: bool = False) -> dict[str, Any]
         db.close()
     landed: list[Landed] = []
     failures: dict[int, str] = {}
-    for uid in users:
-        try:
-            landed.append(fetch_user_task(uid, run_id, full))
-        except TraktError as exc:
-            failures[uid] = str(exc)
-    summary = stage_task(run_id, landed)
-    lists = public_lists_task(run_id)
+    with warehouse_slot():  # every step lands or stages rows in the warehouse
+        for uid in users:
+            try:
+                landed.append(fetch_user_task(uid, run_id, full))
+            except TraktError as exc:
+                failures[uid] = str(exc)
+        summary = stage_task(run_id, landed)
+        lists = public_lists_task(run_id)
     if failures and not landed:
         raise TraktError(f"Trakt ingest failed for every linked user ({len(failures)})")
     return {"run_id": run_id, "users": len(users), "failed_users": failures, **summary, **lists}

@@ -1,4 +1,4 @@
-"""The ``miauflix`` command: demo, sync, serve, engine, keys, backup, restore, admin
+"""The ``miauflix`` command: demo, sync, serve, engine, worker, keys, backup, restore, admin
 (``--help`` on each, ``--version``).
 
 Flags override the matching ``MIAUFLIX_*`` settings (read from the environment, then a
@@ -85,6 +85,49 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(_prepared("demo", **overrides), ui=not args.no_prefect_ui)
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from miauflix.worker import run_worker
+
+    settings = _prepared("flows", data_dir=args.data_dir)
+    return run_worker(
+        settings, heartbeat=args.heartbeat, crash_after=args.crash_after, wait=args.wait
+    )
+
+
+def _add_worker(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = sub.add_parser(
+        "worker",
+        help="serve the scheduled deployments against a Prefect server (PREFECT_API_URL)",
+        description="Check that the Prefect API at PREFECT_API_URL answers, make sure it has "
+        "the global concurrency limit miauflix-warehouse (1 slot: one warehouse writer across "
+        "all workers) and the automation that marks flow runs Crashed when their heartbeats "
+        "stop, then run the deployments' flow runs (one at a time per worker) until SIGTERM "
+        "or Ctrl-C. Start one per machine, or several; flow runs never outlive their worker.",
+    )
+    worker.add_argument("--data-dir", help="overrides MIAUFLIX_DATA_DIR")
+    worker.add_argument(
+        "--heartbeat",
+        type=int,
+        default=30,
+        help="seconds between flow-run heartbeats (PREFECT_FLOWS_HEARTBEAT_FREQUENCY; "
+        "at least 30, the default)",
+    )
+    worker.add_argument(
+        "--crash-after",
+        type=float,
+        default=90.0,
+        help="mark a running flow run Crashed after this many seconds without a heartbeat "
+        "(default 90)",
+    )
+    worker.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait for the Prefect API to answer before giving up (default 30)",
+    )
+    worker.set_defaults(func=_cmd_worker)
+
+
 def _cmd_keys(args: argparse.Namespace) -> int:
     from miauflix.key_rotation import prune_keys, rotate_keys
 
@@ -96,7 +139,8 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     summary = rotate_keys(settings)
     print(
         f"miauflix: rotated key {summary.old_key_id} -> {summary.new_key_id}; re-encrypted "
-        f"{summary.catalog_sources} catalog sources and {summary.app_secrets} app secrets"
+        f"{summary.catalog_sources} catalog sources and {summary.app_secrets} app secrets; "
+        f"warehouse: {summary.warehouse}; analytics snapshot: {summary.analytics}"
     )
     return 0
 
@@ -241,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--data-dir", help="overrides MIAUFLIX_DATA_DIR")
     keys.set_defaults(func=_cmd_keys)
     _add_maintenance(sub)
+    _add_worker(sub)  # `worker` (miauflix/worker.py)
     tizen_build.add_parser(sub)  # `tizen build --out DIR` (miauflix/tizen_build.py)
     return parser
 

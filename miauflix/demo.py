@@ -92,7 +92,7 @@ def _demo_imdb_ids(catalogue: SyntheticCatalogue, count: int) -> list[str]:
     return picked[:count] or catalogue.demo_imdb_ids(count)
 
 
-def _start_sandbox(settings: Settings, stack: ExitStack) -> Sandbox:
+def start_sandbox(settings: Settings, stack: ExitStack) -> Sandbox:
     """Seed the demo videos (movies, and season 1 of one popular show) and serve the fake
     upstreams in this process."""
     swarm = stack.enter_context(DemoSwarm(settings.data_dir / "media"))
@@ -153,7 +153,7 @@ def _run(
 ) -> int:
     console.print(f"[bold]miauflix demo[/bold]: data in {settings.data_dir.resolve()}")
     with console.status("rendering and seeding the demo videos…"):
-        sandbox = _start_sandbox(settings, stack)
+        sandbox = start_sandbox(settings, stack)
     upstream, playable = sandbox.upstream, sandbox.playable
     write_atomic(
         settings.data_dir / DEMO_FILE,

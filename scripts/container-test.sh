@@ -6,7 +6,9 @@
 #   - the worker has registered the scheduled deployments with the Prefect server (PostgreSQL);
 #   - a sign-in through nginx works and its rate-limit counter lands in Redis;
 #   - a stream's byte ranges through nginx: 206, the right Content-Range, the same bytes the
-#     engine itself serves.
+#     engine itself serves;
+#   - the VPN sidecar arrangement: an engine in a tunnel's network namespace with
+#     MIAUFLIX_REQUIRE_VPN=true routes through tun0, one without a tunnel refuses torrents.
 # The catalog comes from a one-off `sync` container reading the sandbox's fake TMDB/YTS, and
 # the stream from the sandbox's BitTorrent seeder (both in a container of the same image).
 #
@@ -181,12 +183,12 @@ import json, os, signal, threading
 from contextlib import ExitStack
 from core.atomic import write_atomic
 from core.settings import load_settings
-from miauflix.demo import _start_sandbox
+from miauflix.demo import start_sandbox
 settings = load_settings()
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 with ExitStack() as stack:
-    started = _start_sandbox(settings, stack)
+    started = start_sandbox(settings, stack)
     keys = ("upstream", "seeder", "playable", "tracker")
     if isinstance(started, tuple):  # older demo: (upstream, seeder, playable)
         info = dict(zip(keys, started))
@@ -324,6 +326,39 @@ for name in postgres redis prefect-server engine api nginx; do
   healthy "$name" || die "$name unhealthy at the end"
 done
 running worker || die "the worker exited"
+
+# --- the VPN sidecar (docker/compose.vpn.yaml): an engine sharing a tunnel's namespace -----
+# docker/vpn-test/fake_vpn.py does what a VPN client does to its namespace (tun0 up with an
+# address, the default route into it) and counts what enters the tunnel; compose's
+# `network_mode: service:vpn` is podman's `--network container:`. A second engine, in a
+# namespace with no tunnel, must refuse torrents (MIAUFLIX_REQUIRE_VPN=true).
+say "VPN sidecar: an engine inside a tunnel's network namespace, and one without a tunnel"
+VPN_ENGINE_ENV=(-e MIAUFLIX_REQUIRE_VPN=true -e MIAUFLIX_DATA_DIR=/tmp/data -e MIAUFLIX_ENGINE_HOST=127.0.0.1)
+podman run -d --name "$RUN-vpn" --label "miauflix-test=$RUN" --network none --cap-add NET_ADMIN \
+  --device /dev/net/tun -v "$PWD/docker/vpn-test/fake_vpn.py:/fake_vpn.py:ro" "$IMG" python3 /fake_vpn.py \
+  >/dev/null 2>"$WORK/run-vpn.err" || { cat "$WORK/run-vpn.err" >&2; die "podman run vpn failed"; }
+podman run -d --name "$RUN-vpn-engine" --label "miauflix-test=$RUN" --network "container:$RUN-vpn" \
+  "${VPN_ENGINE_ENV[@]}" "$IMG" engine >/dev/null 2>"$WORK/run-vpn-engine.err" \
+  || { cat "$WORK/run-vpn-engine.err" >&2; die "podman run vpn-engine failed"; }
+podman run -d --name "$RUN-bare-engine" --label "miauflix-test=$RUN" --network none \
+  "${VPN_ENGINE_ENV[@]}" "$IMG" engine >/dev/null 2>"$WORK/run-bare-engine.err" \
+  || { cat "$WORK/run-bare-engine.err" >&2; die "podman run bare-engine failed"; }
+vpn_state() {  # vpn_state <container>: the engine's /health "vpn" object, as one JSON line
+  podman exec "$RUN-$1" python3 -c 'import json, urllib.request
+print(json.dumps(json.load(urllib.request.urlopen("http://127.0.0.1:8001/health", timeout=5))["vpn"]))' 2>/dev/null
+}
+wait_for "engine behind the tunnel" 120 vpn_state vpn-engine
+wait_for "engine without a tunnel" 120 vpn_state bare-engine
+python3 - "$(vpn_state vpn-engine)" "$(vpn_state bare-engine)" <<'PY' || die "VPN guard"
+import json, sys
+inside, bare = (json.loads(arg) for arg in sys.argv[1:3])
+assert inside["required"] and inside["ok"] and inside["interface"] == "tun0", inside
+assert inside["default_routes"] == ["tun0"], inside
+assert bare["required"] and not bare["ok"] and bare["interface"] is None, bare
+PY
+say "  behind the tunnel: $(vpn_state vpn-engine)"
+say "  without a tunnel:  $(vpn_state bare-engine)"
+podman rm -f -t 2 "$RUN-vpn-engine" "$RUN-bare-engine" "$RUN-vpn" >/dev/null 2>&1
 say "part 1 passed; stopping it"
 podman rm -f -v -t 5 $(podman ps -a --filter "label=miauflix-test=$RUN" --format '{{.Names}}') >/dev/null 2>&1
 

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from core.last_sync import read_last_sync, read_sync_history
 from sandbox.catalogue import SyntheticCatalogue
 from sandbox.fake_upstream import RunningUpstream, start_fake_upstream
+from warehouse.db import connect_warehouse
+from warehouse.encryption import warehouse_key
 
 SECRET = "pipeline-test-secret-key-0123456789abcdefghijklmnop"
 
@@ -84,7 +85,9 @@ def test_the_run_is_recorded_for_the_api_and_for_analysts(
     assert record["run_id"] == first_sync["run_id"]
     assert record["status"] == "succeeded"
     assert record["dq"]["success"] is True
-    with duckdb.connect(str(pipeline_env / "warehouse.duckdb"), read_only=True) as con:
+    with connect_warehouse(
+        pipeline_env / "warehouse.duckdb", [warehouse_key(SECRET.encode())], read_only=True
+    ) as con:
         status = con.execute(
             "SELECT status FROM sync_runs WHERE run_id = ?", [first_sync["run_id"]]
         ).fetchone()

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
@@ -24,6 +23,7 @@ from flows.scrape_schedule import FIRST_INTERVAL
 from sandbox.tracker import Tracker
 from sandbox.udp_tracker import UdpTracker
 from tests.flows.scrape_helpers import hash_of, join_swarm, scripted_udp
+from warehouse.db import open_warehouse
 from warehouse.source_stats import Scheduled
 
 T0 = datetime(2026, 5, 1, 12, 0)
@@ -38,7 +38,7 @@ def trackers() -> Iterator[tuple[Tracker, UdpTracker]]:
 
 def publish(settings: Settings, hashes: list[bytes]) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with open_warehouse(settings) as con:
         con.execute("CREATE TABLE mart_sources (info_hash VARCHAR NOT NULL)")
         con.executemany("INSERT INTO mart_sources VALUES (?)", [[h.hex()] for h in hashes])
 
@@ -50,7 +50,7 @@ def scrape(settings: Settings, run_id: str, trackers: list[str], now: datetime) 
 
 
 def rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with open_warehouse(settings, read_only=True) as con:
         return con.execute(sql).fetchall()
 
 

@@ -7,7 +7,6 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 
-import duckdb
 import pytest
 
 from core.appdb import AppDatabase, now_iso
@@ -26,6 +25,7 @@ from tests.helpers.trakt import (
     link_user,
     scaled_client,
 )
+from warehouse.db import open_warehouse
 
 CATALOGUE = SyntheticCatalogue(120, seed=7, shows=12)
 
@@ -92,7 +92,7 @@ def linked(
 
 
 def _rows(settings: Settings, sql: str, params: list[object] | None = None) -> list[tuple]:
-    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    con = open_warehouse(settings, read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
@@ -212,7 +212,7 @@ def test_rate_limits_and_server_errors_during_ingest_lose_nothing(
     faulted = upstream.upstream.stats.snapshot()["faults"]
     upstream.upstream.set_faults(FaultConfig())
     assert faulted.get("rate_limited") and faulted.get("server_error")
-    clean = duckdb.connect(str(trakt_settings.warehouse_path), read_only=True)
+    clean = open_warehouse(trakt_settings, read_only=True)
     try:
         got = clean.execute(
             "SELECT user_id, tmdb_id FROM stg_trakt__watchlist ORDER BY 1, 2"
@@ -320,7 +320,7 @@ def test_episodes_map_to_their_show_and_their_progress_is_merged(
     trakt_settings: Settings, linked: tuple[int, int], client: TraktClient
 ) -> None:
     a, _b = linked
-    con = duckdb.connect(str(trakt_settings.warehouse_path))
+    con = open_warehouse(trakt_settings)
     try:
         for tv_id in CATALOGUE.tv_ids:
             con.execute(
