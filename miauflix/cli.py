@@ -10,6 +10,7 @@ Heavy imports happen inside the sub-commands so that ``--help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -290,7 +291,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# polars allocates through its own jemalloc, which by default keeps freed pages for seconds:
+# at the transform's peak that is ~50 MiB of RSS (benchmarks/README.md, "TV pipeline").
+# Returning them at once costs no measurable CPU. Read when polars first allocates, so it is
+# set before any sub-command imports it; child processes (flow runs) inherit it.
+ALLOCATOR_DEFAULTS = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
+    for name, value in ALLOCATOR_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)

@@ -139,3 +139,18 @@ def test_engine_listens_on_miauflix_engine_host_unless_the_flag_says_otherwise(
         assert bound == {listens}
     finally:
         _stop(proc)
+
+
+def test_polars_allocator_returns_freed_pages_unless_the_user_configured_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from miauflix.cli import main
+
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["_RJEM_MALLOC_CONF"] == "dirty_decay_ms:0,muzzy_decay_ms:0"
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "background_thread:true")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["_RJEM_MALLOC_CONF"] == "background_thread:true"
