@@ -61,7 +61,9 @@ cleanup() {
       podman logs --tail 60 "$name" >&2 2>&1
     done
   fi
-  # -v: anonymous volumes too.
+  # -v: anonymous volumes too. Twice: a container whose namespace another one shares (the
+  # VPN stand-in) is refused until that one is gone.
+  [ -n "$names" ] && podman rm -f -v -t 5 $names >/dev/null 2>&1
   [ -n "$names" ] && podman rm -f -v -t 5 $names >/dev/null 2>&1
   podman volume ls -q --filter "label=miauflix-test=$RUN" 2>/dev/null | xargs -r podman volume rm -f >/dev/null 2>&1
   podman volume ls -q --filter "label=io.podman.compose.project=$PROJ" 2>/dev/null \
@@ -358,7 +360,9 @@ assert bare["required"] and not bare["ok"] and bare["interface"] is None, bare
 PY
 say "  behind the tunnel: $(vpn_state vpn-engine)"
 say "  without a tunnel:  $(vpn_state bare-engine)"
-podman rm -f -t 2 "$RUN-vpn-engine" "$RUN-bare-engine" "$RUN-vpn" >/dev/null 2>&1
+# The engines first: podman refuses to remove a container others share a namespace with.
+podman rm -f -t 2 "$RUN-vpn-engine" "$RUN-bare-engine" >/dev/null 2>&1
+podman rm -f -t 2 "$RUN-vpn" >/dev/null 2>&1
 say "part 1 passed; stopping it"
 podman rm -f -v -t 5 $(podman ps -a --filter "label=miauflix-test=$RUN" --format '{{.Names}}') >/dev/null 2>&1
 
@@ -418,4 +422,4 @@ crunning() { [ "$(podman inspect -f '{{.State.Running}}' "${PROJ}_$1_1")" = true
 crunning worker || die "compose: the worker is not running"
 (cd "$CDIR" && timeout 120 podman-compose -p "$PROJ" down -v) >>"$WORK/compose.log" 2>&1 \
   || die "podman-compose down failed"
-say "PASS: images, stack health, sign-in and byte ranges through nginx over TLS, compose stack ($((SECONDS - T0)) s)"
+say "PASS: images, stack health, sign-in and byte ranges through nginx over TLS, the VPN guard in a tunnel namespace, compose stack ($((SECONDS - T0)) s)"
