@@ -25,7 +25,7 @@ import polars as pl
 
 from core.crypto import Keyring
 from core.settings import Settings
-from warehouse.encryption import open_encrypted, warehouse_key
+from warehouse.encryption import open_encrypted, sql_literal, warehouse_key
 from warehouse.errors import WarehouseError
 
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
@@ -130,7 +130,7 @@ def connect_warehouse(
             time.sleep(min(delay, left))
             delay = min(delay * 2, 5.0)
             continue
-        spill = str(path.with_name(path.name + ".tmp")).replace("'", "''")
+        spill = sql_literal(str(path.with_name(path.name + ".tmp")))
         session.execute(f"SET temp_directory = '{spill}'")  # beside it, not in the cwd
         with _OPEN_LOCK:
             _OPEN[path] = (session, read_only)
@@ -149,19 +149,17 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
         con.unregister(view)
 
 
-def latest_responses(
-    con: duckdb.DuckDBPyConnection, raw_table: str, definitive: tuple[int, ...] = (200,)
-) -> pl.DataFrame:
-    """One row per request_key: the response staging uses.
+def latest_responses_sql(raw_table: str, definitive: tuple[int, ...] = (200,)) -> str:
+    """The query choosing one row per request_key: the response staging uses.
 
     The newest *definitive* answer (``definitive`` statuses) wins; a newer failed attempt
     (status 0, 5xx, 429...) does not erase it, it only marks the row ``stale``. Without any
     definitive answer the newest attempt wins (and is quarantined as a failed fetch).
     Ties on ``fetched_at`` are broken by run_id, then payload, so the choice is stable.
+    ``raw_table`` is a trusted name (callers take it from :data:`warehouse.schema.RAW_TABLES`).
     """
-    statuses = ", ".join(str(int(s)) for s in definitive)
-    table = con.sql(
-        f"""
+    statuses = ", ".join(str(int(s)) for s in definitive) or "200"
+    return f"""
         SELECT request_key, entity_key, url, fetched_at, status, payload, run_id, attempts,
                newest > fetched_at AS stale
         FROM (
@@ -177,8 +175,15 @@ def latest_responses(
         )
         WHERE rn = 1
         ORDER BY request_key
-        """
-    ).to_arrow_table()
+    """
+
+
+def latest_responses(
+    con: duckdb.DuckDBPyConnection, raw_table: str, definitive: tuple[int, ...] = (200,)
+) -> pl.DataFrame:
+    """Every winning response of ``raw_table`` in one frame (:func:`latest_responses_sql`);
+    staging reads them in batches instead (:mod:`warehouse.staging_responses`)."""
+    table = con.sql(latest_responses_sql(raw_table, definitive)).to_arrow_table()
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame

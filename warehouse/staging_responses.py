@@ -1,6 +1,6 @@
 """The winning response of each request_key, read in bounded batches for staging.
 
-Same choice as :func:`warehouse.db.latest_responses` (newest *definitive* answer wins, a
+The same query as :func:`warehouse.db.latest_responses` (newest *definitive* answer wins, a
 newer failed attempt only marks it ``stale``, ties broken by run_id then payload), but the
 rows reach Python ``batch_rows`` at a time from DuckDB's Arrow stream instead of as one frame
 holding every payload: staging parses a batch, keeps the compact frames it built and drops
@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import cursor as warehouse_cursor
+from warehouse.db import latest_responses_sql
 from warehouse.schema import RAW_TABLES
 
 BATCH_ROWS = 2_000  # responses per batch: ~40 MB of 20 KB season bodies at most
@@ -23,24 +24,7 @@ BATCH_ROWS = 2_000  # responses per batch: ~40 MB of 20 KB season bodies at most
 def _sql(raw_table: str, definitive: tuple[int, ...]) -> str:
     if raw_table not in RAW_TABLES:
         raise ValueError(f"not a raw table: {raw_table!r}")
-    statuses = ", ".join(str(int(s)) for s in definitive) or "200"
-    return f"""
-        SELECT request_key, entity_key, url, fetched_at, status, payload, run_id, attempts,
-               newest > fetched_at AS stale
-        FROM (
-            SELECT *,
-                   row_number() OVER (
-                       PARTITION BY request_key
-                       ORDER BY (status IN ({statuses})) DESC, fetched_at DESC,
-                                run_id DESC, payload DESC NULLS LAST
-                   ) AS rn,
-                   count(*) OVER (PARTITION BY request_key) AS attempts,
-                   max(fetched_at) OVER (PARTITION BY request_key) AS newest
-            FROM {raw_table}
-        )
-        WHERE rn = 1
-        ORDER BY request_key
-    """
+    return latest_responses_sql(raw_table, definitive)
 
 
 def iter_latest_responses(
