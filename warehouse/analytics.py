@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from core.catalog.contract import LookupHasher, source_id_for
+from warehouse.encryption import sql_literal
 from warehouse.errors import WarehouseError
 
 ANALYTICS_FILE = "analytics.duckdb"
@@ -156,7 +157,7 @@ def write_snapshot(
         # A 0700 folder of our own: the file is private from its first byte, whatever the
         # umask, and the rename out of it stays on the same file system (atomic).
         tmp = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX, dir=data_dir)) / ANALYTICS_FILE
-        con.execute(f"ATTACH '{_quoted(tmp)}' AS {alias}")
+        con.execute(f"ATTACH '{sql_literal(str(tmp))}' AS {alias}")
         os.chmod(tmp, 0o600)
         try:
             for name, (table, wanted) in TABLES.items():
@@ -187,11 +188,6 @@ def write_snapshot(
             con.unregister("_analytics_ids")
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
-
-
-def _quoted(path: Path) -> str:
-    """``path`` as the body of a SQL string literal (ATTACH takes no parameters)."""
-    return str(path).replace("'", "''")
 
 
 def _sources(columns: dict[str, list[str]]) -> set[str]:

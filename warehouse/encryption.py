@@ -55,14 +55,15 @@ def httpfs_extension() -> Path:
     return found
 
 
-def _literal(text: str) -> str:
-    """``text`` as a SQL string literal body (ATTACH takes no bound parameters)."""
+def sql_literal(text: str) -> str:
+    """``text`` as the body of a SQL string literal, for the statements that take no bound
+    parameters (ATTACH, LOAD, SET)."""
     return text.replace("'", "''")
 
 
 def _session() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    con.execute(f"LOAD '{_literal(str(httpfs_extension()))}'")
+    con.execute(f"LOAD '{sql_literal(str(httpfs_extension()))}'")
     con.execute("SET temp_file_encryption = true")
     return con
 
@@ -72,11 +73,11 @@ def _attach(
 ) -> None:
     options = []
     if key is not None:
-        options.append(f"ENCRYPTION_KEY '{_literal(key)}'")
+        options.append(f"ENCRYPTION_KEY '{sql_literal(key)}'")
     if read_only:
         options.append("READ_ONLY")
     suffix = f" ({', '.join(options)})" if options else ""
-    con.execute(f"ATTACH '{_literal(str(path))}' AS {alias}{suffix}")
+    con.execute(f"ATTACH '{sql_literal(str(path))}' AS {alias}{suffix}")
 
 
 def _is_plaintext(exc: duckdb.Error) -> bool:
