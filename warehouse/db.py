@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -137,16 +138,73 @@ def connect_warehouse(
         return session
 
 
+_LIMIT = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+_RENDERED = re.compile(r"^([0-9]{1,6}\.[0-9]) (KiB|MiB|GiB|TiB)$")  # current_setting's form
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    return str(row[0]) if row else ""
+
+
+def _midpoint(rendered: str) -> str | None:
+    """'18.8 GiB' -> '18.85 GiB' (see :func:`bounded_memory`); None if not a rendering."""
+    match = _RENDERED.match(rendered)
+    if match is None:
+        return None
+    return f"{float(match[1]) + 0.05:.2f} {match[2]}"
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """Run the block with DuckDB's ``memory_limit`` at ``limit``; restore it afterwards.
+
+    The previous limit is set again from its rendering: ``RESET memory_limit`` resets the
+    setting but, on a warehouse with the encrypted file attached (DuckDB 1.5.5), leaves the
+    buffer pool at the lower limit. DuckDB renders a limit truncated to a tenth of its unit
+    ('18.8 GiB' is 18.8-18.9), so the middle of that tenth is set: the rendering stays the
+    same however often a limit is restored, instead of drifting down a tenth each time.
+    """
+    if not _LIMIT.match(limit):
+        raise ValueError(f"not a memory limit: {limit!r} (e.g. '512MB')")
+    previous = _memory_limit(con)
+    try:  # the SET itself can fail (DuckDB cannot free enough) after taking effect
+        con.execute(f"SET memory_limit = '{limit}'")
+        yield
+    finally:
+        restore = _midpoint(previous)
+        con.execute(f"SET memory_limit = '{restore}'" if restore else "RESET memory_limit")
+
+
+def release_buffers(con: duckdb.DuckDBPyConnection, floor: str = "16MB") -> None:
+    """Hand DuckDB's cached blocks back to the system: lowering ``memory_limit`` makes it
+    evict every unpinned block at once (a scan of raw bodies leaves them cached up to the
+    limit, ~100 MB per large raw table); the limit is then restored."""
+    try:
+        with bounded_memory(con, floor):
+            pass
+    except duckdb.OutOfMemoryException:
+        pass  # pinned blocks exceed the floor: whatever could be evicted was
+
+
+INSERT_SLICE_ROWS = 20_000
+"""Rows per Arrow hand-over in :func:`insert_frame`: a mart of 100k wide rows would
+otherwise be copied to Arrow whole (strings change layout) before DuckDB reads it."""
+
+
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """Bulk-insert a polars frame by column name (DuckDB casts to the table's types)."""
     if frame.height == 0:
         return
     view = f"_insert_{table}"
-    con.register(view, frame.to_arrow())
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-    finally:
-        con.unregister(view)
+    for part in frame.iter_slices(INSERT_SLICE_ROWS):  # bounds the Arrow copy of wide rows
+        con.register(view, part.to_arrow())
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        finally:
+            con.unregister(view)
 
 
 def latest_responses_sql(raw_table: str, definitive: tuple[int, ...] = (200,)) -> str:

@@ -297,7 +297,7 @@ def write_marts(con: duckdb.DuckDBPyConnection, marts: dict[str, pl.LazyFrame]) 
     con.execute(MART_DDL + TV_MART_DDL)
     counts: dict[str, int] = {}
     for table in MART_TABLES:
-        frame = frames.get(table)
+        frame = frames.pop(table, None)  # dropped once written: the peak shrinks as it goes
         if frame is None:
             counts[table] = 0
             continue

@@ -35,6 +35,7 @@ from core.catalog.contract import (
 )
 from core.crypto import FieldCipher, Keyring
 from core.errors import MiauflixError
+from warehouse.db import release_buffers
 from warehouse.publish_tv import TvPublisher
 from warehouse.trakt_lists import list_members_query
 
@@ -271,9 +272,10 @@ def _copy(
 
 def _fetch(warehouse: duckdb.DuckDBPyConnection, query: str) -> Iterator[list[tuple[Any, ...]]]:
     try:
-        cursor = warehouse.execute(query)
+        cursor = warehouse.sql(query)  # a relation streams its result; execute materialises it
         while batch := cursor.fetchmany(BATCH_ROWS):
             yield batch
+        release_buffers(warehouse)  # the next table's blocks need not stack on this one's
     except duckdb.Error as exc:
         head = " ".join(query.split()[:8])
         raise PublishError(f"reading the marts failed: {exc} (query: {head} ...)") from exc

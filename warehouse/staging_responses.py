@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from warehouse.db import cursor as warehouse_cursor
-from warehouse.db import latest_responses_sql
+from warehouse.db import latest_responses_sql, release_buffers
 from warehouse.schema import RAW_TABLES
 
 BATCH_ROWS = 2_000  # responses per batch: ~40 MB of 20 KB season bodies at most
@@ -51,3 +51,4 @@ def iter_latest_responses(
                 yield frame
     finally:
         cursor.close()
+        release_buffers(con)  # this table's bodies stay cached otherwise, the next adds to them

@@ -8,10 +8,8 @@ previous tables untouched). It is idempotent: the same raw data gives the same t
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +18,7 @@ import polars as pl
 
 from core.clock import utcnow
 from warehouse import outcomes, source_stats
+from warehouse.db import bounded_memory, release_buffers
 from warehouse.errors import TransformError
 from warehouse.marts import build_marts, write_marts
 from warehouse.marts_tv import build_tv_marts
@@ -41,34 +40,10 @@ too little for 4,493 season bodies) fails with an out-of-memory error, and the t
 then runs again unbounded rather than fail."""
 
 
-_LIMIT = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,3})? ?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
-
-
-def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
-    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    return str(row[0]) if row else ""
-
-
-@contextmanager
-def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str = MEMORY_LIMIT) -> Iterator[None]:
-    """Run the block with DuckDB's ``memory_limit`` at ``limit``; restore it afterwards.
-
-    DuckDB shows a limit rounded ('18.8 GiB'), so the default is restored with ``RESET``
-    (exact); a limit someone set is restored from its rounded rendering.
-    """
-    if not _LIMIT.match(limit):
-        raise ValueError(f"not a memory limit: {limit!r} (e.g. '512MB')")
-    previous = _memory_limit(con)
-    with duckdb.connect() as fresh:  # an in-memory instance shows the default
-        default = _memory_limit(fresh) == previous
-    try:  # the SET itself can fail (DuckDB cannot free enough) after taking effect
-        con.execute(f"SET memory_limit = '{limit}'")
-        yield
-    finally:
-        if default or not _LIMIT.match(previous):
-            con.execute("RESET memory_limit")
-        else:
-            con.execute(f"SET memory_limit = '{previous}'")
+WRITE_MEMORY_LIMIT = "64MB"
+"""DuckDB's buffer pool once staging is done (marts and the write transaction): only the
+window choosing each key's response needs more. With 1,000 shows the transform peaked at
+954 MiB without it and 804 MiB with it, at the same speed (benchmarks/README.md)."""
 
 
 @dataclass
@@ -100,8 +75,10 @@ def _rebuild(
     as_of: datetime | None,
     source_key: Callable[[str], str] | None,
     step: list[str],
+    write_limit: str | None = None,
 ) -> tuple[Staged, dict[str, int], datetime]:
-    """Staging, marts and their write in one transaction; ``step[0]`` names the stage."""
+    """Staging, marts and their write in one transaction; ``step[0]`` names the stage.
+    ``write_limit`` lowers DuckDB's ``memory_limit`` once staging has read the bodies."""
     step[0] = "schema"
     ensure_base_schema(con)
     step[0] = "staging"
@@ -110,6 +87,9 @@ def _rebuild(
     reference = as_of or _as_of(staged)
     staged.tables[outcomes.AGG] = outcomes.aggregate(staged.tables[outcomes.STG], reference)
     staged.tables[source_stats.STG] = source_stats.stage_history(con)
+    release_buffers(con)  # the raw bodies staging read are not needed again
+    if write_limit:
+        con.execute(f"SET memory_limit = '{write_limit}'")  # bounded_memory restores it
     step[0] = "marts"
     # Scraped counts newer than the provider's answer replace its seeds/peers in scoring.
     scored = source_stats.apply_scraped_counts(staged.tables, source_key)
@@ -149,12 +129,15 @@ def transform(
     try:
         try:
             with bounded_memory(con, MEMORY_LIMIT):
-                staged, rows, reference = _rebuild(con, run_id, as_of, source_key, step)
+                staged, rows, reference = _rebuild(
+                    con, run_id, as_of, source_key, step, WRITE_MEMORY_LIMIT
+                )
         except duckdb.OutOfMemoryException as exc:
             log.warning("transform %s: %s at %s; running it again unbounded", run_id, exc, step[0])
             staged, rows, reference = _rebuild(con, run_id, as_of, source_key, step)
         step[0] = "reconciliation"
         recon = reconcile(con, run_id)
+        release_buffers(con)  # the checks and publish that follow read only the marts
     except (duckdb.Error, pl.exceptions.PolarsError, OSError) as exc:
         raise TransformError(run_id, step[0], exc) from exc
     ledger = staged.ledger_frame()

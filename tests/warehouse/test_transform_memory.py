@@ -9,6 +9,8 @@ import pytest
 
 from tests.warehouse.rawdata import RawWriter, synthetic_catalogue
 from warehouse import transform as transform_module
+from warehouse.db import connect_warehouse, release_buffers
+from warehouse.encryption import warehouse_key
 from warehouse.schema import ensure_base_schema
 from warehouse.transform import bounded_memory, transform
 
@@ -92,3 +94,46 @@ def test_a_limit_too_small_for_the_bodies_falls_back_to_an_unbounded_run(
     assert summary.rows == expected.rows and summary.quarantined == expected.quarantined
     query = "SELECT * FROM mart_sources ORDER BY info_hash"
     assert bounded.execute(query).fetchall() == unbounded.execute(query).fetchall()
+
+
+def _needs_more_than(con: duckdb.DuckDBPyConnection, mib: int) -> int:
+    """A query whose working set exceeds ``mib`` MiB and cannot spill (no temp directory)."""
+    row = con.execute(
+        f"SELECT count(DISTINCT s) FROM (SELECT repeat('x', 1000) || i::VARCHAR AS s"
+        f" FROM range({mib * 2000}) t(i))"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_buffer_pool_gets_its_limit_back_on_the_encrypted_warehouse(tmp_path: Path) -> None:
+    # RESET alone left the pool at the lower limit (the setting read back as restored).
+    with connect_warehouse(tmp_path / "w.duckdb", [warehouse_key(b"k" * 32)]) as con:
+        con.execute("SET temp_directory = ''")
+        with bounded_memory(con, "16MB"), pytest.raises(duckdb.OutOfMemoryException):
+            _needs_more_than(con, 64)
+        assert _needs_more_than(con, 64) == 64 * 2000
+        release_buffers(con)
+        assert _needs_more_than(con, 64) == 64 * 2000
+
+
+def test_releasing_buffers_hands_cached_blocks_back(tmp_path: Path) -> None:
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as writer:  # ~100 MB of incompressible text, on disk
+        writer.execute(
+            "CREATE TABLE t AS SELECT i, repeat(md5(i::VARCHAR), 16) AS s FROM range(200000) t(i)"
+        )
+    con = duckdb.connect(path)
+    default = _limit(con)
+    con.execute("SELECT sum(length(s)) FROM t").fetchone()  # reads every block: now cached
+    cached = _buffer_mib(con)
+    release_buffers(con)
+    assert cached > 32
+    assert _buffer_mib(con) < cached / 4
+    assert _limit(con) == default
+
+
+def _buffer_mib(con: duckdb.DuckDBPyConnection) -> float:
+    row = con.execute("SELECT sum(memory_usage_bytes) / 2**20 FROM duckdb_memory()").fetchone()
+    assert row is not None
+    return float(row[0])
