@@ -11,14 +11,19 @@ Two swarms, each with its own table and the engine/peerflix ratios:
 
 Measures, per piece size: cold time to first byte (torrent not in the session; median of
 ``--cold-runs`` fresh streamer processes), time to first byte after seeking to random
-offsets in 5-45 % of the file (median and p90 of ``--seeks``), sustained throughput of one
-reader from 60 % of the file (read ahead around the seeks is not counted), and the
-streamer's RSS while 5 readers stream at once.
+offsets in 5-45 % of the file (median and p90 of ``--seeks``), throughput of one reader
+from 60 % of the file (read ahead around the seeks is not counted) measured two ways: from
+the request to the last byte (the first byte's wait included) and sustained from the first
+byte to the last, and the streamer's RSS while 5 readers stream at once.
 
     .venv/bin/python benchmarks/streaming.py [--size-mb 200] [--rate 4000000]
     (cd benchmarks/peer && npm ci)   # for the peerflix column; skipped when absent
 
-Results go to stdout (tables) and benchmarks/out/streaming.json.
+Results go to stdout (tables) and benchmarks/out/streaming.json. For A/B runs of the
+engine in one sitting, JSON in the environment overrides its settings:
+``BENCH_ENGINE_SETTINGS`` (``core.settings`` fields), ``BENCH_PLANNER`` (``PlannerConfig``
+fields, e.g. ``{"steady_deadlines": false}`` for the design before session 17) and
+``BENCH_LT_SETTINGS`` (libtorrent session settings).
 """
 
 from __future__ import annotations
@@ -86,8 +91,17 @@ def child_engine(config: dict[str, Any]) -> None:
     if appdb.user_by_email(BENCH_EMAIL) is None:
         created = appdb.create_user(BENCH_EMAIL, "!", "user")
         assert str(created.id) == BENCH_USER, "the bench user must be the first user"
+    if config.get("planner"):  # A/B runs: PlannerConfig fields (BENCH_PLANNER, JSON)
+        import functools
+
+        import engine.service as service
+        from engine.pieces import PlannerConfig
+
+        service.PlannerConfig = functools.partial(PlannerConfig, **config["planner"])  # type: ignore[misc,assignment]
     engine, signer = build_engine(settings, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
+    if config.get("lt"):  # A/B runs: libtorrent session settings (BENCH_LT_SETTINGS, JSON)
+        engine._session.apply_settings(config["lt"])  # type: ignore[union-attr]
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -131,7 +145,9 @@ class Streamer:
 
 def start_engine(naive: bool, data_dir: Path, peers: list[str], key_for: Any) -> Streamer:
     config = {"data_dir": str(data_dir), "naive": naive, "peers": peers,
-              "engine": json.loads(os.environ.get("BENCH_ENGINE_SETTINGS", "{}"))}  # fmt: skip
+              "engine": json.loads(os.environ.get("BENCH_ENGINE_SETTINGS", "{}")),
+              "planner": json.loads(os.environ.get("BENCH_PLANNER", "{}")),
+              "lt": json.loads(os.environ.get("BENCH_LT_SETTINGS", "{}"))}  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child-engine", json.dumps(config)],
@@ -198,7 +214,10 @@ def ttfb(streamer: Streamer, offset: int, read: int = 64 * 1024, timeout: float 
         conn.close()
 
 
-def throughput(streamer: Streamer, offset: int, length: int) -> float:
+def throughput(streamer: Streamer, offset: int, length: int) -> tuple[float, float]:
+    """Bytes/s of one ranged read, two ways: from sending the request to the last byte
+    (the first byte's wait included), and sustained from the first body byte to the last
+    (the wait for the first byte is what the cold and seek TTFB columns measure)."""
     host, port = streamer.host_port
     conn = http.client.HTTPConnection(host, port, timeout=300)
     try:
@@ -207,13 +226,15 @@ def throughput(streamer: Streamer, offset: int, length: int) -> float:
             "GET", streamer.path, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
         )
         response = conn.getresponse()
-        got = 0
+        got = len(response.read(1))
+        t_first = time.perf_counter()
         while True:
             chunk = response.read(1 << 20)
             if not chunk:
                 break
             got += len(chunk)
-        return got / (time.perf_counter() - t0)
+        t_end = time.perf_counter()
+        return got / (t_end - t0), max(got - 1, 0) / max(t_end - t_first, 1e-9)
     finally:
         conn.close()
 
@@ -258,7 +279,8 @@ class Result:
     cold_ttfb_s: list[float] = field(default_factory=list)
     cold_from_spawn_s: list[float] = field(default_factory=list)
     seek_ttfb_s: list[float] = field(default_factory=list)
-    throughput_mb_s: float = 0.0
+    throughput_mb_s: float = 0.0  # request to last byte
+    sustained_mb_s: float = 0.0  # first byte to last byte
     rss_5_streams_mb: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -279,6 +301,7 @@ class Result:
             "seeks": len(self.seek_ttfb_s),
             "cold_runs": len(self.cold_ttfb_s),
             "throughput_mb_s": round(self.throughput_mb_s / 1e6, 2),
+            "sustained_after_first_byte_mb_s": round(self.sustained_mb_s / 1e6, 2),
             "rss_5_streams_mb": round(self.rss_5_streams_mb / 1e6, 1),
         }
 
@@ -312,7 +335,7 @@ def run_streamer(
                     if n == len(offsets) // 2:
                         ctx["stall"]()  # the swarm's fastest seeder stops sending
                     result.seek_ttfb_s.append(ttfb(streamer, offset, read=256 * 1024))
-                result.throughput_mb_s = throughput(
+                result.throughput_mb_s, result.sustained_mb_s = throughput(
                     streamer,
                     int(size * 0.6),
                     min(args.throughput_mb << 20, size // 3),
@@ -326,6 +349,7 @@ def run_streamer(
     return result
 
 
+SUSTAINED = "sustained_after_first_byte_mb_s"
 AIMS = {"seek_vs_peerflix": 0.5, "throughput_vs_cap": 0.95}
 
 
@@ -336,14 +360,17 @@ def _ratio(a: float | None, b: float | None) -> str:
 def print_table(title: str, rows: list[dict[str, Any]], cap: float) -> None:
     """One swarm's table: every streamer per piece size, then engine/peerflix ratios."""
     print(f"\n{title}: {cap / 1e6:.1f} MB/s")
+    print("  throughput: 'req' = first request to last byte (the first byte's wait included);"
+          " 'sust' = sustained, first byte to last byte")  # fmt: skip
     print(f"  {'streamer':<9} {'pieces':>7} {'cold':>7} {'seek med':>9} {'seek p90':>9} "
-          f"{'MB/s':>6} {'x cap':>6} {'RSS MB':>7}")  # fmt: skip
+          f"{'req MB/s':>9} {'x cap':>6} {'sust MB/s':>10} {'x cap':>6} {'RSS MB':>7}")  # fmt: skip
     for row in rows:
+        sustained = row[SUSTAINED]
         print(
             f"  {row['streamer']:<9} {row['piece_kib']:>5}Ki {row['cold_ttfb_ms_median']!s:>7} "
             f"{row['seek_ttfb_ms_median']!s:>9} {row['seek_ttfb_ms_p90']!s:>9} "
-            f"{row['throughput_mb_s']:>6} {row['throughput_mb_s'] * 1e6 / cap:>6.2f} "
-            f"{row['rss_5_streams_mb']:>7}"
+            f"{row['throughput_mb_s']:>9} {row['throughput_mb_s'] * 1e6 / cap:>6.2f} "
+            f"{sustained:>10} {sustained * 1e6 / cap:>6.2f} {row['rss_5_streams_mb']:>7}"
         )
     for piece_kib in sorted({r["piece_kib"] for r in rows}):
         by = {r["streamer"]: r for r in rows if r["piece_kib"] == piece_kib}
@@ -360,8 +387,9 @@ def print_table(title: str, rows: list[dict[str, Any]], cap: float) -> None:
             f"{_ratio(engine['cold_ttfb_ms_median'], peer['cold_ttfb_ms_median'])}, seek median "
             f"{_ratio(engine['seek_ttfb_ms_median'], peer['seek_ttfb_ms_median'])} / p90 "
             f"{_ratio(engine['seek_ttfb_ms_p90'], peer['seek_ttfb_ms_p90'])} "
-            f"(aim <= {AIMS['seek_vs_peerflix']}x: {verdict}), throughput "
-            f"{_ratio(engine['throughput_mb_s'], peer['throughput_mb_s'])}, RSS "
+            f"(aim <= {AIMS['seek_vs_peerflix']}x: {verdict}), throughput from request "
+            f"{_ratio(engine['throughput_mb_s'], peer['throughput_mb_s'])} / sustained after "
+            f"first byte {_ratio(engine[SUSTAINED], peer[SUSTAINED])}, RSS "
             f"{_ratio(engine['rss_5_streams_mb'], peer['rss_5_streams_mb'])}"
         )
         bound_ms = piece_kib * 1024 / cap * 1000

@@ -19,7 +19,11 @@ its handle. See docs/streaming.md.
   boundaries) since it last seeked gets the steady band instead (slow-start-like): enough to
   fetch the next piece while the current one downloads (rate x (piece time + latency)
   beyond the deadline piece, so big pieces always have one more wanted), and a piece per
-  connected peer in a swarm. A seek drops the reader back to the tight band.
+  connected peer in a swarm. Every piece of it gets a deadline, one piece time at the
+  measured rate apart: libtorrent then sends the nearest pieces' blocks to the peers whose
+  queues deliver soonest (peers weighed by rate), instead of handing whole pieces near the
+  reader to slow peers, and re-requests late blocks (a stalled peer's) elsewhere. A seek
+  drops the reader back to the tight band and resets those deadlines.
 * A seek moves the band; old deadlines are reset. A piece libtorrent already has blocks of
   in flight keeps a low priority until it completes (so it is never left half-requested).
 """
@@ -57,6 +61,9 @@ class PlannerConfig:
     steady_after_bytes: int = 1024 * 1024
     request_latency_seconds: float = 0.1  # steady band: of the rate, beyond the next piece
     pieces_per_peer: float = 1.0  # steady band: a slow peer's piece must not stall the reader
+    # steady band: every piece under a deadline (libtorrent's time-critical mode sends the
+    # nearest to the peers that deliver soonest); False: only ``deadline_pieces``
+    steady_deadlines: bool = True
 
 
 @dataclass
@@ -187,24 +194,33 @@ class PiecePlanner:
 
     def reader_width(self, reader: int, download_rate: float) -> int:
         """The band of one reader: tight after a seek, steady once it reads sequentially."""
+        if self._steady(reader):
+            return self.steady_pieces(download_rate)
+        return self.window_pieces(download_rate)
+
+    def _steady(self, reader: int) -> bool:
+        """The reader has read sequentially for ``steady_after_bytes`` and two piece
+        boundaries since it last seeked."""
         cursor = self.cursors[reader]
         advanced = cursor - self.runs.get(reader, cursor)
         # two piece boundaries: a short read after a seek that ends just past one boundary
         # (a player probing, then seeking again) must not fill the link with a steady band
-        if advanced >= 2 and advanced * self.span.piece_length >= self.config.steady_after_bytes:
-            return self.steady_pieces(download_rate)
-        return self.window_pieces(download_rate)
+        return advanced >= 2 and advanced * self.span.piece_length >= self.config.steady_after_bytes
 
     def _piece_ms(self, rate: float) -> int:
         return max(1, int(self.span.piece_length / max(rate, 1.0) * 1000))
 
     def _window(self, download_rate: float) -> dict[int, int]:
-        """piece -> deadline for the first pieces at every cursor (earliest deadline wins)."""
-        width = min(self.window_pieces(download_rate), max(self.config.deadline_pieces, 1))
+        """piece -> deadline for the first pieces at every cursor, a steady reader's whole
+        band (earliest deadline wins)."""
+        tight = min(self.window_pieces(download_rate), max(self.config.deadline_pieces, 1))
         step = self._piece_ms(max(self.config.bitrate, download_rate))
         last = self.span.last_piece
         wanted: dict[int, int] = {}
-        for cursor in self.cursors.values():
+        for reader, cursor in self.cursors.items():
+            width = tight
+            if self.config.steady_deadlines and self._steady(reader):
+                width = self.steady_pieces(download_rate)
             k = 0
             for piece in range(cursor, min(cursor + width, last + 1)):
                 if not self.have[piece]:

@@ -159,6 +159,63 @@ def test_steady_band_has_a_piece_per_peer_within_the_readahead() -> None:
     assert short.steady_pieces(0) >= short.window_pieces(0)
 
 
+def test_a_steady_band_is_under_deadlines_nearest_first() -> None:
+    p = planner(bitrate=PIECE)
+    rate = 8 * PIECE  # steady: 7 pieces, a piece every 125 ms at this rate
+    p.set_cursor(1, 10)
+    assert [piece for piece, _ in p.update(rate).deadlines] == [10, 11]  # tight: 2 only
+    read_sequentially(p, 1, 10, 13)
+    p.update(rate)
+    assert sorted(p.deadlined) == list(range(13, 20))
+    ms = [p.deadlined[i] for i in range(13, 20)]
+    assert ms == sorted(ms) and ms[0] == 0 and ms[-1] > ms[1] > 0
+    assert p._last_priorities is not None
+    assert [p._last_priorities[i] for i in range(13, 21)] == [PRIO_WINDOW] * 7 + [PRIO_SKIP]
+
+
+def test_a_sliding_steady_band_adds_deadlines_at_its_far_end_only() -> None:
+    p = planner(bitrate=PIECE)
+    rate = 8 * PIECE
+    p.set_cursor(1, 10)
+    read_sequentially(p, 1, 10, 13)
+    p.update(rate)
+    p.mark_have(13)
+    p.set_cursor(1, 14)
+    actions = p.update(rate)
+    assert [piece for piece, _ in actions.deadlines] == [20]  # the others keep theirs
+    assert actions.deadlines[0][1] == 6 * 125
+    assert actions.resets == []
+
+
+def test_a_seek_from_the_steady_band_resets_its_deadlines() -> None:
+    p = planner(bitrate=PIECE)
+    rate = 8 * PIECE
+    p.set_cursor(1, 10)
+    read_sequentially(p, 1, 10, 13)
+    p.update(rate)
+    p.set_cursor(1, 60)
+    actions = p.update(rate)
+    assert sorted(actions.resets) == list(range(13, 20))
+    assert [piece for piece, _ in actions.deadlines] == [60, 61]  # the tight band's
+
+
+def test_without_steady_deadlines_only_the_first_pieces_have_deadlines() -> None:
+    span = FileSpan(0, 100 * PIECE, PIECE, 100)
+    config = PlannerConfig(
+        min_window_pieces=4, bitrate=PIECE, deadline_pieces=2, steady_after_bytes=3 * PIECE,
+        request_latency_seconds=0.5, steady_deadlines=False,
+    )  # fmt: skip
+    p = PiecePlanner(span, config, [False] * 100)
+    p.set_cursor(1, 10)
+    read_sequentially(p, 1, 10, 13)
+    p.update(8 * PIECE)
+    assert sorted(p.deadlined) == [13, 14]
+    assert p._last_priorities is not None
+    assert [p._last_priorities[i] for i in range(13, 21)] == [PRIO_WINDOW] * 2 + [PRIO_NEAR] * 5 + [
+        PRIO_SKIP
+    ]
+
+
 def test_dropping_a_reader_forgets_its_sequential_run() -> None:
     p = planner(bitrate=PIECE)
     p.set_cursor(1, 10)
