@@ -62,6 +62,34 @@ def _holder() -> ConcurrencyLeaseHolder | None:
     return ConcurrencyLeaseHolder(type="flow_run", id=UUID(current)) if current else None
 
 
+def stop_signal_behind(exc: BaseException) -> BaseException | None:
+    """The stop signal (SIGTERM's ``TerminationSignal``, Ctrl-C's ``KeyboardInterrupt``)
+    that ``exc`` stands for, if any: DuckDB turns a signal that lands during a query into
+    ``RuntimeError('Query interrupted')`` with the signal's exception as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if not isinstance(current, Exception):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@contextmanager
+def stop_signals_kept() -> Iterator[None]:
+    """Re-raise a stop signal that an exception inside the block hides, so Prefect's engine
+    reports the run Crashed ("aborted by a termination signal") instead of Failed with
+    "Query interrupted", and the caller's clean-up sees the stop for what it is."""
+    try:
+        yield
+    except Exception as exc:
+        stopped = stop_signal_behind(exc)
+        if stopped is None:
+            raise
+        raise stopped from exc
+
+
 @contextmanager
 def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
     """Hold one slot of ``name`` for the block (waits as long as another run holds it).
@@ -69,7 +97,8 @@ def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
     When the server has no such limit the block runs unguarded (logged at INFO)."""
     if not limit_exists(name):
         _logger().info("no global concurrency limit %r on this Prefect server: not waiting", name)
-        yield
+        with stop_signals_kept():
+            yield
         return
     _logger().info("waiting for the warehouse slot (%s)", name)
     with concurrency(
@@ -81,7 +110,8 @@ def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
         raise_on_lease_renewal_failure=False,
     ):
         _logger().info("holding the warehouse slot (%s)", name)
-        yield
+        with stop_signals_kept():
+            yield
 
 
 @asynccontextmanager
@@ -92,7 +122,8 @@ async def warehouse_slot_async(name: str = WAREHOUSE_LIMIT) -> AsyncIterator[Non
             await client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             _logger().info("no global concurrency limit %r on this Prefect server", name)
-            yield
+            with stop_signals_kept():
+                yield
             return
     async with aconcurrency(
         name,
@@ -103,4 +134,5 @@ async def warehouse_slot_async(name: str = WAREHOUSE_LIMIT) -> AsyncIterator[Non
         raise_on_lease_renewal_failure=False,
     ):
         _logger().info("holding the warehouse slot (%s)", name)
-        yield
+        with stop_signals_kept():
+            yield

@@ -68,6 +68,16 @@ def _signal_all(pids: Sequence[int], signum: int) -> None:
             os.kill(pid, signum)
 
 
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, exited but not yet reaped, is not running)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
 def _reap(child: int) -> int | None:
     """Reap every exited descendant; return the command's exit code once it has exited."""
     code: int | None = None
@@ -84,12 +94,22 @@ def _reap(child: int) -> int | None:
 
 
 def _wind_down(child: int, grace: float) -> int | None:
-    """SIGTERM every descendant, SIGKILL those left after ``grace`` seconds, reap them all.
+    """Stop the tree within ``grace`` seconds, its leaves first; reap them all.
 
-    Returns the command's exit code if it was reaped here."""
+    The command's own descendants (a runner's flow runs) get SIGTERM first, while the
+    command, which reads their output and relays their reports, still runs; once they are
+    gone (or after half the grace) the command and whatever is left get it too, and SIGKILL
+    when the grace is over. Returns the command's exit code if it was reaped here."""
     me = os.getpid()
     code: int | None = None
     deadline = time.monotonic() + grace
+    below = descendants(child) if _alive(child) else []
+    if below:
+        _signal_all(below, signal.SIGTERM)
+        halfway = time.monotonic() + grace / 2
+        while time.monotonic() < halfway and any(_alive(pid) for pid in below):
+            signal.sigtimedwait([signal.SIGCHLD], 0.1)
+            code = _reap(child) if code is None else code
     _signal_all(descendants(me), signal.SIGTERM)
     while left := descendants(me):
         if time.monotonic() >= deadline:

@@ -119,11 +119,9 @@ class Supervisor:
 
     def stop_all(self, timeout: float = GUARD_GRACE + 4.0) -> None:
         for _name, proc in reversed(self.children):
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
+            if proc.poll() is None:  # the guard stops its tree in order (leaves first)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _name, proc in reversed(self.children):
             try:

@@ -7,15 +7,24 @@ test. Lease expiry after a killed holder is pinned end to end in
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
 
+import duckdb
 import pytest
 from prefect import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.exceptions import TerminationSignal
 
-from flows.warehouse_slot import limit_exists, warehouse_slot
+from flows.warehouse_slot import (
+    limit_exists,
+    stop_signal_behind,
+    stop_signals_kept,
+    warehouse_slot,
+)
 
 
 @pytest.fixture
@@ -83,3 +92,44 @@ def test_the_slot_is_released_when_the_block_raises(limit: str) -> None:
         raise RuntimeError("boom")
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(limit).active_slots == 0
+
+
+def test_a_stop_signal_during_a_duckdb_query_comes_out_as_the_signal() -> None:
+    # DuckDB turns the signal handler's exception into RuntimeError("Query interrupted");
+    # re-raised as the signal, Prefect's engine reports the run Crashed, not Failed.
+    def stop(signum: int, frame: object) -> None:
+        raise TerminationSignal(signal=signum)
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    con = duckdb.connect()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    try:
+        timer.start()
+        with pytest.raises(TerminationSignal) as caught, stop_signals_kept():
+            con.execute("SELECT sum(i * 2) FROM range(100000000000) t(i)").fetchone()
+        assert "interrupted" in str(caught.value.__cause__).lower()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGUSR1, previous)
+        con.close()
+
+
+def test_an_ordinary_error_is_not_taken_for_a_stop_signal() -> None:
+    with pytest.raises(RuntimeError, match="disk full"), stop_signals_kept():
+        try:
+            raise ValueError("inner")
+        except ValueError as inner:
+            raise RuntimeError("disk full") from inner
+    assert stop_signal_behind(RuntimeError("x")) is None
+
+
+def test_ctrl_c_behind_an_error_is_found_even_in_a_cycle() -> None:
+    interrupt = KeyboardInterrupt()
+    wrapper = RuntimeError("Query interrupted")
+    wrapper.__cause__ = interrupt
+    interrupt.__context__ = wrapper  # a cycle: must not loop
+    assert stop_signal_behind(wrapper) is interrupt
+    cyclic = RuntimeError("a")
+    other = RuntimeError("b")
+    cyclic.__context__, other.__context__ = other, cyclic
+    assert stop_signal_behind(cyclic) is None

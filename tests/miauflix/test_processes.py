@@ -131,3 +131,62 @@ def test_the_guard_rejects_a_malformed_command_line(argv: list[str]) -> None:
     out = subprocess.run([sys.executable, "-m", "miauflix.childguard", *argv], env=env,
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert out.returncode == 2 and "usage" in out.stderr
+
+
+_PARENT = """
+import signal, subprocess, sys, time
+log = sys.argv[1]
+child = subprocess.Popen([sys.executable, "-c", sys.argv[2], log])
+def note(signum, frame):
+    with open(log, "a") as f:
+        f.write(f"command {time.monotonic()} child_alive={child.poll() is None}\\n")
+    child.wait(10)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, note)
+print("ready", flush=True)
+time.sleep(60)
+"""
+_CHILD = """
+import signal, sys, time
+def note(signum, frame):
+    time.sleep(0.5)  # reports its end (a flow run tells its server), through its parent
+    with open(sys.argv[1], "a") as f:
+        f.write(f"child {time.monotonic()}\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, note)
+with open(sys.argv[1], "a") as f:
+    f.write("ready\\n")
+time.sleep(60)
+"""
+
+
+def test_the_guard_stops_the_commands_children_before_the_command(tmp_path: Path) -> None:
+    # A runner's flow runs must end (and report) while the runner that relays their output
+    # still runs: the command gets SIGTERM only once its children are gone.
+    log = tmp_path / "order.log"
+    argv = [sys.executable, "-m", "miauflix.childguard", str(os.getpid()), "8", "--",
+            sys.executable, "-c", _PARENT, str(log), _CHILD]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    guard = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert guard.stdout is not None
+        assert guard.stdout.readline().strip() == "ready"
+        _wait_for_line(log, "ready")  # the child's handler is in place
+        guard.send_signal(signal.SIGTERM)
+        guard.wait(timeout=30)
+        lines = [line for line in log.read_text().split("\n")[1:] if line]
+        assert [line.split()[0] for line in lines] == ["child", "command"], lines
+        assert "child_alive=False" in lines[1]
+    finally:
+        if guard.poll() is None:
+            guard.kill()
+            guard.wait()
+        if guard.stdout is not None:
+            guard.stdout.close()
+
+
+def _wait_for_line(path: Path, line: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and line in path.read_text().split("\n")):
+        assert time.monotonic() < deadline, f"{line!r} not in {path}"
+        time.sleep(0.05)

@@ -3,10 +3,12 @@
 Everything is real and on loopback: Debian's PostgreSQL in a temporary cluster, ``prefect
 server start`` on it, the fake TMDB/YTS/EZTV/Trakt over HTTP, two workers sharing one data
 directory. Pinned: concurrent deployments all complete, their warehouse work serialised by
-the global concurrency limit (Prefect's own acquired/released events); a worker SIGKILLed
-mid-run takes its flow run down with it, the run is marked Crashed by the heartbeat
+the global concurrency limit (Prefect's own acquired/released events); a worker and its
+flow run SIGKILLed mid-run (nothing left to report) are marked Crashed by the heartbeat
 automation, the slot comes back, a rerun on the surviving worker completes, and the
-catalog keeps serving the previous publish throughout and ends as a clean run leaves it.
+catalog keeps serving the previous publish throughout and ends as a clean run leaves it;
+a worker stopped with SIGTERM mid-run has its run report Crashed at once and give the slot
+back.
 """
 
 from __future__ import annotations
@@ -325,7 +327,7 @@ def test_two_workers_serialise_warehouse_writes_and_recover_from_a_killed_worker
         "two runs were never RUNNING at once: the limit had nothing to serialise"
     )
 
-    # A worker SIGKILLed mid-run: its flow run dies with it and is marked Crashed.
+    # A worker and its flow run SIGKILLed mid-run: the run is marked Crashed by heartbeat.
     before = _catalog_state(catalog)[0]
     watch = CatalogWatch(catalog)
     watch.start()
@@ -344,7 +346,11 @@ def test_two_workers_serialise_warehouse_writes_and_recover_from_a_killed_worker
         30,
         "the flow-run process of the victim run",
     )  # fmt: skip
-    cluster.workers[owner].kill()  # SIGKILL, no clean-up of its own
+    # As when the machine or container dies: SIGKILL for the worker and every process
+    # below it at once, so nothing can report the run; the heartbeat automation must.
+    for pid in descendants(cluster.workers[owner].pid):
+        os.kill(pid, signal.SIGKILL)
+    cluster.workers[owner].kill()
     cluster.workers[owner].wait()
     _wait_for(lambda: not _alive(flow_pid), GUARD_GRACE + 10, "the orphaned flow run to die")
     crashed = cluster.wait_done(victim_run, CRASH_AFTER + 60)
@@ -370,3 +376,25 @@ def test_two_workers_serialise_warehouse_writes_and_recover_from_a_killed_worker
     assert cluster.slots_in_use() == 0
     survivor = next(proc for name, proc in cluster.workers.items() if name != owner)
     assert survivor.poll() is None
+
+    # The surviving worker stopped as `docker stop` does (SIGTERM to the worker) mid-run:
+    # its flow run is told to stop, ends at once as Crashed by the engine itself (not by
+    # the heartbeat automation) and gives the warehouse slot back; the catalog is intact.
+    published = _catalog_state(catalog)
+    stopped_run = cluster.start_run("full")
+    _wait_for(
+        lambda: cluster.run(stopped_run)["state_type"] == "RUNNING" and cluster.slots_in_use() == 1,
+        120,
+        "the run holding the warehouse slot",
+    )
+    flow_pid = _wait_for(
+        lambda: _flow_run_pid(survivor, stopped_run), 30, "the flow run under the survivor"
+    )
+    survivor.send_signal(signal.SIGTERM)
+    assert survivor.wait(timeout=GUARD_GRACE + 20) is not None
+    assert not _alive(flow_pid)
+    ended = cluster.wait_done(stopped_run, 20)  # well inside the heartbeat window
+    assert ended["state_type"] in {"CRASHED", "CANCELLED"}, ended["state"]
+    assert "heartbeat" not in (ended["state"]["message"] or ""), ended["state"]
+    _wait_for(lambda: cluster.slots_in_use() == 0 or None, 30, "the slot given back")
+    assert _catalog_state(catalog) == published
