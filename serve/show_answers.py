@@ -86,10 +86,16 @@ class ShowDetails(Answer):
 
 
 class EpisodeSourceAnswer(Source):
-    """A ranked torrent for one episode: a single episode or a season pack."""
+    """A ranked torrent for one episode: a single episode, a multi-episode release
+    (S01E01E02) or a season pack."""
 
     is_pack: bool = Field(description="A season pack: the engine plays this episode's file")
     release_name: str
+    episodes: list[int] | None = Field(
+        description="The episode numbers the release holds, first to last: [5] for one "
+        "episode, [1, 2] for S01E01E02 (a later episode of it may start inside the file); "
+        "null for a season pack"
+    )
 
 
 class Episode(Answer):

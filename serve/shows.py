@@ -43,6 +43,7 @@ bp = Blueprint("shows", __name__, url_prefix="/api")
 protect_catalogue(bp)
 
 MAX_SEASON = 9_999
+MAX_RUN = 50  # episodes in one release: the warehouse's release-name parser refuses longer
 STILL_SIZE = "w300"
 SHOW_SORTS = ("popularity", "vote_average", "first_air_date", "name")
 _ORDER = {
@@ -328,13 +329,15 @@ def _season(snapshot: CatalogSnapshot, show_id: int, number: int, profile: str) 
 def _episode_sources(
     snapshot: CatalogSnapshot, show_id: int, season: int, profile: str
 ) -> dict[int, list[dict[str, Any]]]:
-    """Ranked sources per episode of one season, in the movie sources' shape (+ pack)."""
+    """Ranked sources per episode of one season, in the movie sources' shape (+ pack,
+    release name, and the episodes the file holds)."""
     score, rank = PROFILE_COLUMNS[profile]
     rows = snapshot.query(
         "SELECT es.episode_number, es.source_id, es.components, es." + score + " AS score,"
         " es." + rank + " AS rank, ss.quality, ss.resolution, ss.video_codec, ss.source_type,"
         " NULL AS bit_depth, NULL AS audio_channels, 0 AS is_3d, NULL AS bitrate_mbps,"
         " ss.size_bytes, ss.seeds, ss.peers, ss.uploaded_at, ss.is_repack, ss.is_pack,"
+        " ss.episode_number AS first_episode, ss.last_episode_number AS last_episode,"
         " ss.release_name, ss.available, ss.unavailable_reason, ss.reliability_note"
         " FROM episode_sources es JOIN show_sources ss ON ss.source_id = es.source_id"
         " WHERE es.show_id = ? AND es.season_number = ?"
@@ -345,9 +348,27 @@ def _episode_sources(
     out: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         answer = source_answer(row)
-        answer.update(is_pack=bool(row["is_pack"]), release_name=row["release_name"])
+        answer.update(
+            is_pack=bool(row["is_pack"]),
+            release_name=row["release_name"],
+            episodes=_held_episodes(row),
+        )
         out.setdefault(int(row["episode_number"]), []).append(answer)
     return out
+
+
+def _held_episodes(row: Any) -> list[int] | None:
+    """The episode numbers a source's file holds: ``[e]`` for one episode, first..last for a
+    run (S01E01E02 -> [1, 2]), None for a season pack. A run the catalog cannot mean (not a
+    number, last not after first, longer than :data:`MAX_RUN`) is its first episode only."""
+    if row["is_pack"]:
+        return None
+    first, last = row["first_episode"], row["last_episode"]
+    if not isinstance(first, int):  # no episode of its own: the one it plays is all we know
+        return [int(row["episode_number"])]
+    if isinstance(last, int) and first < last < first + MAX_RUN:
+        return list(range(first, last + 1))
+    return [first]
 
 
 # --- GET /api/tv-genres --------------------------------------------------------------------

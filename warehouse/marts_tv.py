@@ -53,10 +53,10 @@ SHOW_COLUMNS: tuple[str, ...] = (
     "fetched_at",
 )  # fmt: skip
 SHOW_SOURCE_COLUMNS: tuple[str, ...] = (
-    "info_hash", "show_id", "season_number", "episode_number", "is_pack", "release_name",
-    "quality", "resolution", "source_type", "video_codec", "release_group", "is_repack",
-    "size_bytes", "seeds", "peers", "uploaded_at", "available", "unavailable_reason",
-    "reliability_note", "torrent_url", "magnet",
+    "info_hash", "show_id", "season_number", "episode_number", "last_episode_number",
+    "is_pack", "release_name", "quality", "resolution", "source_type", "video_codec",
+    "release_group", "is_repack", "size_bytes", "seeds", "peers", "uploaded_at", "available",
+    "unavailable_reason", "reliability_note", "torrent_url", "magnet",
 )  # fmt: skip
 EPISODE_SOURCE_COLUMNS: tuple[str, ...] = (
     *EPISODE_KEY, "info_hash", "is_pack", "file_hint", "bitrate_mbps", *COMPONENT_COLUMNS,
@@ -117,6 +117,13 @@ def _magnet() -> pl.Expr:
     ).alias("magnet")
 
 
+def with_run_end(torrents: pl.LazyFrame) -> pl.LazyFrame:
+    """``torrents`` with ``last_episode_number`` (all NULL when staged before runs existed)."""
+    if "last_episode_number" in torrents.collect_schema().names():
+        return torrents
+    return torrents.with_columns(pl.lit(None, dtype=pl.Int32).alias("last_episode_number"))
+
+
 def episode_candidates(
     torrents: pl.LazyFrame, episodes: pl.LazyFrame, shows: pl.LazyFrame
 ) -> pl.LazyFrame:
@@ -131,8 +138,7 @@ def episode_candidates(
         pl.col("_minutes").sum().alias("_season_minutes")
     )
     episode_cols = facts.select(*EPISODE_KEY, "_minutes")
-    if "last_episode_number" not in torrents.collect_schema().names():
-        torrents = torrents.with_columns(pl.lit(None, dtype=pl.Int32).alias("last_episode_number"))
+    torrents = with_run_end(torrents)
     multi = pl.col("last_episode_number").is_not_null()
     singles = (
         torrents.filter(~pl.col("is_pack") & ~multi)
@@ -203,7 +209,7 @@ def build_tv_marts(
         .join(show_ids, left_on="show_id", right_on="tmdb_id", how="semi")
     )
     torrents = with_outcomes(
-        stg["stg_eztv__torrents"].lazy().filter(pl.col("show_id").is_not_null()),
+        with_run_end(stg["stg_eztv__torrents"].lazy().filter(pl.col("show_id").is_not_null())),
         outcomes,
         source_key,
     )

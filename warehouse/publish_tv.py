@@ -1,4 +1,4 @@
-"""The TV part of a publish: the schema-3 show tables, copied from the TV marts.
+"""The TV part of a publish: the show tables (schema 3, +4), copied from the TV marts.
 
 Called by warehouse/publish.py inside the same SQLite transaction as the movie tables, so a
 catalog carries movies and shows of one run or nothing new. Show sources are encrypted like
@@ -92,9 +92,10 @@ ORDER BY s.tmdb_id
 """
 
 SOURCE_PLAIN = (
-    "show_id", "season_number", "episode_number", "is_pack", "release_name", "quality",
-    "resolution", "source_type", "video_codec", "release_group", "is_repack", "size_bytes",
-    "seeds", "peers", "uploaded_at", "available", "unavailable_reason", "reliability_note",
+    "show_id", "season_number", "episode_number", "last_episode_number", "is_pack",
+    "release_name", "quality", "resolution", "source_type", "video_codec", "release_group",
+    "is_repack", "size_bytes", "seeds", "peers", "uploaded_at", "available",
+    "unavailable_reason", "reliability_note",
 )  # fmt: skip
 SOURCE_COLUMNS = (
     "source_id", *SOURCE_PLAIN, "info_hash_hmac", "info_hash_enc", "magnet_enc",
@@ -102,9 +103,9 @@ SOURCE_COLUMNS = (
 )  # fmt: skip
 SOURCES_QUERY = """
 SELECT info_hash, magnet, torrent_url, show_id, season_number, episode_number,
-       CAST(is_pack AS INTEGER), release_name, quality, resolution, source_type, video_codec,
-       release_group, CAST(is_repack AS INTEGER), size_bytes, seeds, peers,
-       strftime(uploaded_at, '%Y-%m-%dT%H:%M:%SZ'), CAST(available AS INTEGER),
+       last_episode_number, CAST(is_pack AS INTEGER), release_name, quality, resolution,
+       source_type, video_codec, release_group, CAST(is_repack AS INTEGER), size_bytes,
+       seeds, peers, strftime(uploaded_at, '%Y-%m-%dT%H:%M:%SZ'), CAST(available AS INTEGER),
        unavailable_reason, reliability_note
 FROM mart_show_sources
 """

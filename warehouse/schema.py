@@ -179,6 +179,7 @@ CREATE OR REPLACE TABLE mart_episodes (
 CREATE OR REPLACE TABLE mart_show_sources (
     info_hash VARCHAR NOT NULL, show_id BIGINT NOT NULL, season_number INTEGER NOT NULL,
     episode_number INTEGER,                                   -- NULL: season pack
+    last_episode_number INTEGER,                    -- a run (S01E01E02): its last; else NULL
     is_pack BOOLEAN NOT NULL, release_name VARCHAR NOT NULL, quality VARCHAR NOT NULL,
     resolution INTEGER NOT NULL, source_type VARCHAR, video_codec VARCHAR,
     release_group VARCHAR, is_repack BOOLEAN NOT NULL, size_bytes BIGINT NOT NULL,

@@ -16,8 +16,10 @@ from typing import Literal, Protocol
 from core.errors import MiauflixError
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
-SCHEMA_VERSION = 3  # 2: sources.available/unavailable_reason/reliability_note; 3: TV shows
-"""Written to ``catalog_version.schema_version`` and ``PRAGMA user_version``."""
+SCHEMA_VERSION = 4  # 2: sources.available/unavailable_reason/reliability_note; 3: TV shows
+"""Written to ``catalog_version.schema_version`` and ``PRAGMA user_version``. 4:
+``show_sources.last_episode_number`` (the episodes a multi-episode release holds); readers
+refuse any other version, and the next sync republishes a catalog stamped with another."""
 
 PROFILES = ("web", "tv")
 """Ranking profiles: each has ``score_<profile>`` and ``rank_<profile>`` columns."""

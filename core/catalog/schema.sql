@@ -2,7 +2,8 @@
 -- Contract between warehouse/publish.py, serve/ and engine/. Secrets are AES-GCM blobs
 -- (miauflix.crypto.FieldCipher) with aad "<table>.<column>:<source_id>"; lookups go
 -- through info_hash_hmac = FieldCipher.lookup_hash(info_hash lowercase).
--- Schema version 3 (PRAGMA user_version and catalog_version.schema_version): 3 adds TV shows.
+-- Schema version 4 (PRAGMA user_version and catalog_version.schema_version): 3 adds TV shows;
+-- 4 adds show_sources.last_episode_number (multi-episode releases).
 CREATE TABLE catalog_version (
     run_id TEXT NOT NULL, published_at TEXT NOT NULL,     -- ISO-8601 UTC
     schema_version INTEGER NOT NULL, counts TEXT NOT NULL  -- JSON {"movies": n, ...}
@@ -90,10 +91,12 @@ CREATE TABLE episodes (
     vote_average REAL, source_count INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (show_id, season_number, episode_number)
 );
--- One torrent: a single episode (episode_number set) or a season pack (NULL, is_pack = 1).
+-- One torrent: a single episode (episode_number set), a run of episodes (S01E01E02:
+-- episode_number..last_episode_number) or a season pack (NULL, is_pack = 1).
 CREATE TABLE show_sources (
     source_id TEXT PRIMARY KEY,        -- source_id_for(info_hash), as for movies
     show_id INTEGER NOT NULL, season_number INTEGER NOT NULL, episode_number INTEGER,
+    last_episode_number INTEGER,       -- the last episode of a run; NULL: one episode or pack
     is_pack INTEGER NOT NULL, release_name TEXT NOT NULL,
     quality TEXT NOT NULL, resolution INTEGER NOT NULL, source_type TEXT, video_codec TEXT,
     release_group TEXT, is_repack INTEGER NOT NULL, size_bytes INTEGER NOT NULL,

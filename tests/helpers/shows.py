@@ -1,5 +1,5 @@
 """Shows, seasons, episodes and sealed show sources written straight into a catalog file
-(schema 3), for the readers' tests while the TV pipeline is built in parallel.
+(schema 4), for the readers' tests while the TV pipeline is built in parallel.
 
 ``add_sample_shows`` adds a small hand-made TV catalogue to a catalog that already has the
 schema (a published sample, or ``write_catalog``'s); ``add_show_source`` seals one source
@@ -25,7 +25,8 @@ def show_hash(label: str) -> str:
 
 @dataclass
 class ShowSource:
-    """One torrent of a show: a single episode, or a season pack covering ``episodes``."""
+    """One torrent of a show: a single episode, a season pack covering ``episodes``, or a
+    run of episodes (the first of ``episodes`` .. ``last_episode``)."""
 
     show_id: int
     season: int
@@ -40,6 +41,7 @@ class ShowSource:
     available: bool = True
     unavailable_reason: str | None = None
     is_pack: bool = False
+    last_episode: int | None = None
     file_hints: dict[int, str] = field(default_factory=dict)
     info_hash: str = ""
     magnet: str = ""
@@ -57,12 +59,14 @@ def add_show_source(conn: sqlite3.Connection, cipher: FieldCipher, src: ShowSour
     sid = src.source_id
     only = None if src.is_pack else next(iter(src.episodes))
     conn.execute(
-        "INSERT INTO show_sources (source_id, show_id, season_number, episode_number, is_pack,"
-        " release_name, quality, resolution, source_type, video_codec, release_group,"
-        " is_repack, size_bytes, seeds, peers, uploaded_at, available, unavailable_reason,"
-        " reliability_note, info_hash_hmac, info_hash_enc, magnet_enc, torrent_url_enc)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,'GRP',0,?,?,?,'2024-01-02T00:00:00Z',?,?,NULL,?,?,?,?)",
-        (sid, src.show_id, src.season, only, int(src.is_pack), src.release_name, src.quality,
+        "INSERT INTO show_sources (source_id, show_id, season_number, episode_number,"
+        " last_episode_number, is_pack, release_name, quality, resolution, source_type,"
+        " video_codec, release_group, is_repack, size_bytes, seeds, peers, uploaded_at,"
+        " available, unavailable_reason, reliability_note, info_hash_hmac, info_hash_enc,"
+        " magnet_enc, torrent_url_enc) VALUES"
+        " (?,?,?,?,?,?,?,?,?,?,?,'GRP',0,?,?,?,'2024-01-02T00:00:00Z',?,?,NULL,?,?,?,?)",
+        (sid, src.show_id, src.season, only, src.last_episode, int(src.is_pack),
+         src.release_name, src.quality,
          int(src.quality.rstrip("p")), src.source_type, src.codec, src.size_bytes, src.seeds,
          src.peers, int(src.available), src.unavailable_reason,
          info_hash_hmac(cipher, src.info_hash),

@@ -123,3 +123,39 @@ def test_episode_sources_rank_each_episode_and_point_at_show_sources(catalog: Pa
         " (SELECT source_id FROM show_sources)"
     ).fetchone()
     assert orphans[0] == 0
+
+
+def test_publish_copies_the_last_episode_of_a_run_and_null_for_singles_and_packs(
+    sampled: RawWriter, tmp_path: Path
+) -> None:
+    run, single, pack = "ef" * 20, "12" * 20, "34" * 20
+    land_show(
+        sampled,
+        [
+            torrent(run, "The Show S01E02E03 720p WEB-DL x264-GRP", "tt7777777"),
+            torrent(single, "The Show S01E01 720p WEB-DL x264-GRP", "tt7777777"),
+            torrent(pack, "The Show S02 COMPLETE 720p WEB-DL x264-GRP", "tt7777777"),
+        ],
+        show_id=4321,
+        imdb="tt7777777",
+    )
+    sampled.flush()
+    transform(sampled.con, "run-1")
+    path = tmp_path / "catalog.sqlite"
+    publish_catalog(sampled.con, path, cipher(), "run-1")
+    field = cipher()
+    con = _con(path)
+    held = {
+        row["source_id"]: (row["episode_number"], row["last_episode_number"], row["is_pack"])
+        for row in con.execute(
+            "SELECT source_id, episode_number, last_episode_number, is_pack FROM show_sources"
+            " WHERE show_id = 4321"
+        )
+    }
+    assert held == {
+        source_id_for(field, run): (2, 3, 0),
+        source_id_for(field, single): (1, None, 0),
+        source_id_for(field, pack): (None, None, 1),
+    }
+    declared = {row["name"]: row["type"] for row in con.execute("PRAGMA table_info(show_sources)")}
+    assert declared["last_episode_number"] == "INTEGER"

@@ -220,3 +220,37 @@ def test_show_details_carry_translations_images_genres_and_external_ids(raw: Raw
     assert _rows(raw.con, "SELECT genre_id FROM mart_show_genres") == [(35,)]
     seasons = _rows(raw.con, "SELECT season_number, episode_count FROM mart_seasons ORDER BY 1")
     assert seasons == [(1, 3), (2, 2)]
+
+
+def test_show_sources_name_the_last_episode_of_a_run_and_null_otherwise(raw: RawWriter) -> None:
+    land_show(
+        raw,
+        [
+            torrent(H[0], "Show.1220.S01E01.720p.WEB-DL.x264-GRP"),
+            torrent(H[1], "Show.1220.S01E02E03.720p.WEB-DL.x264-GRP"),
+            torrent(H[2], "Show 1220 1x01-1x03 HDTV x264-C"),
+            torrent(H[3], "Show 1220 S01 COMPLETE 720p WEB-DL x264-GRP"),
+            torrent(H[4], "Show 1220 S02E02-E04 720p HDTV x264-GRP"),  # past the season's end
+        ],
+    )
+    raw.flush()
+    summary = transform(raw.con, "run-1")
+    assert summary.reconciliation_ok, format_reconciliation(summary.reconciliation)
+    rows = _rows(
+        raw.con,
+        "SELECT info_hash, season_number, episode_number, last_episode_number, is_pack "
+        "FROM mart_show_sources ORDER BY info_hash",
+    )
+    assert rows == [
+        (H[0], 1, 1, None, False),
+        (H[1], 1, 2, 3, False),
+        (H[2], 1, 1, 3, False),
+        (H[3], 1, None, None, True),
+        (H[4], 2, 2, 4, False),  # what the release holds, not only the episodes TMDB lists
+    ]
+    column = _rows(
+        raw.con,
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'mart_show_sources' AND column_name = 'last_episode_number'",
+    )
+    assert column == [("INTEGER",)]

@@ -8,6 +8,20 @@ export function episodeLabel(season, episode) {
   return season === 0 ? `Special · E${episode}` : `S${season} · E${episode}`;
 }
 
+/**
+ * A source whose release holds several episodes (its `episodes`, first to last, from the
+ * season answer): { first, last, label: "E1–E2", title } ; null for one episode, a season
+ * pack (`episodes` null) or anything that is not an ascending list of episode numbers.
+ */
+export function episodeRun(source) {
+  const held = source && source.episodes;
+  if (!Array.isArray(held) || held.length < 2) return null;
+  const first = held[0];
+  const last = held[held.length - 1];
+  if (!Number.isInteger(first) || !Number.isInteger(last) || first < 0 || last <= first) return null;
+  return { first, last, label: `E${first}–E${last}`, title: `One release holding episodes ${first} to ${last}` };
+}
+
 /** Numbered seasons in order, then the specials (season 0). */
 export function orderedSeasons(show) {
   const seasons = (show && show.seasons) || [];

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { api, language, profile, navigate, route } from "../state.js";
 import { watchedShare, formatClock, resumePoint } from "../core/progress.js";
-import { episodeLabel, orderedSeasons } from "../core/episodes.js";
+import { episodeLabel, episodeRun, orderedSeasons } from "../core/episodes.js";
 import { sourceLabel } from "../core/explain.js";
 import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating } from "./common.js";
 import { LIST_TITLES } from "./home.js";
@@ -136,6 +136,7 @@ function SeasonPicker({ show, season }) {
 function EpisodeItem({ show, season, episode, record }) {
   const sources = annotate(episode.sources || []);
   const best = sources.find((s) => !s.blocked);
+  const run = best ? episodeRun(best) : null;  // e.g. S01E01E02: "E1–E2"
   const watched = Boolean(record && record.watched);
   const share = record && !watched ? watchedShare(record) : 0;
   const resume = resumePoint(record);
@@ -150,7 +151,7 @@ function EpisodeItem({ show, season, episode, record }) {
     <div class="episode-body">
       <h3><span class="muted">${label}</span> ${name}
         ${watched && html` <span class="badge ok">✓ Watched</span>`}</h3>
-      <p class="facts">${facts.join(" · ")}</p>
+      <p class="facts">${facts.join(" · ")}${run && html` <span class="badge episode-run" title=${run.title}>${run.label}</span>`}</p>
       ${episode.overview && html`<p class="episode-overview">${episode.overview}</p>`}
       ${share > 0 &&
       html`<progress class="watched" max="1" value=${share} aria-label=${`${name}: ${Math.round(share * 100)}% watched`}></progress>

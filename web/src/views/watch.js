@@ -7,6 +7,7 @@ import { api, profile, navigate, announce } from "../state.js";
 import { createPlayer, keyAction } from "../core/player.js";
 import { createProgressSaver, resumePoint, formatClock, WATCHED_SHARE } from "../core/progress.js";
 import { sourceLabel, formatBytes } from "../core/explain.js";
+import { episodeRun } from "../core/episodes.js";
 import { annotate } from "./movie.js";
 import { useTitle, Loading, ErrorBox } from "./common.js";
 
@@ -268,12 +269,13 @@ export function Player({
   }
 
   const source = snap.source || sources[0];
+  const run = source ? episodeRun(source) : null;  // an episode's multi-episode release
   const share = snap.duration ? snap.position / snap.duration : 0;
   return html`<div class="player" ref=${frameRef}>
     <div class="player-bar">
       <a href=${backHref} class="back">← Back<span class="visually-hidden"> to ${title}</span></a>
       <h1>${title}</h1>
-      <span class="muted">${source ? sourceLabel(source) : ""}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
+      <span class="muted">${source ? sourceLabel(source) : ""}${run && html` <span class="badge episode-run" title=${run.title}>${run.label}</span>`}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
     </div>
     <div class="stage">
       <video ref=${videoRef} controls playsinline preload="auto" tabindex="0"
