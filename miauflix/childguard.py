@@ -38,19 +38,24 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(err, f"prctl({option}) failed: {os.strerror(err)}")
 
 
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """``/proc/<pid>/stat`` after the command name (state, ppid, ...); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(b")") + 2 :].split()
+
+
 def descendants(root: int) -> list[int]:
     """Every live process below ``root`` in the process tree (from ``/proc``)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(b")") + 2 :].split()
-        if fields[0] == b"Z":
+        fields = _stat_fields(int(entry))
+        if fields is None or fields[0] == b"Z":
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
     found: list[int] = []
@@ -70,12 +75,8 @@ def _signal_all(pids: Sequence[int], signum: int) -> None:
 
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie, exited but not yet reaped, is not running)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            stat = handle.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != b"Z"
 
 
 def _reap(child: int) -> int | None:

@@ -272,7 +272,7 @@ def _copy(
 
 def _fetch(warehouse: duckdb.DuckDBPyConnection, query: str) -> Iterator[list[tuple[Any, ...]]]:
     try:
-        cursor = warehouse.sql(query)  # a relation streams its result; execute materialises it
+        cursor = warehouse.execute(query)
         while batch := cursor.fetchmany(BATCH_ROWS):
             yield batch
         release_buffers(warehouse)  # the next table's blocks need not stack on this one's

@@ -42,8 +42,9 @@ then runs again unbounded rather than fail."""
 
 WRITE_MEMORY_LIMIT = "64MB"
 """DuckDB's buffer pool once staging is done (marts and the write transaction): only the
-window choosing each key's response needs more. With 1,000 shows the transform peaked at
-954 MiB without it and 804 MiB with it, at the same speed (benchmarks/README.md)."""
+window choosing each key's response needs more. With 1,000 shows the transform alone
+peaked at 954 MiB without a lower limit, 804 MiB at 128MB and 777 MiB at 64MB, at the same
+speed within this machine's noise (benchmarks/README.md)."""
 
 
 @dataclass
