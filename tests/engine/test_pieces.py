@@ -159,13 +159,21 @@ def test_steady_band_has_a_piece_per_peer_within_the_readahead() -> None:
     assert short.steady_pieces(0) >= short.window_pieces(0)
 
 
-def test_a_steady_band_is_under_deadlines_nearest_first() -> None:
+STEADY_RATE = 8 * PIECE  # steady: 7 pieces, a piece every 125 ms at this rate
+
+
+def _steady_reader() -> PiecePlanner:
+    """Reader 1 has read pieces 10-12 in order at STEADY_RATE: its steady band is planned."""
     p = planner(bitrate=PIECE)
-    rate = 8 * PIECE  # steady: 7 pieces, a piece every 125 ms at this rate
     p.set_cursor(1, 10)
-    assert [piece for piece, _ in p.update(rate).deadlines] == [10, 11]  # tight: 2 only
+    assert [piece for piece, _ in p.update(STEADY_RATE).deadlines] == [10, 11]  # tight: 2
     read_sequentially(p, 1, 10, 13)
-    p.update(rate)
+    p.update(STEADY_RATE)
+    return p
+
+
+def test_a_steady_band_is_under_deadlines_nearest_first() -> None:
+    p = _steady_reader()
     assert sorted(p.deadlined) == list(range(13, 20))
     ms = [p.deadlined[i] for i in range(13, 20)]
     assert ms == sorted(ms) and ms[0] == 0 and ms[-1] > ms[1] > 0
@@ -174,27 +182,19 @@ def test_a_steady_band_is_under_deadlines_nearest_first() -> None:
 
 
 def test_a_sliding_steady_band_adds_deadlines_at_its_far_end_only() -> None:
-    p = planner(bitrate=PIECE)
-    rate = 8 * PIECE
-    p.set_cursor(1, 10)
-    read_sequentially(p, 1, 10, 13)
-    p.update(rate)
+    p = _steady_reader()
     p.mark_have(13)
     p.set_cursor(1, 14)
-    actions = p.update(rate)
+    actions = p.update(STEADY_RATE)
     assert [piece for piece, _ in actions.deadlines] == [20]  # the others keep theirs
     assert actions.deadlines[0][1] == 6 * 125
     assert actions.resets == []
 
 
 def test_a_seek_from_the_steady_band_resets_its_deadlines() -> None:
-    p = planner(bitrate=PIECE)
-    rate = 8 * PIECE
-    p.set_cursor(1, 10)
-    read_sequentially(p, 1, 10, 13)
-    p.update(rate)
+    p = _steady_reader()
     p.set_cursor(1, 60)
-    actions = p.update(rate)
+    actions = p.update(STEADY_RATE)
     assert sorted(actions.resets) == list(range(13, 20))
     assert [piece for piece, _ in actions.deadlines] == [60, 61]  # the tight band's
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,9 @@ PACK, SINGLE = "ab" * 20, "cd" * 20
 
 @pytest.fixture
 def catalog(sampled: RawWriter, tmp_path: Path) -> Path:
-    land_show(
+    return _published(
         sampled,
+        tmp_path,
         [
             torrent(
                 PACK,
@@ -34,9 +36,12 @@ def catalog(sampled: RawWriter, tmp_path: Path) -> Path:
             ),
             torrent(SINGLE, "The Show S01E02 720p HDTV x264-GRP", "tt7777777"),
         ],
-        show_id=4321,
-        imdb="tt7777777",
     )
+
+
+def _published(sampled: RawWriter, tmp_path: Path, torrents: list[dict[str, Any]]) -> Path:
+    """Show 4321 with ``torrents`` landed, transformed and published; the catalog's path."""
+    land_show(sampled, torrents, show_id=4321, imdb="tt7777777")
     sampled.flush()
     transform(sampled.con, "run-1")
     path = tmp_path / "catalog.sqlite"
@@ -129,20 +134,15 @@ def test_publish_copies_the_last_episode_of_a_run_and_null_for_singles_and_packs
     sampled: RawWriter, tmp_path: Path
 ) -> None:
     run, single, pack = "ef" * 20, "12" * 20, "34" * 20
-    land_show(
+    path = _published(
         sampled,
+        tmp_path,
         [
             torrent(run, "The Show S01E02E03 720p WEB-DL x264-GRP", "tt7777777"),
             torrent(single, "The Show S01E01 720p WEB-DL x264-GRP", "tt7777777"),
             torrent(pack, "The Show S02 COMPLETE 720p WEB-DL x264-GRP", "tt7777777"),
         ],
-        show_id=4321,
-        imdb="tt7777777",
     )
-    sampled.flush()
-    transform(sampled.con, "run-1")
-    path = tmp_path / "catalog.sqlite"
-    publish_catalog(sampled.con, path, cipher(), "run-1")
     field = cipher()
     con = _con(path)
     held = {
