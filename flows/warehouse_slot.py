@@ -31,10 +31,13 @@ from uuid import UUID
 from prefect import get_client
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.concurrency.asyncio import concurrency as aconcurrency
+from prefect.concurrency.context import ConcurrencyContext
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_logger, get_run_logger
 from prefect.runtime import flow_run
+
+from flows.stop_signals import hold, stop_signals_kept
 
 WAREHOUSE_LIMIT = "miauflix-warehouse"
 LEASE_SECONDS = 60.0  # Prefect's minimum lease; renewed every 45 s while the holder lives
@@ -57,61 +60,45 @@ def limit_exists(name: str = WAREHOUSE_LIMIT) -> bool:
     return True
 
 
+def _leases_held() -> list[UUID]:
+    """The concurrency leases this run holds (Prefect records each one on the run's
+    concurrency context the moment it is granted, for clean-up)."""
+    context = ConcurrencyContext.get()
+    return list(context.cleanup_lease_ids) if context is not None else []
+
+
 def _holder() -> ConcurrencyLeaseHolder | None:
     current = flow_run.get_id()
     return ConcurrencyLeaseHolder(type="flow_run", id=UUID(current)) if current else None
-
-
-def stop_signal_behind(exc: BaseException) -> BaseException | None:
-    """The stop signal (SIGTERM's ``TerminationSignal``, Ctrl-C's ``KeyboardInterrupt``)
-    that ``exc`` stands for, if any: DuckDB turns a signal that lands during a query into
-    ``RuntimeError('Query interrupted')`` with the signal's exception as its cause."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if not isinstance(current, Exception):
-            return current
-        current = current.__cause__ or current.__context__
-    return None
-
-
-@contextmanager
-def stop_signals_kept() -> Iterator[None]:
-    """Re-raise a stop signal that an exception inside the block hides, so Prefect's engine
-    reports the run Crashed ("aborted by a termination signal") instead of Failed with
-    "Query interrupted", and the caller's clean-up sees the stop for what it is."""
-    try:
-        yield
-    except Exception as exc:
-        stopped = stop_signal_behind(exc)
-        if stopped is None:
-            raise
-        raise stopped from exc
 
 
 @contextmanager
 def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
     """Hold one slot of ``name`` for the block (waits as long as another run holds it).
 
-    When the server has no such limit the block runs unguarded (logged at INFO)."""
-    if not limit_exists(name):
-        _logger().info("no global concurrency limit %r on this Prefect server: not waiting", name)
-        with stop_signals_kept():
+    When the server has no such limit the block runs unguarded (logged at INFO). A stop
+    signal inside the block ends it as the signal (see :mod:`flows.stop_signals`)."""
+    with stop_signals_kept():  # the wait for the slot included
+        if not limit_exists(name):
+            _logger().info("no global concurrency limit %r on this server: not waiting", name)
+            hold(flow_run.get_id(), [])
             yield
-        return
-    _logger().info("waiting for the warehouse slot (%s)", name)
-    with concurrency(
-        name,
-        occupy=1,
-        lease_duration=LEASE_SECONDS,
-        strict=True,
-        holder=_holder(),
-        raise_on_lease_renewal_failure=False,
-    ):
-        _logger().info("holding the warehouse slot (%s)", name)
-        with stop_signals_kept():
-            yield
+            return
+        _logger().info("waiting for the warehouse slot (%s)", name)
+        with concurrency(
+            name,
+            occupy=1,
+            lease_duration=LEASE_SECONDS,
+            strict=True,
+            holder=_holder(),
+            raise_on_lease_renewal_failure=False,
+        ):
+            _logger().info("holding the warehouse slot (%s)", name)
+            hold(flow_run.get_id(), _leases_held())
+            try:
+                yield
+            finally:
+                hold(flow_run.get_id(), [])
 
 
 @asynccontextmanager

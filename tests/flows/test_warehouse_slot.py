@@ -7,7 +7,6 @@ test. Lease expiry after a killed holder is pinned end to end in
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -15,14 +14,8 @@ from collections.abc import Iterator
 import pytest
 from prefect import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-from prefect.exceptions import TerminationSignal
 
-from flows.warehouse_slot import (
-    limit_exists,
-    stop_signal_behind,
-    stop_signals_kept,
-    warehouse_slot,
-)
+from flows.warehouse_slot import limit_exists, warehouse_slot
 
 
 @pytest.fixture
@@ -90,40 +83,3 @@ def test_the_slot_is_released_when_the_block_raises(limit: str) -> None:
         raise RuntimeError("boom")
     with get_client(sync_client=True) as client:
         assert client.read_global_concurrency_limit_by_name(limit).active_slots == 0
-
-
-def test_a_stop_signal_hidden_by_duckdb_comes_out_as_the_signal() -> None:
-    # DuckDB turns a signal handler's exception during a query into RuntimeError("Query
-    # interrupted") with the signal as its cause (seen in a worker's log); re-raised as the
-    # signal, Prefect's engine reports the run Crashed, not Failed. Built by hand: a real
-    # signal during a DuckDB 1.5.5 query is now and then not noticed at all (the query runs
-    # on), which a test cannot wait out.
-    stop = TerminationSignal(signal=signal.SIGTERM)
-    with pytest.raises(TerminationSignal) as caught, stop_signals_kept():
-        try:
-            raise stop
-        except TerminationSignal as exc:
-            raise RuntimeError("Query interrupted") from exc
-    assert caught.value is stop
-    assert str(caught.value.__cause__) == "Query interrupted"
-
-
-def test_an_ordinary_error_is_not_taken_for_a_stop_signal() -> None:
-    with pytest.raises(RuntimeError, match="disk full"), stop_signals_kept():
-        try:
-            raise ValueError("inner")
-        except ValueError as inner:
-            raise RuntimeError("disk full") from inner
-    assert stop_signal_behind(RuntimeError("x")) is None
-
-
-def test_ctrl_c_behind_an_error_is_found_even_in_a_cycle() -> None:
-    interrupt = KeyboardInterrupt()
-    wrapper = RuntimeError("Query interrupted")
-    wrapper.__cause__ = interrupt
-    interrupt.__context__ = wrapper  # a cycle: must not loop
-    assert stop_signal_behind(wrapper) is interrupt
-    cyclic = RuntimeError("a")
-    other = RuntimeError("b")
-    cyclic.__context__, other.__context__ = other, cyclic
-    assert stop_signal_behind(cyclic) is None
