@@ -15,11 +15,12 @@ which runs wherever the main thread happens to be. Two things go wrong:
   heartbeat automation marked it Crashed a minute later and its slot's lease expired: about
   one stop in seven when the signal came right after the run took the slot.
 
-So :func:`stop_signals_kept` watches, while its block runs, for a stop signal that arrived
-(seen at the C level through ``signal.set_wakeup_fd``, which needs no Python code in the
-main thread) but has not come out of the block within :data:`GIVE_UP_AFTER` seconds, and
-then does from the watcher thread what the engine would have done: gives the slot's lease
-back, reports the run Crashed and ends the process.
+So while its block runs, :func:`stop_signals_kept` sends a stop signal that a finaliser
+swallowed to the main thread again (``sys.unraisablehook``), and watches for a stop signal
+that arrived (seen at the C level through ``signal.set_wakeup_fd``, which needs no Python
+code in the main thread) but has not come out of the block within :data:`GIVE_UP_AFTER`
+seconds; then it does from the watcher thread what the engine would have done: gives the
+slot's lease back, reports the run Crashed and ends the process.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
 from prefect import get_client
@@ -42,6 +45,7 @@ STOP_SIGNALS = frozenset({int(signal.SIGTERM), int(signal.SIGINT)})
 # before the watcher ends the run itself; below the guard's half grace (4 s), after which
 # the worker's runner is stopped too
 GIVE_UP_AFTER = 3.0
+RESEND_AFTER = 0.02  # seconds before a signal a finaliser swallowed is sent again
 
 
 def stop_signal_behind(exc: BaseException) -> BaseException | None:
@@ -68,6 +72,7 @@ class _Watch:
         self.stopped = False  # a stop signal came out of a guarded block: the engine has it
         self.following = False  # a follow-up of an arrived stop runs
         self.started = False
+        self.main_thread = threading.main_thread().ident or 0
         self.run_id: str | None = None  # the flow run to report Crashed
         self.leases: list[UUID] = []  # concurrency leases to give back
         self.give_up: Callable[[int, str | None, list[UUID]], None] = crash_and_exit
@@ -94,6 +99,31 @@ class _Watch:
         threading.Thread(
             target=self._read, args=(read_end,), name="stop-signal-watch", daemon=True
         ).start()
+
+    def hook_finalisers(self) -> None:
+        """Make ``sys.unraisablehook`` (the hook that prints "Exception ignored in") also
+        hand a swallowed stop signal back; again after anything replaced it (pytest swaps
+        it per test)."""
+        if not isinstance(sys.unraisablehook, _Resend):
+            sys.unraisablehook = _Resend(sys.unraisablehook, self)
+
+    def swallowed(self, exc: BaseException | None) -> None:
+        """A finaliser swallowed ``exc``: a stop signal is sent again to the main thread
+        shortly (not at once: the handler would raise inside the hook and be swallowed
+        again), so the engine handles it as usual."""
+        stop = stop_signal_behind(exc) if exc is not None else None
+        if isinstance(stop, TerminationSignal):
+            signum = int(stop.signal)
+        elif isinstance(stop, KeyboardInterrupt):
+            signum = int(signal.SIGINT)
+        else:
+            return
+        with self.lock:
+            if not self.depth or self.stopped:
+                return
+        timer = threading.Timer(RESEND_AFTER, signal.pthread_kill, (self.main_thread, signum))
+        timer.daemon = True
+        timer.start()
 
     def _read(self, read_end: int) -> None:
         while data := os.read(read_end, 64):
@@ -151,6 +181,18 @@ def crash_and_exit(signum: int, run_id: str | None, leases: list[UUID]) -> None:
             os._exit(128 + signum)
 
 
+class _Resend:
+    """``sys.unraisablehook``: the hook it replaced, then :meth:`_Watch.swallowed`."""
+
+    def __init__(self, previous: Callable[[Any], object], watch: _Watch) -> None:
+        self.previous = previous
+        self.watch = watch
+
+    def __call__(self, unraisable: Any) -> None:
+        self.previous(unraisable)
+        self.watch.swallowed(unraisable.exc_value)
+
+
 _watch = _Watch()
 
 
@@ -168,6 +210,7 @@ def stop_signals_kept() -> Iterator[None]:
     termination signal", not Failed with "Query interrupted"), and settle one that does
     not come out in time (see the module docstring and :func:`hold`)."""
     _watch.start()
+    _watch.hook_finalisers()
     with _watch.lock:
         _watch.depth += 1
     try:

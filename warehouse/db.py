@@ -21,8 +21,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+# pandas and pyarrow.dataset: DuckDB imports them (351 modules, ~0.3 s) on the first scan of
+# a polars frame, from the main thread and from its own threads. A stop signal raised
+# half-way through that import left the module's import lock held, and the next scan waited
+# on it forever (a py-spy dump of a stuck flow run; see flows/stop_signals.py). Imported with
+# this module, at load time, before any run, they are never left half-imported.
 import duckdb
+import pandas  # noqa: F401
 import polars as pl
+import pyarrow.dataset  # noqa: F401
 
 from core.crypto import Keyring
 from core.settings import Settings

@@ -107,27 +107,29 @@ class _StopsInDel:
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_a_stop_signal_swallowed_in_a_finaliser_is_settled_by_the_watcher(
+def test_a_stop_signal_swallowed_in_a_finaliser_is_sent_again_and_comes_out(
     prefect_sigterm: list[GiveUp],
 ) -> None:
-    with stop_signals_kept():
+    with pytest.raises(TerminationSignal) as caught, stop_signals_kept():
         hold("run-1", [LEASE])
         item = _StopsInDel()
         del item  # Python prints "Exception ignored in" and carries on
         gc.collect()
-        time.sleep(1.0)
-    assert prefect_sigterm == [(signal.SIGTERM, "run-1", [LEASE])]
+        for _ in range(100):  # sent again after RESEND_AFTER, raised in here
+            time.sleep(0.01)
+    assert caught.value.signal == signal.SIGTERM
+    assert prefect_sigterm == []  # it came out: the engine's to handle
 
 
 def test_a_stop_signal_a_library_catches_is_settled_by_the_watcher(
     prefect_sigterm: list[GiveUp],
 ) -> None:
     with stop_signals_kept():
-        hold("run-2", [])
+        hold("run-2", [LEASE])
         with contextlib.suppress(BaseException):  # the swallowing library
             _sigterm_self()
         time.sleep(1.0)
-    assert prefect_sigterm == [(signal.SIGTERM, "run-2", [])]
+    assert prefect_sigterm == [(signal.SIGTERM, "run-2", [LEASE])]
 
 
 def test_a_stop_signal_that_came_out_is_left_to_the_engine(
