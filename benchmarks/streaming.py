@@ -11,7 +11,9 @@ Two swarms, each with its own table and the engine/peerflix ratios:
 
 Measures, per piece size: cold time to first byte (torrent not in the session; median of
 ``--cold-runs`` fresh streamer processes), time to first byte after seeking to random
-offsets in 5-45 % of the file (median and p90 of ``--seeks``), throughput of one reader
+offsets in 5-45 % of the file (median and p90 of ``--seeks``; with
+``--seek-play-seconds`` each seek follows that long a sequential read, as a player's seek
+bar does, otherwise a 256 KiB read), throughput of one reader
 from 60 % of the file (read ahead around the seeks is not counted) measured two ways: from
 the request to the last byte (the first byte's wait included) and sustained from the first
 byte to the last, and the streamer's RSS while 5 readers stream at once.
@@ -196,8 +198,16 @@ def start_peerflix(torrent_file: Path, peers: list[str], work: Path) -> Streamer
 # --- measurements ------------------------------------------------------------------------
 
 
-def ttfb(streamer: Streamer, offset: int, read: int = 64 * 1024, timeout: float = 120) -> float:
-    """Seconds from sending ``GET Range: bytes=offset-`` to its first body byte."""
+def ttfb(
+    streamer: Streamer,
+    offset: int,
+    read: int = 64 * 1024,
+    timeout: float = 120,
+    play_seconds: float = 0.0,
+) -> float:
+    """Seconds from sending ``GET Range: bytes=offset-`` to its first body byte; then
+    ``read`` bytes more, or as many as arrive in ``play_seconds`` (a player playing on
+    until the next seek) when that is set."""
     host, port = streamer.host_port
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -208,7 +218,12 @@ def ttfb(streamer: Streamer, offset: int, read: int = 64 * 1024, timeout: float 
             raise RuntimeError(f"{streamer.name}: status {response.status}")
         response.read(1)
         first = time.perf_counter() - t0
-        response.read(read)
+        if play_seconds > 0:
+            until = time.perf_counter() + play_seconds
+            while time.perf_counter() < until and response.read(64 * 1024):
+                pass
+        else:
+            response.read(read)
         return first
     finally:
         conn.close()
@@ -334,7 +349,9 @@ def run_streamer(
                 for n, offset in enumerate(offsets):
                     if n == len(offsets) // 2:
                         ctx["stall"]()  # the swarm's fastest seeder stops sending
-                    result.seek_ttfb_s.append(ttfb(streamer, offset, read=256 * 1024))
+                    result.seek_ttfb_s.append(
+                        ttfb(streamer, offset, read=256 * 1024, play_seconds=args.seek_play_seconds)
+                    )
                 result.throughput_mb_s, result.sustained_mb_s = throughput(
                     streamer,
                     int(size * 0.6),
@@ -482,6 +499,9 @@ def main() -> None:
     parser.add_argument("--swarm-streamers", default="engine,peerflix")
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--seeks", type=int, default=24)
+    parser.add_argument("--seek-play-seconds", type=float, default=0.0,
+                        help="after each seek, read on this long (a player playing until "
+                        "the next seek); 0: 256 KiB")  # fmt: skip
     parser.add_argument("--throughput-mb", type=int, default=32)
     parser.add_argument("--rss-seconds", type=float, default=8.0)
     parser.add_argument("--streamers", default="engine,naive,peerflix")
