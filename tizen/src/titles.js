@@ -2,16 +2,23 @@
 // ({ key, kind, heading, tmdbId, requestStream(body), saveProgress(position, duration, options),
 // episode: null | { show, seasonData, season, episode } }), and the ranked sources a TV plays.
 import { unplayableReason } from "../../web/src/core/device.js";
-import { episodeLabel } from "../../web/src/core/episodes.js";
+import { episodeLabel, episodeRun } from "../../web/src/core/episodes.js";
 
 /** "1 seed", "2 seeds". */
 export function plural(count, one, many = `${one}s`) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** "720p · x264 · web · 12 seeds" */
+/** "720p · x264 · web · 12 seeds" ("… · E1–E2 · …" for a release holding several episodes) */
 export function sourceLabel(s) {
-  return [s.quality, s.codec, s.source_type, s.seeds != null ? plural(s.seeds, "seed") : null].filter(Boolean).join(" · ");
+  const run = episodeRun(s);
+  return [s.quality, s.codec, s.source_type, run && run.label, s.seeds != null ? plural(s.seeds, "seed") : null].filter(Boolean).join(" · ");
+}
+
+/** "1080p x265 web E1–E2": a source in the player's stats. */
+export function sourceFacts(s) {
+  const run = episodeRun(s);
+  return [s.quality, s.codec, s.source_type, run && run.label].filter(Boolean).join(" ");
 }
 
 /** Every source with `blocked` (why it does not play here, or null). */

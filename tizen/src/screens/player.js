@@ -10,6 +10,7 @@ import { createProgressSaver, formatClock, WATCHED_SHARE } from "../../../web/sr
 import { createHtml5Media, createSeekAccelerator } from "../media.js";
 import { PLAYER_KEYS, registerKeys, unregisterKeys, keepScreenOn } from "../platform.js";
 import { upNextPanel } from "./up_next.js";
+import { sourceFacts } from "../titles.js";
 
 const STATE_TEXT = { starting: "Starting…", loading: "Loading…", buffering: "Buffering…", paused: "Paused", ended: "Finished", error: "Could not play" };
 
@@ -104,7 +105,7 @@ export function playerScreen(app, { title: item, sources, at = 0, createMedia = 
     const e = snap.engine || {};
     const lines = [
       ["State", snap.state],
-      ["Source", `${snap.sourceIndex + 1} of ${sources.length}: ${[s.quality, s.codec, s.source_type].filter(Boolean).join(" ")}`],
+      ["Source", `${snap.sourceIndex + 1} of ${sources.length}: ${sourceFacts(s)}`],
       ["Position", `${formatClock(snap.position)} / ${formatClock(snap.duration)}`],
       ["Peers", e.peers != null ? String(e.peers) : "–"],
       ["Download", e.download_rate != null ? `${Math.round(e.download_rate / 1024)} KiB/s` : "–"],
