@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 from uuid import UUID
 
 from prefect import get_client
@@ -60,6 +61,18 @@ def limit_exists(name: str = WAREHOUSE_LIMIT) -> bool:
     return True
 
 
+def _lease_options() -> dict[str, Any]:
+    """How both slot context managers take the limit: one slot, on a renewed lease, held by
+    this flow run; a failed renewal is logged, not fatal (see the module docstring)."""
+    return {
+        "occupy": 1,
+        "lease_duration": LEASE_SECONDS,
+        "strict": True,
+        "holder": _holder(),
+        "raise_on_lease_renewal_failure": False,
+    }
+
+
 def _leases_held() -> list[UUID]:
     """The concurrency leases this run holds (Prefect records each one on the run's
     concurrency context the moment it is granted, for clean-up)."""
@@ -78,27 +91,21 @@ def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
 
     When the server has no such limit the block runs unguarded (logged at INFO). A stop
     signal inside the block ends it as the signal (see :mod:`flows.stop_signals`)."""
+    run_id = flow_run.get_id()
     with stop_signals_kept():  # the wait for the slot included
         if not limit_exists(name):
             _logger().info("no global concurrency limit %r on this server: not waiting", name)
-            hold(flow_run.get_id(), [])
+            hold(run_id, [])
             yield
             return
         _logger().info("waiting for the warehouse slot (%s)", name)
-        with concurrency(
-            name,
-            occupy=1,
-            lease_duration=LEASE_SECONDS,
-            strict=True,
-            holder=_holder(),
-            raise_on_lease_renewal_failure=False,
-        ):
+        with concurrency(name, **_lease_options()):
             _logger().info("holding the warehouse slot (%s)", name)
-            hold(flow_run.get_id(), _leases_held())
+            hold(run_id, _leases_held())
             try:
                 yield
             finally:
-                hold(flow_run.get_id(), [])
+                hold(run_id, [])
 
 
 @asynccontextmanager
@@ -112,14 +119,7 @@ async def warehouse_slot_async(name: str = WAREHOUSE_LIMIT) -> AsyncIterator[Non
             with stop_signals_kept():
                 yield
             return
-    async with aconcurrency(
-        name,
-        occupy=1,
-        lease_duration=LEASE_SECONDS,
-        strict=True,
-        holder=_holder(),
-        raise_on_lease_renewal_failure=False,
-    ):
+    async with aconcurrency(name, **_lease_options()):
         _logger().info("holding the warehouse slot (%s)", name)
         with stop_signals_kept():
             yield
