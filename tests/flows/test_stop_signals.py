@@ -21,7 +21,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import TerminationSignal
 from prefect.settings import PREFECT_API_URL
 
@@ -191,16 +190,6 @@ def stuck() -> None:
 
 stuck()
 """
-
-
-@pytest.fixture
-def limit(prefect_harness: None) -> Iterator[str]:
-    name = "test-stop-signals-slot"
-    with get_client(sync_client=True) as client:
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-    yield name
-    with get_client(sync_client=True) as client:
-        client.delete_global_concurrency_limit_by_name(name)
 
 
 @pytest.mark.timeout(180)

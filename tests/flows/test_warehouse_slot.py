@@ -9,24 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 
 from flows.warehouse_slot import limit_exists, warehouse_slot
-
-
-@pytest.fixture
-def limit(prefect_harness: None) -> Iterator[str]:
-    """A one-slot limit under a test-only name (the real one may exist in the session)."""
-    name = "test-warehouse-slot"
-    with get_client(sync_client=True) as client:
-        client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-    yield name
-    with get_client(sync_client=True) as client:
-        client.delete_global_concurrency_limit_by_name(name)
 
 
 def test_without_a_server_side_limit_the_slot_does_not_wait(prefect_harness: None) -> None:
