@@ -5,12 +5,11 @@ TV bundle targets."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from serve.pairing import ALPHABET, Address, PairingCodeError, decode, encode
+from tests.helpers.node import run_module_script
 
 MODULE = Path(__file__).resolve().parents[2] / "web" / "src" / "core" / "pairing.js"
 ADDRESSES = [
@@ -53,13 +52,7 @@ console.log(JSON.stringify(out));
 
 
 def _node(payload: dict[str, Any]) -> dict[str, Any]:
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", SCRIPT % {"module": json.dumps(MODULE.as_uri())},
-         json.dumps(payload)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
+    result: dict[str, Any] = run_module_script(SCRIPT, MODULE, payload)
     return result
 
 

@@ -5,12 +5,12 @@ autoplay countdown ticks down to its end unless cancelled. Run in Node."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-EPISODES = (Path(__file__).resolve().parents[2] / "web" / "src" / "core" / "episodes.js").as_uri()
+from tests.helpers.node import run_module_script
+
+EPISODES = Path(__file__).resolve().parents[2] / "web" / "src" / "core" / "episodes.js"
 
 SCRIPT = """
 import { nextEpisode, previousEpisode, createCountdown } from %(module)s;
@@ -62,12 +62,7 @@ console.log(JSON.stringify(out));
 
 
 def _run() -> dict[str, Any]:
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", SCRIPT % {"module": json.dumps(EPISODES)}],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
+    result: dict[str, Any] = run_module_script(SCRIPT, EPISODES)
     return result
 
 

@@ -5,12 +5,12 @@ a season pack and a movie source say nothing more. Run in Node, as the app's mod
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-TITLES = (Path(__file__).resolve().parents[2] / "tizen" / "src" / "titles.js").as_uri()
+from tests.helpers.node import run_module_script
+
+TITLES = Path(__file__).resolve().parents[2] / "tizen" / "src" / "titles.js"
 SCRIPT = """
 import { sourceLabel, sourceFacts } from %(module)s;
 const cases = JSON.parse(process.argv[1]);
@@ -20,13 +20,7 @@ BASE = {"quality": "1080p", "codec": "x265", "source_type": "web", "seeds": 12}
 
 
 def _names(sources: list[dict[str, Any]]) -> list[list[str]]:
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", SCRIPT % {"module": json.dumps(TITLES)},
-         json.dumps(sources)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result: list[list[str]] = json.loads(done.stdout)
+    result: list[list[str]] = run_module_script(SCRIPT, TITLES, sources)
     return result
 
 

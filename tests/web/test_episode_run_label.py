@@ -5,15 +5,15 @@ or hostile values get none. Run in Node, as the client's other core modules."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers.node import run_module_script
+
 DASH = "\u2013"  # en dash
-EPISODES = (Path(__file__).resolve().parents[2] / "web" / "src" / "core" / "episodes.js").as_uri()
+EPISODES = Path(__file__).resolve().parents[2] / "web" / "src" / "core" / "episodes.js"
 
 SCRIPT = """
 import { episodeRun } from %(module)s;
@@ -24,13 +24,7 @@ console.log(JSON.stringify(out));
 
 
 def _labels(sources: list[Any]) -> list[Any]:
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", SCRIPT % {"module": json.dumps(EPISODES)},
-         json.dumps(sources)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result: list[Any] = json.loads(done.stdout)
+    result: list[Any] = run_module_script(SCRIPT, EPISODES, sources)
     return result
 
 
