@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +56,29 @@ def _episode_video(season: int, episode: int, seconds: int, out: Path) -> Path:
     return render(video, out)
 
 
+@contextmanager
+def staged_catalog(stack: Stack, work: Path) -> Iterator[tuple[sqlite3.Connection, FieldCipher]]:
+    """A connection to a copy of ``stack``'s catalog (the demo's first sync failed: a
+    catalog of its own, with one movie) and the stack's field cipher; when the block ends
+    without an error, the copy is committed and swapped in with one atomic rename."""
+    live = stack.data_dir / "catalog.sqlite"
+    staged = work / "catalog.staged.sqlite"
+    if live.exists():
+        shutil.copyfile(live, staged)
+    else:
+        _empty_catalog(staged)
+    cipher = FieldCipher(load_or_create_master_key(stack.data_dir / "secret.key"))
+    conn = sqlite3.connect(staged)
+    try:
+        yield conn, cipher
+        conn.commit()
+    finally:
+        conn.close()
+    temp = live.with_name("catalog.sqlite.staged.tmp")
+    shutil.copyfile(staged, temp)
+    os.replace(temp, live)
+
+
 def publish_demo_show(stack: Stack, work: Path) -> ShowSwarm:
     """Render, seed and publish the demo show into ``stack``; stop the swarm afterwards."""
     seed = work / "seed"
@@ -68,15 +93,7 @@ def publish_demo_show(stack: Stack, work: Path) -> ShowSwarm:
     single = make_directory_torrent(single_dir, trackers=[tracker.announce_url], piece_size=PIECE)
     seeder.seed(pack)
     seeder.seed(single)
-    cipher = FieldCipher(load_or_create_master_key(stack.data_dir / "secret.key"))
-    live = stack.data_dir / "catalog.sqlite"
-    staged = work / "catalog.staged.sqlite"
-    if live.exists():
-        shutil.copyfile(live, staged)
-    else:  # the demo's first sync failed: a catalog of its own, with one movie
-        _empty_catalog(staged)
-    conn = sqlite3.connect(staged)
-    try:
+    with staged_catalog(stack, work) as (conn, cipher):
         _insert_show(conn)
         add_show_source(conn, cipher, ShowSource(
             SHOW_ID, 1, {1: (1, 1), 2: (1, 1), 3: (1, 1)}, PACK, quality="720p", is_pack=True,
@@ -87,12 +104,6 @@ def publish_demo_show(stack: Stack, work: Path) -> ShowSwarm:
             SHOW_ID, 2, {1: (1, 1)}, SINGLE, quality="720p", size_bytes=single.size,
             info_hash=single.info_hash, magnet=single.magnet([tracker.announce_url]),
         ))  # fmt: skip
-        conn.commit()
-    finally:
-        conn.close()
-    temp = live.with_name("catalog.sqlite.shows.tmp")
-    shutil.copyfile(staged, temp)
-    os.replace(temp, live)
     return ShowSwarm(tracker, seeder, files)
 
 

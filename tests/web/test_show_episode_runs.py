@@ -4,20 +4,16 @@ source is a single-episode file shows none."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from core.crypto import FieldCipher, load_or_create_master_key
 from tests.helpers.shows import ShowSource, add_show_source
 from tests.web.conftest import screenshot
 from tests.web.helpers import USER_PASSWORD, create_user, sign_in
-from tests.web.shows_stack import _empty_catalog
+from tests.web.shows_stack import staged_catalog
 from tests.web.stack import Stack
 
 pytestmark = pytest.mark.slow
@@ -31,15 +27,7 @@ DASH = "\u2013"
 def _publish_run_show(stack: Stack, work: Path) -> None:
     """Add a show whose season 1 is one double-episode release (and season 2 one single) to
     a copy of the stack's catalog, sealed with its key, swapped in atomically."""
-    cipher = FieldCipher(load_or_create_master_key(stack.data_dir / "secret.key"))
-    live = stack.data_dir / "catalog.sqlite"
-    staged = work / "catalog.staged.sqlite"
-    if live.exists():
-        shutil.copyfile(live, staged)
-    else:
-        _empty_catalog(staged)
-    conn = sqlite3.connect(staged)
-    try:
+    with staged_catalog(stack, work) as (conn, cipher):
         conn.execute(
             "INSERT INTO shows (tmdb_id, name, year, popularity, number_of_seasons,"
             " number_of_episodes, source_count, search_text) VALUES (?, 'Run Show', 2024, 1.0,"
@@ -61,12 +49,6 @@ def _publish_run_show(stack: Stack, work: Path) -> None:
             SHOW_ID, 1, {1: (1, 1), 2: (1, 1)}, RUN, quality="720p", last_episode=2,
         ))  # fmt: skip
         add_show_source(conn, cipher, ShowSource(SHOW_ID, 2, {1: (1, 1)}, SINGLE, quality="720p"))
-        conn.commit()
-    finally:
-        conn.close()
-    temp = live.with_name("catalog.sqlite.runs.tmp")
-    shutil.copyfile(staged, temp)
-    os.replace(temp, live)
 
 
 def test_each_episode_of_a_double_release_shows_its_run_and_a_single_shows_none(
