@@ -110,16 +110,22 @@ def warehouse_slot(name: str = WAREHOUSE_LIMIT) -> Iterator[None]:
 
 @asynccontextmanager
 async def warehouse_slot_async(name: str = WAREHOUSE_LIMIT) -> AsyncIterator[None]:
-    """:func:`warehouse_slot` for async flows."""
+    """:func:`warehouse_slot` for async flows (a stuck stop is settled the same way)."""
+    run_id = flow_run.get_id()
     async with get_client() as client:
         try:
             await client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             _logger().info("no global concurrency limit %r on this Prefect server", name)
             with stop_signals_kept():
+                hold(run_id, [])
                 yield
             return
     async with aconcurrency(name, **_lease_options()):
         _logger().info("holding the warehouse slot (%s)", name)
         with stop_signals_kept():
-            yield
+            hold(run_id, _leases_held())
+            try:
+                yield
+            finally:
+                hold(run_id, [])

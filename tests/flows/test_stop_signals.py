@@ -191,10 +191,32 @@ def stuck() -> None:
 stuck()
 """
 
+STUCK_ASYNC_FLOW = """
+import asyncio, sys, threading
+from prefect import flow
+from prefect.runtime import flow_run
+from flows.warehouse_slot import warehouse_slot_async
+
+@flow(name="stuck-after-a-stop-async")
+async def stuck() -> None:
+    async with warehouse_slot_async(sys.argv[1]):
+        print(flow_run.get_id(), flush=True)
+        try:
+            threading.Event().wait()  # until the stop (blocks the loop, as a sync call can)
+        except BaseException:
+            pass  # swallowed, as a library might
+        lock = threading.Lock()
+        lock.acquire()
+        lock.acquire()  # and stuck
+
+asyncio.run(stuck())
+"""
+
 
 @pytest.mark.timeout(180)
+@pytest.mark.parametrize("script", [STUCK_FLOW, STUCK_ASYNC_FLOW], ids=["sync", "async"])
 def test_a_run_stuck_after_a_stop_is_reported_crashed_and_gives_its_slot_back(
-    limit: str, tmp_path: Path
+    limit: str, tmp_path: Path, script: str
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
@@ -203,7 +225,7 @@ def test_a_run_stuck_after_a_stop_is_reported_crashed_and_gives_its_slot_back(
         PYTHONPATH=str(ROOT),
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", STUCK_FLOW, limit],
+        [sys.executable, "-c", script, limit],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
