@@ -76,3 +76,11 @@ class SubtitleError(EngineError):
 
 class SubtitleNotFound(SubtitleError):
     """No subtitle track with that index in the stream's torrent."""
+
+
+class SubtitleWindowError(SubtitleError):
+    """An embedded track asked for without a time window, or with a malformed one."""
+
+    def __init__(self, message: str, *, code: str = "bad_window") -> None:
+        super().__init__(message)
+        self.code = code

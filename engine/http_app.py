@@ -49,6 +49,7 @@ from engine.errors import (
     SourceResolveError,
     StreamLimitReached,
     StreamStalled,
+    SubtitleWindowError,
     VpnRequired,
 )
 from engine.ranges import UNSATISFIABLE, ByteRange, parse_range
@@ -57,7 +58,7 @@ from engine.revocation import RevocationCheck
 from engine.service import OpenTicket, StreamingEngine
 from engine.subtitles import http_error as subtitle_http_error
 from engine.subtitles import list_for as list_subtitles
-from engine.subtitles import read_vtt
+from engine.subtitles import parse_window, read_vtt
 from engine.torrents import ActiveTorrent
 
 log = logging.getLogger("miauflix.engine.http")
@@ -347,10 +348,11 @@ class EngineApp:
     async def subtitles(self, request: Request) -> Response:
         """``GET /stream/<key>/subtitles``: the subtitle files inside the stream's torrent."""
 
+        stall = float(self.engine.config.engine_stall_timeout)
+
         def listing(torrent: ActiveTorrent) -> Response:
-            return json_response(
-                200, {"tracks": list_subtitles(torrent)}, Access_Control_Allow_Origin="*"
-            )
+            tracks = list_subtitles(torrent, timeout=stall)
+            return json_response(200, {"tracks": tracks}, Access_Control_Allow_Origin="*")
 
         return await self._subtitle_answer(request, listing)
 
@@ -362,9 +364,13 @@ class EngineApp:
             return error_response(404, "subtitle_not_found", "no such subtitle track",
                                   Access_Control_Allow_Origin="*")  # fmt: skip
         stall = float(self.engine.config.engine_stall_timeout)
+        try:
+            window = parse_window(request.query_params.get("from"), request.query_params.get("to"))
+        except SubtitleWindowError as exc:
+            return error_response(400, exc.code, str(exc), Access_Control_Allow_Origin="*")
 
         def track(torrent: ActiveTorrent) -> Response:
-            text = read_vtt(torrent, int(stem), timeout=stall)
+            text = read_vtt(torrent, int(stem), timeout=stall, window=window)
             return Response(
                 text.encode("utf-8"),
                 200,

@@ -15,6 +15,20 @@ Routes (the contract the web and TV players rely on)::
     GET /stream/<key>/subtitles/<index>.vtt
         200 text/vtt; charset=utf-8, the WebVTT text of track ``index``.
 
+Text tracks inside an MP4 (``tx3g``, see :mod:`engine.mp4_text`) are listed after the
+files, with ``"embedded": true`` and ``"window_seconds": 60`` (``format`` "tx3g", ``name``
+the track's handler name). Their cues are spread through the whole film, so they are served
+by time window only::
+
+    GET /stream/<key>/subtitles/<index>.vtt?from=<s>&to=<e>
+        200 text/vtt: the cues whose start lies in [from, to) (seconds; 0 <= from < to,
+        to - from <= 600); without a window 400 ``window_required``, a bad one 400
+        ``bad_window``. Only the pieces holding those cues are fetched: near the playhead,
+        the stream downloads them anyway.
+
+The listing waits up to the stall timeout for the index; when it does not arrive, it lists
+the files only (the embedded tracks come with a later listing; file indexes never move).
+
 Both verify the stream key like ``/stream/<key>`` (same errors), open the source the same
 way (``StreamingEngine.open(source_id, user=...)``), answer ``Cache-Control: private,
 max-age=3600`` (a track never changes for a key), ``X-Content-Type-Options: nosniff`` and
@@ -28,24 +42,48 @@ cannot be read as subtitles → 422 ``subtitle_unreadable``, its pieces not arri
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from engine.errors import EngineError, StreamStalled, SubtitleError, SubtitleNotFound
+from engine.errors import (
+    EngineError,
+    StreamStalled,
+    SubtitleError,
+    SubtitleNotFound,
+    SubtitleWindowError,
+)
 from engine.files import FileSpan
 from engine.lt import FileEntry, TorrentMeta
+from engine.mp4 import locate_index
+from engine.mp4_text import (
+    MAX_INDEX_BYTES,
+    Mp4TextError,
+    TextTrack,
+    cue_text,
+    find_moov,
+    text_tracks,
+)
 from engine.torrents import ActiveTorrent
 from engine.webvtt import MAX_INPUT_BYTES, to_webvtt
+
+log = logging.getLogger(__name__)
 
 MAX_TRACKS = 64
 FETCH_TIMEOUT = 30.0
 SUBTITLE_FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
+MP4_SUFFIXES = {".mp4", ".m4v", ".mov"}
+WINDOW_SECONDS = 60  # what the listing suggests to players
+MAX_WINDOW_SECONDS = 600.0
+MAX_WINDOW_CUES = 2000
+HEAD_BYTES = 4096  # the top-level box headers before the media data (read to a piece end)
 
 # --- languages -----------------------------------------------------------------------------
 
@@ -209,9 +247,54 @@ def subtitle_files(meta: TorrentMeta, main: FileEntry) -> list[SubtitleTrack]:
     return tracks
 
 
-def list_for(torrent: ActiveTorrent) -> list[dict[str, Any]]:
-    """The ``tracks`` of ``GET /stream/<key>/subtitles`` (JSON-safe)."""
-    return [track.as_json() for track in subtitle_files(torrent.meta, torrent.main)]
+@dataclass(frozen=True)
+class EmbeddedTrack:
+    index: int  # after the files' indexes
+    text: TextTrack
+    language: str  # BCP 47, "und" when unknown
+    label: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "label": self.label,
+            "language": self.language,
+            "format": self.text.codec,
+            "forced": False,
+            "sdh": False,
+            "name": self.text.name or f"Track {self.text.track_id}",
+            "size_bytes": self.text.text_bytes,
+            "path": f"subtitles/{self.index}.vtt",
+            "embedded": True,
+            "window_seconds": WINDOW_SECONDS,
+        }
+
+
+def embedded_labels(tracks: list[TextTrack], first_index: int) -> list[EmbeddedTrack]:
+    """Index, BCP 47 language and a distinct label ("English (embedded)") for each track."""
+    out: list[EmbeddedTrack] = []
+    seen: dict[str, int] = {}
+    for n, text in enumerate(tracks):
+        language = _CODES.get(text.language, "und")
+        base = LANGUAGE_NAMES.get(language) or "Subtitles"
+        label = f"{base} (embedded)"
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} {seen[label]}"
+        out.append(EmbeddedTrack(first_index + n, text, language, label))
+    return out
+
+
+def list_for(torrent: ActiveTorrent, *, timeout: float = 0.0) -> list[dict[str, Any]]:
+    """The ``tracks`` of ``GET /stream/<key>/subtitles`` (JSON-safe): the files, then the
+    film's embedded text tracks when its index arrives within ``timeout`` seconds."""
+    files = [track.as_json() for track in subtitle_files(torrent.meta, torrent.main)]
+    try:
+        embedded = embedded_tracks(torrent, timeout=timeout)
+    except StreamStalled:
+        log.info("index of source %s not in yet: listing its files only", torrent.source_id)
+        embedded = []
+    return files + [track.as_json() for track in embedded_labels(embedded, len(files))]
 
 
 # --- bytes and WebVTT ----------------------------------------------------------------------
@@ -220,15 +303,27 @@ def list_for(torrent: ActiveTorrent) -> list[dict[str, Any]]:
 def fetch_file_bytes(torrent: ActiveTorrent, file_index: int, *, timeout: float) -> bytes:
     """The whole of file ``file_index`` (a small one: at most 5 MB) once its pieces are
     downloaded and verified; raises :class:`StreamStalled` when they do not arrive in
-    ``timeout`` seconds. Pieces are read through libtorrent (a file the stream does not
-    want may live in libtorrent's part file, not at its path)."""
+    ``timeout`` seconds."""
     entry = next((f for f in torrent.meta.files if f.index == file_index), None)
     if entry is None:
         raise SubtitleNotFound(f"torrent {torrent.info_hash} has no file {file_index}")
     if entry.size > MAX_INPUT_BYTES:
         raise SubtitleError(f"{entry.path} is {entry.size} bytes, over {MAX_INPUT_BYTES}")
+    return read_spans(torrent, entry, [(0, entry.size)], timeout=timeout)[0]
+
+
+def read_spans(
+    torrent: ActiveTorrent, entry: FileEntry, spans: list[tuple[int, int]], *, timeout: float
+) -> list[bytes]:
+    """The bytes of each ``(start, length)`` of file ``entry`` (clipped to the file), once
+    the pieces holding them are downloaded and verified (fetched with a deadline); raises
+    :class:`StreamStalled` when they do not arrive in ``timeout`` seconds. Pieces are read
+    through libtorrent (a file the stream does not want may live in libtorrent's part
+    file, not at its path), each once."""
     span = FileSpan.of(torrent.meta, entry)
-    pieces = span.pieces_for(0, entry.size)
+    clipped = [(max(start, 0), max(min(start + length, entry.size) - max(start, 0), 0))
+               for start, length in spans]  # fmt: skip
+    pieces = sorted({p for start, length in clipped for p in span.pieces_for(start, length)})
     deadline = time.monotonic() + timeout
     missing = torrent.fetch_pieces(pieces)
     while missing:
@@ -240,17 +335,126 @@ def fetch_file_bytes(torrent: ActiveTorrent, file_index: int, *, timeout: float)
             )
         torrent.wait_piece(missing[0], min(remaining, 1.0))
         missing = torrent.fetch_pieces(missing)  # keeps them wanted and the torrent awake
-    chunks: list[bytes] = []
+    data: dict[int, bytes] = {}
     for piece in pieces:
-        data = torrent.read_through_session(piece, max(deadline - time.monotonic(), 1.0))
-        if data is None:
+        read = torrent.read_through_session(piece, max(deadline - time.monotonic(), 1.0))
+        if read is None:
             raise StreamStalled(f"reading piece {piece} of {entry.path} failed")
-        start = piece * span.piece_length - span.offset  # file position of the piece's byte 0
-        chunks.append(data[max(-start, 0) : max(entry.size - start, 0)])
-    body = b"".join(chunks)
-    if len(body) != entry.size:
-        raise EngineError(f"read {len(body)} of {entry.size} bytes of {entry.path}")
-    return body
+        data[piece] = read
+    out: list[bytes] = []
+    for start, length in clipped:
+        chunks = []
+        for piece in span.pieces_for(start, length):
+            base = piece * span.piece_length - span.offset  # file position of byte 0
+            chunks.append(data[piece][max(start - base, 0) : max(start + length - base, 0)])
+        body = b"".join(chunks)
+        if len(body) != length:
+            raise EngineError(f"read {len(body)} of {length} bytes of {entry.path} at {start}")
+        out.append(body)
+    return out
+
+
+# --- embedded text tracks ------------------------------------------------------------------
+
+
+class _TrackCache:
+    """Parsed text tracks by (info-hash, file index): the index is read once per film."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int], list[TextTrack]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> list[TextTrack] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int], value: list[TextTrack]) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_tracks = _TrackCache()
+
+
+def embedded_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[TextTrack]:
+    """The ``tx3g`` text tracks of the stream's MP4 (none for other containers or a
+    malformed index, logged); samples outside the file are left out. Raises
+    :class:`StreamStalled` when the index does not arrive in ``timeout`` seconds."""
+    main = torrent.main
+    if PurePosixPath(main.path).suffix.lower() not in MP4_SUFFIXES:
+        return []
+    key = (torrent.info_hash, main.index)
+    cached = _tracks.get(key)
+    if cached is not None:
+        return cached
+    deadline = time.monotonic() + timeout
+    span = FileSpan.of(torrent.meta, main)
+    head_end = span.piece_end(span.piece_at(min(HEAD_BYTES, main.size) - 1))  # whole pieces
+    head = read_spans(torrent, main, [(0, head_end)], timeout=timeout)[0]
+    found = locate_index(head, main.size)
+    tracks: list[TextTrack] = []
+    if found is not None and found.end - found.start <= MAX_INDEX_BYTES:
+        wait = max(deadline - time.monotonic(), 0.0)
+        index = read_spans(torrent, main, [(found.start, found.end - found.start)], timeout=wait)
+        moov = index[0] if found.exact else find_moov(index[0])
+        try:
+            tracks = text_tracks(moov) if moov else []
+        except Mp4TextError as exc:
+            log.warning("source %s: index not read for text tracks: %s", torrent.source_id, exc)
+    tracks = [_within(track, main.size) for track in tracks]
+    _tracks.put(key, tracks)
+    return tracks
+
+
+def _within(track: TextTrack, size: int) -> TextTrack:
+    samples = tuple(s for s in track.samples if s.offset + s.size <= size)
+    return track if len(samples) == len(track.samples) else replace(track, samples=samples)
+
+
+def parse_window(start: str | None, end: str | None) -> tuple[float, float] | None:
+    """``from``/``to`` query values as a window in seconds (None when both are absent);
+    raises :class:`SubtitleWindowError` for anything else than 0 <= from < to, at most
+    ``MAX_WINDOW_SECONDS`` apart."""
+    if start is None and end is None:
+        return None
+    try:
+        if start is None or end is None or len(start) > 16 or len(end) > 16:
+            raise ValueError
+        low, high = float(start), float(end)
+    except ValueError:
+        raise SubtitleWindowError("from and to must both be numbers of seconds") from None
+    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low < high:
+        raise SubtitleWindowError("the window must satisfy 0 <= from < to")
+    if high - low > MAX_WINDOW_SECONDS:
+        raise SubtitleWindowError(f"a window spans at most {MAX_WINDOW_SECONDS:.0f} seconds")
+    return low, high
+
+
+def _window_vtt(
+    torrent: ActiveTorrent, track: TextTrack, window: tuple[float, float], timeout: float
+) -> str:
+    samples = track.in_window(*window)[:MAX_WINDOW_CUES]
+    spans = [(s.offset, s.size) for s in samples]
+    bodies = read_spans(torrent, torrent.main, spans, timeout=timeout) if spans else []
+    blocks = ["WEBVTT", ""]
+    for sample, body in zip(samples, bodies, strict=True):
+        text = cue_text(body)
+        if text:
+            blocks += [f"{_vtt_clock(sample.start)} --> {_vtt_clock(sample.end)}", text, ""]
+    return "\n".join(blocks)
+
+
+def _vtt_clock(seconds: float) -> str:
+    millis = max(round(seconds * 1000), 0)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 class _VttCache:
@@ -284,17 +488,30 @@ def read_vtt(
     read_file_bytes: Callable[[int], bytes] | None = None,
     *,
     timeout: float = FETCH_TIMEOUT,
+    window: tuple[float, float] | None = None,
 ) -> str:
-    """The body of ``GET /stream/<key>/subtitles/<index>.vtt``.
+    """The body of ``GET /stream/<key>/subtitles/<index>.vtt`` (``window``: an embedded
+    track's ``from``/``to``, ignored for a file).
 
     ``read_file_bytes(file_index)`` supplies a file's bytes (default: download its pieces
     through the torrent with :func:`fetch_file_bytes`, waiting up to ``timeout`` seconds).
     Raises :class:`SubtitleNotFound`, :class:`SubtitleError` or :class:`StreamStalled`."""
     tracks = subtitle_files(torrent.meta, torrent.main)
-    if not 0 <= index < len(tracks):
+    if index >= len(tracks):
+        embedded = embedded_tracks(torrent, timeout=timeout)
+        if index < len(tracks) + len(embedded):
+            if window is None:
+                raise SubtitleWindowError(
+                    "an embedded track is served by time window: add ?from=<s>&to=<e>",
+                    code="window_required",
+                )
+            return _window_vtt(torrent, embedded[index - len(tracks)], window, timeout)
+        count = len(tracks) + len(embedded)
         raise SubtitleNotFound(
-            f"source {torrent.source_id} has no subtitle track {index} ({len(tracks)} tracks)"
+            f"source {torrent.source_id} has no subtitle track {index} ({count} tracks)"
         )
+    if index < 0:
+        raise SubtitleNotFound(f"source {torrent.source_id} has no subtitle track {index}")
     track = tracks[index]
     key = (torrent.info_hash, track.file_index)
     cached = _cache.get(key)
@@ -316,6 +533,8 @@ def http_error(exc: BaseException) -> tuple[int, str] | None:
     """Status and error code for the subtitle routes' own failures (None: not one of them)."""
     if isinstance(exc, SubtitleNotFound):
         return 404, "subtitle_not_found"
+    if isinstance(exc, SubtitleWindowError):
+        return 400, exc.code
     if isinstance(exc, SubtitleError):
         return 422, "subtitle_unreadable"
     if isinstance(exc, StreamStalled):

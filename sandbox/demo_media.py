@@ -8,6 +8,7 @@ the end of the file, as most encoders write it; the others are "faststart" (inde
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +31,15 @@ class DemoVideo:
     faststart: bool
     title: str
     subtitles: bool = False  # seeded as a folder with an English .srt and a Spanish .ass
+    embedded_subtitles: bool = False  # English and Spanish text tracks (mov_text) inside
 
 
 DEMO_VIDEOS: tuple[DemoVideo, ...] = (
     DemoVideo("miauflix-demo-720p.mp4", 1280, 720, 30, 2500, True, "Demo 720p (faststart)"),
     DemoVideo("miauflix-demo-720p-tail-index.mp4", 1280, 720, 30, 2500, False,
               "Demo 720p (index at the end)"),
-    DemoVideo("miauflix-demo-1080p.mp4", 1920, 1080, 20, 5000, True, "Demo 1080p"),
+    DemoVideo("miauflix-demo-1080p.mp4", 1920, 1080, 20, 5000, True, "Demo 1080p",
+              embedded_subtitles=True),
     DemoVideo("miauflix-demo-480p.mp4", 854, 480, 30, 1200, False, "Demo 480p", True),
 )  # fmt: skip
 
@@ -72,7 +75,10 @@ def render(video: DemoVideo, out_dir: Path, *, timeout: float = 300.0) -> Path:
         cmd += ["-movflags", "+faststart"]
     cmd += ["-f", "mp4", str(partial)]
     try:
-        subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+        with tempfile.TemporaryDirectory(prefix="miauflix-srt-") as scratch:
+            if video.embedded_subtitles:
+                cmd = _with_text_tracks(cmd, video, Path(scratch))
+            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
     except subprocess.CalledProcessError as exc:
         partial.unlink(missing_ok=True)
         raise DemoMediaError(
@@ -84,6 +90,41 @@ def render(video: DemoVideo, out_dir: Path, *, timeout: float = 300.0) -> Path:
         raise DemoMediaError(f"ffmpeg timed out after {timeout:.0f}s on {video.name}") from exc
     partial.replace(target)
     return target
+
+
+def _with_text_tracks(cmd: list[str], video: DemoVideo, scratch: Path) -> list[str]:
+    """``cmd`` with an English and a Spanish SRT (written to ``scratch``) muxed in as
+    ``mov_text`` text tracks."""
+    inputs, maps = [], ["-map", "0:v", "-map", "1:a"]
+    for n, (language, text) in enumerate((("eng", _english_srt(video)),
+                                          ("spa", _spanish_srt(video)))):  # fmt: skip
+        source = scratch / f"{language}.srt"
+        source.write_bytes(text.encode("utf-8"))
+        inputs += ["-i", str(source)]
+        maps += ["-map", f"{n + 2}:s", f"-metadata:s:s:{n}", f"language={language}"]
+    split = cmd.index("-c:v")
+    return [*cmd[:split], *inputs, *maps, "-c:s", "mov_text", *cmd[split:]]
+
+
+def _cue_times(video: DemoVideo) -> list[tuple[int, int]]:
+    return [(start, min(start + 2500, video.seconds * 1000))
+            for start in range(500, video.seconds * 1000 - 500, 3000)]  # fmt: skip
+
+
+def _english_srt(video: DemoVideo) -> str:
+    srt = []
+    for n, (start, end) in enumerate(_cue_times(video), 1):
+        line = f"<i>{video.title}</i>: second {start // 1000}" if n % 2 else "The cat sees you."
+        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
+    return "\r\n".join(srt)
+
+
+def _spanish_srt(video: DemoVideo) -> str:
+    srt = []
+    for n, (start, end) in enumerate(_cue_times(video), 1):
+        line = f"Segundo {start // 1000}: ¿Qué tal?\r\n¡Buenos días!" if n % 2 else "El gato."
+        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
+    return "\r\n".join(srt)
 
 
 def _clock(ms: int, sep: str, fraction_digits: int = 3) -> str:
@@ -100,14 +141,9 @@ def write_subtitles(video: DemoVideo, out_dir: Path) -> list[Path]:
     """Subtitle files beside ``video`` as a release would ship them: an English SRT named
     after the video (UTF-8) and ``Subs/Spanish.ass`` in Windows-1252. Deterministic."""
     stem = Path(video.name).stem
-    cues = [(start, min(start + 2500, video.seconds * 1000)) for start in
-            range(500, video.seconds * 1000 - 500, 3000)]  # fmt: skip
-    srt = []
-    for n, (start, end) in enumerate(cues, 1):
-        line = f"<i>{video.title}</i>: second {start // 1000}" if n % 2 else "The cat sees you."
-        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
+    cues = _cue_times(video)
     english = out_dir / f"{stem}.en.srt"
-    english.write_bytes("\r\n".join(srt).encode("utf-8"))
+    english.write_bytes(_english_srt(video).encode("utf-8"))
     events = [
         f"Dialogue: 0,{_clock(start, '.', 2)},{_clock(end, '.', 2)},Default,,0,0,0,,"
         + (f"{{\\i1}}Segundo {start // 1000}{{\\i0}}: ¿Qué tal?\\N¡Buenos días, señor!"
