@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from engine.errors import EngineError
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024  # a moov larger than this is not read
-MAX_SAMPLES = 500_000  # per text track (a 3-hour film with a cue a second: 10,800)
+MAX_SAMPLES = 500_000  # over all text tracks (a 3-hour film with a cue a second: 10,800)
 MAX_SAMPLE_BYTES = 64 * 1024  # a tx3g sample: 2-byte length + text + style boxes
 MAX_TRACKS = 32
 TEXT_HANDLERS = {b"text", b"sbtl", b"subt"}
@@ -106,11 +106,12 @@ def _table(data: bytes, start: int, end: int, entry: int, kind: str, cap: int) -
 
 def find_moov(data: bytes) -> bytes | None:
     """The ``moov`` box (header included) among the top-level boxes of ``data``."""
+    box_start = 0  # top-level boxes sit back to back from byte 0
     try:
-        for kind, start, end in _boxes(data, 0, len(data)):
+        for kind, _, end in _boxes(data, 0, len(data)):
             if kind == b"moov":
-                header = 16 if struct.unpack_from(">I", data, start - 8)[0] == 1 else 8
-                return data[start - header : end]
+                return data[box_start:end]
+            box_start = end
     except Mp4TextError:
         return None
     return None
@@ -127,9 +128,10 @@ def text_tracks(moov: bytes) -> list[TextTrack]:
     _, start, end = top[0]
     movie_scale = _movie_timescale(moov, start, end)
     tracks: list[TextTrack] = []
+    budget = [MAX_SAMPLES]  # samples left to read over all tracks
     for kind, trak_start, trak_end in _boxes(moov, start, end):
         if kind == b"trak":
-            track = _text_track(moov, trak_start, trak_end, movie_scale)
+            track = _text_track(moov, trak_start, trak_end, movie_scale, budget)
             if track is not None:
                 tracks.append(track)
                 if len(tracks) >= MAX_TRACKS:
@@ -148,7 +150,9 @@ def _movie_timescale(data: bytes, start: int, end: int) -> int:
     return int(scale)
 
 
-def _text_track(data: bytes, start: int, end: int, movie_scale: int) -> TextTrack | None:
+def _text_track(
+    data: bytes, start: int, end: int, movie_scale: int, budget: list[int]
+) -> TextTrack | None:
     mdia = _child(data, start, end, b"mdia")
     hdlr = mdia and _child(data, *mdia, b"hdlr")
     if mdia is None or hdlr is None:
@@ -171,7 +175,7 @@ def _text_track(data: bytes, start: int, end: int, movie_scale: int) -> TextTrac
     track_id = struct.unpack_from(">I", data, tkhd[0] + (20 if tkhd_version == 1 else 12))[0]
     scale, language = _media_header(data, mdia)
     shift = _edit_shift(data, start, end, movie_scale, scale)
-    samples = _samples(data, stbl, scale, shift)
+    samples = _samples(data, stbl, scale, shift, budget)
     name = data[hdlr[0] + 24 : hdlr[1]].split(b"\0", 1)[0]
     return TextTrack(int(track_id), language, name.decode("utf-8", "replace")[:64].strip(),
                      "tx3g", samples)  # fmt: skip
@@ -227,14 +231,19 @@ def _edit_shift(data: bytes, start: int, end: int, movie_scale: int, scale: int)
 
 
 def _samples(
-    data: bytes, stbl: tuple[int, int], scale: int, shift: float
+    data: bytes, stbl: tuple[int, int], scale: int, shift: float, budget: list[int]
 ) -> tuple[TextSample, ...]:
+    """The track's non-empty samples; ``budget[0]``, the samples all tracks may still
+    have, shrinks by this track's count (a small index must not expand to millions)."""
     stts, stsc, stsz = (_child(data, *stbl, k) for k in (b"stts", b"stsc", b"stsz"))
     stco = _child(data, *stbl, b"stco")
     chunks = stco or _child(data, *stbl, b"co64")
     if stts is None or stsc is None or stsz is None or chunks is None:
         raise Mp4TextError("text track's sample table is incomplete (stts/stsc/stsz/stco)")
     sizes = _sizes(data, stsz)
+    if len(sizes) > budget[0]:
+        raise Mp4TextError(f"the text tracks list over {MAX_SAMPLES} samples in all")
+    budget[0] -= len(sizes)
     times = _times(data, stts, len(sizes))
     offsets = _offsets(data, stsc, chunks, stco is None, sizes)
     samples = []
@@ -317,9 +326,9 @@ def cue_text(sample: bytes) -> str:
         text = raw[2:].decode("utf-16-be", "replace")
     else:
         text = raw.decode("utf-8", "replace")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    styles = _styles(sample, 2 + length, len(text))
-    lines = [line for line in _styled(text, styles).split("\n") if line.strip()]
+    styles = _styles(sample, 2 + length, len(text))  # offsets count "\r" too
+    styled = _styled(text, styles).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line for line in styled.split("\n") if line.strip()]
     return "\n".join(lines)
 
 

@@ -2,12 +2,15 @@
 here by the browser's router, with the CORS header the engine sends) give tracks; none is
 shown until chosen; a chosen one becomes a <track> of the one video, showing its cues under
 the client's CSP; the choice is remembered for the next film. Without the routes, nothing
-breaks."""
+breaks. A track embedded in the video is served by time window: chosen, it is loaded window
+by window (the one at the playhead and the next, each once, a timed-out one again later)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -95,4 +98,84 @@ def test_a_player_without_subtitle_routes_shows_no_picker(new_page: Any, stack: 
     wait_js(page, "document.querySelector('video')?.dataset.state === 'playing'", 60_000)
     expect(page.get_by_label("Subtitles")).to_have_count(0)
     assert page.evaluate("document.querySelectorAll('video track').length") == 0
+    assert page.js_errors == []
+
+
+EMBEDDED = {"index": 2, "label": "English (embedded)", "language": "en", "format": "tx3g",
+            "forced": False, "sdh": False, "name": "SubtitleHandler", "size_bytes": 812,
+            "path": "subtitles/2.vtt", "embedded": True, "window_seconds": 10}  # fmt: skip
+VIDEO = "document.querySelector('video')"
+EMBEDDED_TRACK = f"[...{VIDEO}.textTracks].find(t => t.label === 'English (embedded)')"
+TIMEOUT = '{"error": {"code": "subtitle_timeout", "message": "the pieces are late"}}'
+
+
+def _text(start: int) -> str:
+    return f"<i>Window {start}</i>\nfrom the film"
+
+
+def _window_routes(page: Any, windows: list[tuple[float, float]]) -> None:
+    """The engine's routes with an embedded track whose cues are served by time window: one
+    cue per 10 s window, lasting the whole window; the window at 10 s times out once."""
+
+    def listing(route: Any) -> None:
+        route.fulfill(status=200, headers=CORS, content_type="application/json",
+                      body=json.dumps({"tracks": [TRACKS[1], EMBEDDED]}))  # fmt: skip
+
+    def window(route: Any) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        start, end = float(query["from"][0]), float(query["to"][0])
+        windows.append((start, end))
+        if start == 10 and windows.count((start, end)) == 1:
+            route.fulfill(status=504, headers=CORS, content_type="application/json", body=TIMEOUT)
+            return
+        s = int(start)
+        cue = f"w{s}\n00:00:{s:02d}.000 --> 00:00:{s + 10:02d}.000\n{_text(s)}\n"
+        body = "WEBVTT\n\n" + (cue if s < 30 else "")  # the film is 30 s long
+        route.fulfill(status=200, headers=CORS, content_type="text/vtt; charset=utf-8", body=body)
+
+    page.route("**/stream/*/subtitles", listing)
+    page.route(re.compile(r"/stream/[^/]+/subtitles/2\.vtt\?"), window)
+
+
+def _cue_texts(page: Any) -> list[str]:
+    texts: list[str] = page.evaluate(f"[...(({EMBEDDED_TRACK}).cues || [])].map(c => c.text)")
+    return texts
+
+
+def test_an_embedded_track_is_loaded_window_by_window_as_the_film_plays(
+    new_page: Any, stack: Stack
+) -> None:
+    create_user(stack, "embedded@example.test")
+    page = new_page()
+    windows: list[tuple[float, float]] = []
+    _window_routes(page, windows)
+    sign_in(page, "embedded@example.test", USER_PASSWORD)
+    page.goto(f"/watch/{stack.playable[-1]}")
+    wait_js(page, "document.querySelector('video')?.dataset.state === 'playing'", 60_000)
+    picker = page.get_by_label("Subtitles")
+    expect(picker).to_have_value("off")
+    assert windows == [], "a window was fetched before a choice"
+    page.evaluate(f"{VIDEO}.pause(); {VIDEO}.currentTime = 2")
+
+    picker.select_option(label="English (embedded)")
+    wait_js(page, f"({EMBEDDED_TRACK})?.mode === 'showing'")
+    wait_js(page, f"({EMBEDDED_TRACK}).activeCues?.[0]?.text === {json.dumps(_text(0))}")
+    assert page.evaluate("document.querySelectorAll('video track').length") == 0  # no blob
+    screenshot(page, "player-subtitles-embedded")
+    # the next window timed out (504): asked again a few seconds later, then shown
+    wait_js(page, f"({EMBEDDED_TRACK}).cues.length === 2", 15_000)
+    assert windows == [(0, 10), (10, 20), (10, 20)]
+
+    page.evaluate(f"{VIDEO}.currentTime = 25")
+    wait_js(page, f"({EMBEDDED_TRACK}).activeCues?.[0]?.text === {json.dumps(_text(20))}")
+    page.wait_for_timeout(1500)  # a few more ticks: nothing is asked twice
+    assert sorted(_cue_texts(page)) == [_text(s) for s in (0, 10, 20)]
+    assert windows[:3] == [(0, 10), (10, 20), (10, 20)]
+    assert sorted(set(windows[3:])) == sorted(windows[3:]) and (20, 30) in windows[3:]
+    assert set(windows[3:]) <= {(20, 30), (30, 40)}  # 30 s: only past the end when it is longer
+    screenshot(page, "player-subtitles-embedded-later")
+
+    picker.select_option("off")
+    wait_js(page, f"({EMBEDDED_TRACK}).mode === 'disabled'")
+    assert page.evaluate(f"({EMBEDDED_TRACK}).activeCues") is None
     assert page.js_errors == []

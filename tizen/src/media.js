@@ -14,7 +14,7 @@ import { h } from "./dom.js";
 /** What the core player uses of `element`: properties, methods and the events it listens to. */
 export const MEDIA_ELEMENT = {
   properties: ["currentTime", "duration", "paused", "ended", "readyState", "error", "muted", "src", "textTracks", "videoWidth", "videoHeight"],
-  methods: ["play", "pause", "load", "getAttribute", "removeAttribute", "appendChild", "addEventListener", "removeEventListener"],
+  methods: ["play", "pause", "load", "getAttribute", "removeAttribute", "appendChild", "addTextTrack", "addEventListener", "removeEventListener"],
   events: ["loadstart", "loadedmetadata", "durationchange", "progress", "waiting", "seeking", "playing", "canplay", "pause", "ended", "timeupdate", "volumechange", "error"],
 };
 

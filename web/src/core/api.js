@@ -212,6 +212,9 @@ export function createApi({ base = "", fetchImpl, onSignedOut = () => {} } = {})
 // GET <stream_url>/subtitles -> {"tracks": [{index, label, language, format, forced, sdh,
 // path: "subtitles/<index>.vtt"}]}; GET <stream_url>/subtitles/<index>.vtt -> text/vtt.
 // Both are read with CORS and no credentials (the stream key in the URL is the credential).
+// Embedded tracks (text tracks inside the video: `embedded: true, window_seconds: 60`) come
+// after the files and are served by time window only: `<index>.vtt?from=<s>&to=<e>` holds
+// the cues STARTING in [from, to) with absolute times; 504 subtitle_timeout: try again later.
 
 const engineFetch = (url) => fetch(url, { credentials: "omit", mode: "cors" });
 
@@ -219,6 +222,16 @@ const engineFetch = (url) => fetch(url, { credentials: "omit", mode: "cors" });
 export function subtitlesUrl(streamUrl) {
   if (!streamUrl || !/\/stream\/[^/?#]+/.test(streamUrl)) return null;
   return streamUrl.replace(/\/stream\/([^/?#]+).*$/, "/stream/$1/subtitles");
+}
+
+const windowLength = (seconds) =>
+  Number.isFinite(seconds) ? Math.min(600, Math.max(5, Math.round(seconds))) : 60;
+
+/** `src?from=..&to=..` of window `index` (0: the film's first `seconds`) of a windowed track. */
+export function subtitleWindowUrl(src, index, seconds = 60) {
+  const i = Number.isFinite(index) && index > 0 ? Math.floor(index) : 0;
+  const length = windowLength(seconds);
+  return `${src}${src.includes("?") ? "&" : "?"}from=${i * length}&to=${(i + 1) * length}`;
 }
 
 /**
@@ -243,6 +256,7 @@ export async function fetchSubtitleTracks(streamUrl, fetchImpl = engineFetch) {
         forced: Boolean(t.forced),
         sdh: Boolean(t.sdh),
         src: `${url}/${t.index}.vtt`,
+        ...(t.embedded === true ? { windowed: true, windowSeconds: windowLength(t.window_seconds) } : {}),
       }));
   } catch {
     return [];
@@ -256,4 +270,32 @@ export async function fetchSubtitleText(src, fetchImpl = engineFetch) {
   const text = await response.text();
   if (!text.startsWith("WEBVTT")) throw new ApiError(502, "subtitle_unreadable", "the engine did not answer WebVTT");
   return text;
+}
+
+const VTT_TIME = /^(?:(\d{1,4}):)?([0-5]\d):([0-5]\d)\.(\d{3})$/;
+
+function vttSeconds(text) {
+  const m = VTT_TIME.exec(text);
+  return m ? Number(m[1] || 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) + Number(m[4]) / 1000 : NaN;
+}
+
+/**
+ * The cues of a WebVTT text: [{start, end, text}] in seconds. Tolerant: no WEBVTT header
+ * gives [], NOTE/STYLE/REGION blocks and cue identifiers are skipped, and so are cues with
+ * bad timings, an end not after the start or no text. Cue settings are ignored.
+ */
+export function parseVttCues(text) {
+  if (typeof text !== "string" || !/^\uFEFF?WEBVTT(?:[ \t\r\n]|$)/.test(text)) return [];
+  const cues = [];
+  for (const block of text.replace(/\r\n?/g, "\n").split(/\n{2,}/)) {
+    const lines = block.split("\n");
+    const at = lines.findIndex((line) => line.includes("-->"));
+    if (at < 0 || at > 1 || (at === 1 && /^(WEBVTT|NOTE|STYLE|REGION)\b/.test(lines[0]))) continue;
+    const [from, rest = ""] = lines[at].split("-->");
+    const start = vttSeconds(from.trim());
+    const end = vttSeconds(rest.trim().split(/[ \t]/)[0]);
+    const body = lines.slice(at + 1).join("\n").trim();
+    if (start >= 0 && end > start && body) cues.push({ start, end, text: body });
+  }
+  return cues;
 }

@@ -16,8 +16,16 @@
 // A chosen track's WebVTT is fetched once and added to the video as a <track> whose src is
 // a blob: URL (same-origin for the media element, allowed by the CSP's media-src), so the
 // video itself needs no crossorigin mode. `subtitleLanguage` picks a track at start.
+// A windowed track (embedded in the video, served by time window) is a TextTrack made by
+// video.addTextTrack, filled with VTTCues window by window: the window holding currentTime
+// and the next, on selection, timeupdate, seeking and the 1 s tick, each window fetched once
+// (a failed one again after RETRY_MS). Such a track cannot leave the element: cleared, it is
+// emptied, disabled and kept as a spare for the next track with the same label and language.
 import { formatClock } from "./progress.js";
-import { fetchSubtitleTracks, fetchSubtitleText } from "./api.js";
+import { fetchSubtitleTracks, fetchSubtitleText, parseVttCues, subtitleWindowUrl } from "./api.js";
+
+const RETRY_MS = 3000; // before a window that failed (504: its pieces were late; network) is asked again
+const CUE_OVERLAP_S = 10; // how long a cue may run on past its window's end and still be shown after a seek
 
 export const ERROR_TEXT = {
   no_sources: "This title has no source this device can play.",
@@ -65,7 +73,8 @@ export function createPlayer({
   requestStream = (body) => api.stream(tmdbId, body),
 }) {
   const listeners = new Set();
-  let trackEls = new Map(); // track index -> <track> element of the current stream
+  let trackEls = new Map(); // track index -> <track> element (or windowed entry) of the stream
+  let spareTracks = []; // emptied, disabled TextTracks of cleared windowed tracks
   let subtitleStream = null; // the stream URL the track list belongs to
   let video = null;
   let pendingSeek = null;
@@ -146,10 +155,75 @@ export function createPlayer({
 
   function clearSubtitles() {
     for (const element of trackEls.values()) {
-      if (element.src.startsWith("blob:")) URL.revokeObjectURL(element.src);
-      element.remove();
+      if (element.windows) releaseWindowed(element);
+      else {
+        if (element.src.startsWith("blob:")) URL.revokeObjectURL(element.src);
+        element.remove();
+      }
     }
     trackEls = new Map();
+  }
+
+  // --- windowed tracks: { track: TextTrack, windows, cues } in trackEls -----------------
+
+  function windowedEntry(info) {
+    const at = spareTracks.findIndex((t) => t.label === info.label && t.language === info.language);
+    const track = at >= 0 ? spareTracks.splice(at, 1)[0] : video.addTextTrack("subtitles", info.label, info.language);
+    track.mode = "disabled";
+    return { track, cues: [], windows: new Map() }; // window -> "pending" | "done" | failed-at ms
+  }
+
+  function releaseWindowed(entry) {
+    for (const cue of entry.cues) {
+      try {
+        entry.track.removeCue(cue);
+      } catch {
+        /* already gone */
+      }
+    }
+    entry.cues = [];
+    entry.track.mode = "disabled";
+    spareTracks.push(entry.track);
+  }
+
+  /**
+   * Fetch the chosen windowed track's window at currentTime and the next one, if due; in a
+   * window's first CUE_OVERLAP_S also the previous one (a cue that began there still shows).
+   */
+  function loadWindows() {
+    const info = state.subtitles.find((t) => t.index === state.subtitle);
+    const entry = info && info.windowed ? trackEls.get(info.index) : null;
+    if (!entry || !video) return;
+    const at = video.currentTime || 0;
+    const first = Math.floor(at / info.windowSeconds);
+    const end = Number.isFinite(video.duration) ? video.duration : Infinity;
+    const wanted = first > 0 && at - first * info.windowSeconds < CUE_OVERLAP_S ? [first - 1] : [];
+    for (const i of [...wanted, first, first + 1]) {
+      const mark = entry.windows.get(i);
+      if (i * info.windowSeconds >= end || mark === "pending" || mark === "done") continue;
+      if (typeof mark === "number" && now() - mark < RETRY_MS) continue;
+      loadWindow(info, entry, i);
+    }
+  }
+
+  async function loadWindow(info, entry, i) {
+    const stream = subtitleStream;
+    entry.windows.set(i, "pending");
+    let cues;
+    try {
+      cues = parseVttCues(await fetchSubtitleText(subtitleWindowUrl(info.src, i, info.windowSeconds), fetchEngine));
+    } catch (error) {
+      const final = error && error.status >= 400 && error.status < 500 && ![408, 429].includes(error.status);
+      entry.windows.set(i, final ? "done" : now());
+      return;
+    }
+    if (stream !== subtitleStream || trackEls.get(info.index) !== entry) return; // stale
+    entry.windows.set(i, "done");
+    for (const { start, end, text } of cues) {
+      const cue = new VTTCue(start, end, text);
+      entry.track.addCue(cue);
+      entry.cues.push(cue);
+    }
   }
 
   async function loadSubtitles(streamUrl) {
@@ -182,6 +256,10 @@ export function createPlayer({
     }
     emit({ subtitle: track.index, subtitleNote: null });
     let element = trackEls.get(track.index);
+    if (!element && track.windowed) {
+      element = windowedEntry(track);
+      trackEls.set(track.index, element);
+    }
     if (!element) {
       const stream = subtitleStream;
       let text;
@@ -206,6 +284,7 @@ export function createPlayer({
       }
     }
     if (state.subtitle === track.index) showTrack(element);
+    if (track.windowed) loadWindows();
   }
 
   // The native controls' captions menu (and a TV's) can switch tracks too: follow it.
@@ -219,6 +298,7 @@ export function createPlayer({
   }
 
   function tick() {
+    loadWindows();
     const waiting = ["loading", "buffering"].includes(state.state);
     if (!waiting) return;
     const since = Math.max(state.waitingSince || 0, state.lastDataAt || 0);
@@ -242,6 +322,7 @@ export function createPlayer({
       wait(`the pieces at ${formatClock(video.currentTime)}`);
     },
     seeking: () => {
+      loadWindows();
       if (video.readyState < 3) {
         emit({ waitingSince: now() });
         wait(`the pieces at ${formatClock(video.currentTime)}`);
@@ -263,7 +344,10 @@ export function createPlayer({
       if (!video.ended && state.state !== "error") emit({ state: "paused", waitingFor: null, waitingSince: null });
     },
     ended: () => emit({ state: "ended", waitingFor: null }),
-    timeupdate: () => emit({ position: video.currentTime, lastDataAt: video.paused ? state.lastDataAt : now() }),
+    timeupdate: () => {
+      emit({ position: video.currentTime, lastDataAt: video.paused ? state.lastDataAt : now() });
+      loadWindows();
+    },
     volumechange: () => emit({ muted: video.muted }),
     error: () => diagnose(video.error),
   };
@@ -371,6 +455,7 @@ export function createPlayer({
       if (timer) clearInterval(timer);
       subtitleStream = null;
       clearSubtitles();
+      spareTracks = [];
       if (video) {
         if (video.textTracks) video.textTracks.removeEventListener("change", onTrackChange);
         for (const [name, handler] of Object.entries(handlers)) video.removeEventListener(name, handler);
