@@ -179,3 +179,27 @@ def test_an_embedded_track_is_loaded_window_by_window_as_the_film_plays(
     wait_js(page, f"({EMBEDDED_TRACK}).mode === 'disabled'")
     assert page.evaluate(f"({EMBEDDED_TRACK}).activeCues") is None
     assert page.js_errors == []
+
+
+def test_the_text_tracks_inside_a_real_film_show_as_it_plays(new_page: Any, stack: Stack) -> None:
+    """No routes here: the demo's 1080p film carries English and Spanish text tracks
+    (mov_text) and the real engine serves them by window from its index and pieces."""
+    create_user(stack, "inside@example.test")
+    page = new_page()
+    sign_in(page, "inside@example.test", USER_PASSWORD)
+    page.goto(f"/watch/{stack.playable[2]}")  # the demo videos in order: 720p, 720p, 1080p
+    wait_js(page, "document.querySelector('video')?.dataset.state === 'playing'", 60_000)
+    picker = page.get_by_label("Subtitles")
+    expect(picker.locator("option", has_text="Spanish (embedded)")).to_have_count(1)
+    page.evaluate(f"{VIDEO}.pause(); {VIDEO}.currentTime = 1")
+    picker.select_option(label="English (embedded)")
+    shown = "[...document.querySelector('video').textTracks].find(t => t.mode === 'showing')"
+    cue = f"({shown})?.activeCues?.[0]?.text"
+    wait_js(page, f"{cue} === '<i>Demo 1080p</i>: second 0'")
+    page.evaluate(f"{VIDEO}.currentTime = 13")
+    wait_js(page, f"{cue} === '<i>Demo 1080p</i>: second 12'")
+    picker.select_option(label="Spanish (embedded)")
+    spanish = json.dumps("Segundo 12: ¿Qué tal?\n¡Buenos días!")
+    wait_js(page, f"({shown})?.label === 'Spanish (embedded)' && {cue} === {spanish}")
+    screenshot(page, "player-subtitles-inside-the-film")
+    assert page.js_errors == []
