@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.errors import EngineError
 
@@ -50,6 +50,11 @@ class TextTrack:
     @property
     def text_bytes(self) -> int:
         return sum(s.size for s in self.samples)
+
+    def within(self, size: int) -> TextTrack:
+        """The track without samples that lie past a file of ``size`` bytes."""
+        samples = tuple(s for s in self.samples if s.offset + s.size <= size)
+        return self if len(samples) == len(self.samples) else replace(self, samples=samples)
 
     def in_window(self, start: float, end: float) -> list[TextSample]:
         """The samples whose cue starts in ``[start, end)``."""

@@ -15,10 +15,10 @@ Routes (the contract the web and TV players rely on)::
     GET /stream/<key>/subtitles/<index>.vtt
         200 text/vtt; charset=utf-8, the WebVTT text of track ``index``.
 
-Text tracks inside an MP4 (``tx3g``, see :mod:`engine.mp4_text`) are listed after the
-files, with ``"embedded": true`` and ``"window_seconds": 60`` (``format`` "tx3g", ``name``
-the track's handler name). Their cues are spread through the whole film, so they are served
-by time window only::
+The film's own text tracks (MP4 ``tx3g``, Matroska SRT/ASS/WebVTT: :mod:`engine.inner_text`)
+are listed after the files, with ``"embedded": true`` and ``"window_seconds"`` (what to ask
+for at a time; ``format`` the codec, ``name`` the track's own name). Their cues are spread
+through the whole film, so they are served by time window only::
 
     GET /stream/<key>/subtitles/<index>.vtt?from=<s>&to=<e>
         200 text/vtt: the cues whose start lies in [from, to) (seconds; 0 <= from < to,
@@ -46,31 +46,21 @@ import logging
 import math
 import re
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from engine.errors import (
-    EngineError,
     StreamStalled,
     SubtitleError,
     SubtitleNotFound,
     SubtitleWindowError,
 )
-from engine.files import FileSpan
+from engine.file_bytes import read_spans
+from engine.inner_text import InnerTrack, inner_tracks, window_vtt
 from engine.lt import FileEntry, TorrentMeta
-from engine.mp4 import locate_index
-from engine.mp4_text import (
-    MAX_INDEX_BYTES,
-    Mp4TextError,
-    TextTrack,
-    cue_text,
-    find_moov,
-    text_tracks,
-)
 from engine.torrents import ActiveTorrent
 from engine.webvtt import MAX_INPUT_BYTES, to_webvtt
 
@@ -79,11 +69,7 @@ log = logging.getLogger(__name__)
 MAX_TRACKS = 64
 FETCH_TIMEOUT = 30.0
 SUBTITLE_FORMATS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ssa"}
-MP4_SUFFIXES = {".mp4", ".m4v", ".mov"}
-WINDOW_SECONDS = 60  # what the listing suggests to players
 MAX_WINDOW_SECONDS = 600.0
-MAX_WINDOW_CUES = 2000
-HEAD_BYTES = 4096  # the top-level box headers before the media data (read to a piece end)
 
 # --- languages -----------------------------------------------------------------------------
 
@@ -250,39 +236,51 @@ def subtitle_files(meta: TorrentMeta, main: FileEntry) -> list[SubtitleTrack]:
 @dataclass(frozen=True)
 class EmbeddedTrack:
     index: int  # after the files' indexes
-    text: TextTrack
+    inner: InnerTrack
     language: str  # BCP 47, "und" when unknown
     label: str
 
     def as_json(self) -> dict[str, Any]:
+        inner = self.inner
         return {
             "index": self.index,
             "label": self.label,
             "language": self.language,
-            "format": self.text.codec,
-            "forced": False,
-            "sdh": False,
-            "name": self.text.name or f"Track {self.text.track_id}",
-            "size_bytes": self.text.text_bytes,
+            "format": inner.codec,
+            "forced": inner.forced,
+            "sdh": inner.sdh,
+            "name": inner.name or f"Track {self.index + 1}",
+            "size_bytes": inner.text_bytes,
             "path": f"subtitles/{self.index}.vtt",
             "embedded": True,
-            "window_seconds": WINDOW_SECONDS,
+            "window_seconds": inner.window_seconds,
         }
 
 
-def embedded_labels(tracks: list[TextTrack], first_index: int) -> list[EmbeddedTrack]:
+def embedded_labels(tracks: list[InnerTrack], first_index: int) -> list[EmbeddedTrack]:
     """Index, BCP 47 language and a distinct label ("English (embedded)") for each track."""
     out: list[EmbeddedTrack] = []
     seen: dict[str, int] = {}
-    for n, text in enumerate(tracks):
-        language = _CODES.get(text.language, "und")
+    for n, inner in enumerate(tracks):
+        language = _bcp47(inner.language)
         base = LANGUAGE_NAMES.get(language) or "Subtitles"
-        label = f"{base} (embedded)"
+        flags = [name for name, on in (("SDH", inner.sdh), ("forced", inner.forced)) if on]
+        label = f"{base} ({', '.join([*flags, 'embedded'])})"
         seen[label] = seen.get(label, 0) + 1
         if seen[label] > 1:
             label = f"{label} {seen[label]}"
-        out.append(EmbeddedTrack(first_index + n, text, language, label))
+        out.append(EmbeddedTrack(first_index + n, inner, language, label))
     return out
+
+
+def _bcp47(code: str) -> str:
+    """A container's language code ("eng", "pt-BR", "es-419") as this module's BCP 47."""
+    if code in LANGUAGE_NAMES:
+        return code
+    base, _, region = code.partition("-")
+    if (base.lower(), region.lower()) in _PAIRS:
+        return _PAIRS[(base.lower(), region.lower())]
+    return _CODES.get(base.lower(), "und")
 
 
 def list_for(torrent: ActiveTorrent, *, timeout: float = 0.0) -> list[dict[str, Any]]:
@@ -290,7 +288,7 @@ def list_for(torrent: ActiveTorrent, *, timeout: float = 0.0) -> list[dict[str, 
     film's embedded text tracks when its index arrives within ``timeout`` seconds."""
     files = [track.as_json() for track in subtitle_files(torrent.meta, torrent.main)]
     try:
-        embedded = embedded_tracks(torrent, timeout=timeout)
+        embedded = inner_tracks(torrent, timeout=timeout)
     except StreamStalled:
         log.info("index of source %s not in yet: listing its files only", torrent.source_id)
         embedded = []
@@ -312,109 +310,7 @@ def fetch_file_bytes(torrent: ActiveTorrent, file_index: int, *, timeout: float)
     return read_spans(torrent, entry, [(0, entry.size)], timeout=timeout)[0]
 
 
-def read_spans(
-    torrent: ActiveTorrent, entry: FileEntry, spans: list[tuple[int, int]], *, timeout: float
-) -> list[bytes]:
-    """The bytes of each ``(start, length)`` of file ``entry`` (clipped to the file), once
-    the pieces holding them are downloaded and verified (fetched with a deadline); raises
-    :class:`StreamStalled` when they do not arrive in ``timeout`` seconds. Pieces are read
-    through libtorrent (a file the stream does not want may live in libtorrent's part
-    file, not at its path), each once."""
-    span = FileSpan.of(torrent.meta, entry)
-    clipped = [(max(start, 0), max(min(start + length, entry.size) - max(start, 0), 0))
-               for start, length in spans]  # fmt: skip
-    pieces = sorted({p for start, length in clipped for p in span.pieces_for(start, length)})
-    deadline = time.monotonic() + timeout
-    missing = torrent.fetch_pieces(pieces)
-    while missing:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise StreamStalled(
-                f"{len(missing)} pieces of {entry.path} (source {torrent.source_id}) did not "
-                f"arrive in {timeout:.0f}s"
-            )
-        torrent.wait_piece(missing[0], min(remaining, 1.0))
-        missing = torrent.fetch_pieces(missing)  # keeps them wanted and the torrent awake
-    data: dict[int, bytes] = {}
-    for piece in pieces:
-        read = torrent.read_through_session(piece, max(deadline - time.monotonic(), 1.0))
-        if read is None:
-            raise StreamStalled(f"reading piece {piece} of {entry.path} failed")
-        data[piece] = read
-    out: list[bytes] = []
-    for start, length in clipped:
-        chunks = []
-        for piece in span.pieces_for(start, length):
-            base = piece * span.piece_length - span.offset  # file position of byte 0
-            chunks.append(data[piece][max(start - base, 0) : max(start + length - base, 0)])
-        body = b"".join(chunks)
-        if len(body) != length:
-            raise EngineError(f"read {len(body)} of {length} bytes of {entry.path} at {start}")
-        out.append(body)
-    return out
-
-
-# --- embedded text tracks ------------------------------------------------------------------
-
-
-class _TrackCache:
-    """Parsed text tracks by (info-hash, file index): the index is read once per film."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._items: OrderedDict[tuple[str, int], list[TextTrack]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, int]) -> list[TextTrack] | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[str, int], value: list[TextTrack]) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_tracks = _TrackCache()
-
-
-def embedded_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[TextTrack]:
-    """The ``tx3g`` text tracks of the stream's MP4 (none for other containers or a
-    malformed index, logged); samples outside the file are left out. Raises
-    :class:`StreamStalled` when the index does not arrive in ``timeout`` seconds."""
-    main = torrent.main
-    if PurePosixPath(main.path).suffix.lower() not in MP4_SUFFIXES:
-        return []
-    key = (torrent.info_hash, main.index)
-    cached = _tracks.get(key)
-    if cached is not None:
-        return cached
-    deadline = time.monotonic() + timeout
-    span = FileSpan.of(torrent.meta, main)
-    head_end = span.piece_end(span.piece_at(min(HEAD_BYTES, main.size) - 1))  # whole pieces
-    head = read_spans(torrent, main, [(0, head_end)], timeout=timeout)[0]
-    found = locate_index(head, main.size)
-    tracks: list[TextTrack] = []
-    if found is not None and found.end - found.start <= MAX_INDEX_BYTES:
-        wait = max(deadline - time.monotonic(), 0.0)
-        index = read_spans(torrent, main, [(found.start, found.end - found.start)], timeout=wait)
-        moov = index[0] if found.exact else find_moov(index[0])
-        try:
-            tracks = text_tracks(moov) if moov else []
-        except Mp4TextError as exc:
-            log.warning("source %s: index not read for text tracks: %s", torrent.source_id, exc)
-    tracks = [_within(track, main.size) for track in tracks]
-    _tracks.put(key, tracks)
-    return tracks
-
-
-def _within(track: TextTrack, size: int) -> TextTrack:
-    samples = tuple(s for s in track.samples if s.offset + s.size <= size)
-    return track if len(samples) == len(track.samples) else replace(track, samples=samples)
+# --- time windows of the film's own text tracks -------------------------------------------
 
 
 def parse_window(start: str | None, end: str | None) -> tuple[float, float] | None:
@@ -434,27 +330,6 @@ def parse_window(start: str | None, end: str | None) -> tuple[float, float] | No
     if high - low > MAX_WINDOW_SECONDS:
         raise SubtitleWindowError(f"a window spans at most {MAX_WINDOW_SECONDS:.0f} seconds")
     return low, high
-
-
-def _window_vtt(
-    torrent: ActiveTorrent, track: TextTrack, window: tuple[float, float], timeout: float
-) -> str:
-    samples = track.in_window(*window)[:MAX_WINDOW_CUES]
-    spans = [(s.offset, s.size) for s in samples]
-    bodies = read_spans(torrent, torrent.main, spans, timeout=timeout) if spans else []
-    blocks = ["WEBVTT", ""]
-    for sample, body in zip(samples, bodies, strict=True):
-        text = cue_text(body)
-        if text:
-            blocks += [f"{_vtt_clock(sample.start)} --> {_vtt_clock(sample.end)}", text, ""]
-    return "\n".join(blocks)
-
-
-def _vtt_clock(seconds: float) -> str:
-    millis = max(round(seconds * 1000), 0)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 class _VttCache:
@@ -498,14 +373,14 @@ def read_vtt(
     Raises :class:`SubtitleNotFound`, :class:`SubtitleError` or :class:`StreamStalled`."""
     tracks = subtitle_files(torrent.meta, torrent.main)
     if index >= len(tracks):
-        embedded = embedded_tracks(torrent, timeout=timeout)
+        embedded = inner_tracks(torrent, timeout=timeout)
         if index < len(tracks) + len(embedded):
             if window is None:
                 raise SubtitleWindowError(
                     "an embedded track is served by time window: add ?from=<s>&to=<e>",
                     code="window_required",
                 )
-            return _window_vtt(torrent, embedded[index - len(tracks)], window, timeout)
+            return window_vtt(torrent, embedded[index - len(tracks)], window, timeout)
         count = len(tracks) + len(embedded)
         raise SubtitleNotFound(
             f"source {torrent.source_id} has no subtitle track {index} ({count} tracks)"

@@ -17,22 +17,18 @@ from core.crypto import FieldCipher
 from core.settings import Settings
 from engine import lt
 from engine.errors import SubtitleWindowError
+from engine.file_bytes import read_spans
+from engine.inner_text import inner_tracks
 from engine.lt import FileEntry, TorrentMeta
+from engine.mp4_text import find_moov, text_tracks
 from engine.server import EngineServer, build_engine
-from engine.subtitles import (
-    MAX_WINDOW_SECONDS,
-    embedded_tracks,
-    http_error,
-    list_for,
-    parse_window,
-    read_spans,
-    read_vtt,
-)
+from engine.subtitles import MAX_WINDOW_SECONDS, http_error, list_for, parse_window, read_vtt
 from engine.torrents import ActiveTorrent
 from sandbox.demo_media import DemoVideo, render
 from sandbox.swarm import Seeder, make_torrent
 from sandbox.tracker import Tracker
 from tests.engine.conftest import CatalogSource, app_users, with_bt_port, write_catalog
+from tests.engine.test_mkv_text import ENGLISH, SPANISH, Films, films  # noqa: F401 (fixture)
 from tests.engine.test_subtitles import FakeHandle, _active, cues_of
 
 TINY = DemoVideo("tiny-embedded.mp4", 320, 180, 8, 400, False, "Tiny",
@@ -54,7 +50,7 @@ def _torrent(paths_sizes: list[tuple[str, int]], data: bytes) -> tuple[ActiveTor
         offset += size
     meta = TorrentMeta(next(_hashes), "Pack", PIECE, -(-offset // PIECE), offset, tuple(files))
     handle = FakeHandle(meta.num_pieces, info_hash=meta.info_hash, data=data)
-    main = next(f for f in files if f.path.endswith((".mp4", ".mkv")))
+    main = next(f for f in files if f.path.endswith((".mp4", ".mkv", ".avi")))
     return _active(meta, handle, main), handle
 
 
@@ -101,12 +97,39 @@ def test_a_window_serves_the_cues_starting_in_it_and_fetches_only_their_pieces(
     index_pieces = [p for p in range(fresh_handle.pieces) if p == 0 or p >= len(data) // PIECE - 2]
     for piece in index_pieces:
         fresh.on_piece(piece)
-    sample = embedded_tracks(torrent, timeout=5)[0].samples[2]  # 6.5 s, mid-file
+    moov = find_moov(data)
+    assert moov is not None
+    sample = text_tracks(moov)[0].samples[2]  # 6.5 s, mid-file
     wanted = sample.offset // PIECE
     fresh_handle.deadlines.clear()
     with pytest.raises(Exception, match="did not arrive"):
         read_vtt(fresh, 0, timeout=0.3, window=(6.0, 7.0))
     assert set(fresh_handle.deadlines) == {wanted} - set(index_pieces)
+
+
+def test_matroska_text_tracks_are_listed_and_served_by_window(films: Films) -> None:  # noqa: F811
+    """An MKV's SRT and ASS tracks: flags from the file, a window sized by the bitrate, and a
+    window's cues read from the clusters of that window only."""
+    data = films.mkv
+    torrent, handle = _torrent([("Pack/film.mkv", len(data))], data)
+    _arrive(torrent, handle)
+    tracks = list_for(torrent, timeout=5)
+    assert [(t["label"], t["language"], t["format"], t["sdh"], t["forced"]) for t in tracks] == [
+        ("English (SDH, embedded)", "en", "S_TEXT/UTF8", True, False),
+        ("Spanish (forced, embedded)", "es", "S_TEXT/ASS", False, True),
+    ]
+    assert tracks[0]["name"] == "English SDH" and 5 <= tracks[0]["window_seconds"] <= 60
+    english = read_vtt(torrent, 0, timeout=5, window=(3.0, 7.0))
+    assert cues_of(english) == [
+        ("00:00:03.500 --> 00:00:05.000", ENGLISH[1][2]),
+        ("00:00:06.500 --> 00:00:08.000", ENGLISH[2][2]),
+    ]
+    spanish = read_vtt(torrent, 1, timeout=5, window=(9.0, 60.0))
+    assert cues_of(spanish) == [("00:00:09.500 --> 00:00:11.000", SPANISH[3][2])]
+    without_cues = films.plain_mkv
+    plain, plain_handle = _torrent([("Pack/plain.mkv", len(without_cues))], without_cues)
+    _arrive(plain, plain_handle)
+    assert list_for(plain, timeout=5) == []
 
 
 def test_an_embedded_track_needs_a_window_and_a_sane_one() -> None:
@@ -121,17 +144,18 @@ def test_an_embedded_track_needs_a_window_and_a_sane_one() -> None:
         assert http_error(refused.value) == (400, "bad_window"), (start, end)
 
 
-def test_a_film_without_text_tracks_or_not_an_mp4_lists_no_embedded_track(film: Path) -> None:
+def test_a_film_without_text_tracks_or_another_container_lists_no_embedded_track() -> None:
     junk = b"\x00" * 50_000
-    mkv, handle = _torrent([("Pack/film.mkv", len(junk))], junk)
+    avi, handle = _torrent([("Pack/film.avi", len(junk))], junk)
     reads: list[int] = []
     handle.read_piece = reads.append  # type: ignore[method-assign]
-    assert embedded_tracks(mkv, timeout=0) == [] and reads == []  # nothing read
-    garbage, handle = _torrent([("Pack/film.mp4", len(junk))], junk)
-    _arrive(garbage, handle)
-    assert list_for(garbage, timeout=5) == []
-    with pytest.raises(Exception, match="no subtitle track 0"):
-        read_vtt(garbage, 0, timeout=5, window=(0.0, 1.0))
+    assert inner_tracks(avi, timeout=0) == [] and reads == []  # nothing read
+    for name in ("Pack/film.mp4", "Pack/film.mkv"):  # not what their names say: none
+        garbage, handle = _torrent([(name, len(junk))], junk)
+        _arrive(garbage, handle)
+        assert list_for(garbage, timeout=5) == []
+        with pytest.raises(Exception, match="no subtitle track 0"):
+            read_vtt(garbage, 0, timeout=5, window=(0.0, 1.0))
 
 
 def test_an_index_that_does_not_arrive_leaves_the_files_listed(film: Path) -> None:

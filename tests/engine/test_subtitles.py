@@ -342,7 +342,7 @@ def test_listing_is_bounded_and_single_file_torrents_have_none() -> None:
 
 
 def test_read_vtt_converts_the_chosen_track_with_the_callers_bytes() -> None:
-    meta = _meta([("Pack/Movie.mkv", 10**6), ("Pack/Movie.es.srt", 100), ("Pack/English.srt", 9)])
+    meta = _meta([("Pack/Movie.avi", 10**6), ("Pack/Movie.es.srt", 100), ("Pack/English.srt", 9)])
     torrent = SimpleNamespace(meta=meta, main=meta.files[0], info_hash="cd" * 20, source_id="s")
     asked: list[int] = []
 
