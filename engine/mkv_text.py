@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from engine.errors import EngineError
-from engine.webvtt import _OVERRIDE, _ass_text, _cue_text
+from engine.webvtt import ASS_OVERRIDE, ass_cue_text, cue_lines_text
 
 MAX_TEXT_TRACKS = 64  # text tracks kept (further ones are ignored)
 MAX_TRACK_ENTRIES = 1024  # TrackEntry elements read at all
@@ -581,11 +581,11 @@ def _text(codec: str, raw: bytes) -> str:
     text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
     if codec in {"S_TEXT/ASS", "S_TEXT/SSA"}:
         fields = text.split(",", 8)  # ReadOrder,Layer,Style,Name,MarginL,R,V,Effect,Text
-        cue = _ass_text(fields[-1].replace("\n", "\\N"))
+        cue = ass_cue_text(fields[-1].replace("\n", "\\N"))
     elif codec == "S_TEXT/WEBVTT":
         cue = _webvtt_text(text)
     else:
-        cue = _cue_text([_OVERRIDE.sub("", line) for line in text.split("\n")])
+        cue = cue_lines_text([ASS_OVERRIDE.sub("", line) for line in text.split("\n")])
     return cue if cue.strip() else ""  # markup around nothing leaves blanks
 
 
@@ -595,5 +595,5 @@ _LT, _GT = "\ue000", "\ue001"  # escaped < > held aside while the markup is clea
 def _webvtt_text(text: str) -> str:
     """WebVTT cue text re-sanitized: entities read, <i>/<b>/<u> kept, other tags dropped."""
     held = text.replace(_LT, "").replace(_GT, "").replace("&lt;", _LT).replace("&gt;", _GT)
-    cleaned = _cue_text(html.unescape(held).split("\n"))
+    cleaned = cue_lines_text(html.unescape(held).split("\n"))
     return cleaned.replace(_LT, "&lt;").replace(_GT, "&gt;")

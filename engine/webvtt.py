@@ -174,7 +174,7 @@ def vtt_timestamp(ms: int) -> str:
 
 _ALLOWED_TAGS = {"i", "b", "u"}
 _TAG = re.compile(r"<(/?)([a-zA-Z]{1,10})\b[^<>]{0,200}>")
-_OVERRIDE = re.compile(r"\{[^{}]{0,500}\}")
+ASS_OVERRIDE = re.compile(r"\{[^{}]{0,500}\}")
 
 
 def _escape(text: str) -> str:
@@ -208,7 +208,7 @@ def clean_markup(text: str) -> str:
     return "".join(out)
 
 
-def _cue_text(lines: list[str]) -> str:
+def cue_lines_text(lines: list[str]) -> str:
     kept = []
     for line in lines:
         line = line.strip()
@@ -253,7 +253,7 @@ def parse_srt(text: str) -> list[Cue]:
 
     def close() -> None:
         if timing is not None:
-            _add(cues, timing[0], timing[1], _cue_text(lines), settings)
+            _add(cues, timing[0], timing[1], cue_lines_text(lines), settings)
 
     for raw in text.split("\n"):
         line = raw[: MAX_LINE_CHARS * 4]
@@ -274,7 +274,7 @@ def parse_srt(text: str) -> list[Cue]:
         elif timing is not None:
             if not lines:
                 settings = _top_setting(line)
-            lines.append(_OVERRIDE.sub("", line))
+            lines.append(ASS_OVERRIDE.sub("", line))
     close()
     return sorted(cues, key=lambda c: c.start_ms)
 
@@ -298,7 +298,7 @@ def _ass_time(value: str) -> int | None:
     return _ms(hours, minutes, seconds, fraction)
 
 
-def _ass_text(raw: str) -> str:
+def ass_cue_text(raw: str) -> str:
     """ASS event text as WebVTT cue text."""
     out: list[str] = []
     drawing = False
@@ -311,7 +311,7 @@ def _ass_text(raw: str) -> str:
             continue
         if not drawing:
             out.append(part.replace("\\N", "\n").replace("\\n", " ").replace("\\h", "\u00a0"))
-    return _cue_text("".join(out).split("\n"))
+    return cue_lines_text("".join(out).split("\n"))
 
 
 def parse_ass(text: str) -> list[Cue]:
@@ -341,7 +341,7 @@ def parse_ass(text: str) -> list[Cue]:
         if start is None or end is None:
             continue
         body = values.get("text", "")
-        cue_text = _ass_text(body)
+        cue_text = ass_cue_text(body)
         if (start, end, cue_text) in seen:
             continue  # the same line drawn twice (outline layer + text layer)
         seen.add((start, end, cue_text))
