@@ -209,6 +209,7 @@ def clean_markup(text: str) -> str:
 
 
 def cue_lines_text(lines: list[str]) -> str:
+    """SRT-style cue lines (with <i>/<b>/<u>/<font> markup) as WebVTT cue text."""
     kept = []
     for line in lines:
         line = line.strip()
