@@ -102,6 +102,8 @@ def child_engine(config: dict[str, Any]) -> None:
         service.PlannerConfig = functools.partial(PlannerConfig, **config["planner"])  # type: ignore[misc,assignment]
     engine, signer = build_engine(settings, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
+    if not config.get("parking", True):  # A/B runs: BENCH_PARKING=0 parks no stalled peer
+        engine._parking.review = lambda peers, now: []  # type: ignore[method-assign]
     if config.get("lt"):  # A/B runs: libtorrent session settings (BENCH_LT_SETTINGS, JSON)
         engine._session.apply_settings(config["lt"])  # type: ignore[union-attr]
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
@@ -149,7 +151,8 @@ def start_engine(naive: bool, data_dir: Path, peers: list[str], key_for: Any) ->
     config = {"data_dir": str(data_dir), "naive": naive, "peers": peers,
               "engine": json.loads(os.environ.get("BENCH_ENGINE_SETTINGS", "{}")),
               "planner": json.loads(os.environ.get("BENCH_PLANNER", "{}")),
-              "lt": json.loads(os.environ.get("BENCH_LT_SETTINGS", "{}"))}  # fmt: skip
+              "lt": json.loads(os.environ.get("BENCH_LT_SETTINGS", "{}")),
+              "parking": os.environ.get("BENCH_PARKING", "1") != "0"}  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child-engine", json.dumps(config)],
@@ -297,6 +300,7 @@ class Result:
     throughput_mb_s: float = 0.0  # request to last byte
     sustained_mb_s: float = 0.0  # first byte to last byte
     rss_5_streams_mb: float = 0.0
+    parked_peers: int | None = None  # the engine's, after the throughput read
 
     def summary(self) -> dict[str, Any]:
         def med(xs: list[float]) -> float | None:
@@ -318,7 +322,21 @@ class Result:
             "throughput_mb_s": round(self.throughput_mb_s / 1e6, 2),
             "sustained_after_first_byte_mb_s": round(self.sustained_mb_s / 1e6, 2),
             "rss_5_streams_mb": round(self.rss_5_streams_mb / 1e6, 1),
+            "parked_peers": self.parked_peers,
         }
+
+
+def engine_parked_peers(streamer: Streamer, status_key: str) -> int | None:
+    """Stalled peers the engine has parked now (its status route)."""
+    conn = http.client.HTTPConnection(*streamer.host_port, timeout=10)
+    try:
+        conn.request("GET", "/api/engine/status",
+                     headers={"Authorization": f"Bearer {status_key}"})  # fmt: skip
+        return int(json.loads(conn.getresponse().read())["transfer"]["parked_peers"])
+    except (OSError, KeyError, ValueError):
+        return None
+    finally:
+        conn.close()
 
 
 def run_streamer(
@@ -357,6 +375,8 @@ def run_streamer(
                     int(size * 0.6),
                     min(args.throughput_mb << 20, size // 3),
                 )
+                if kind != "peerflix" and "status_key" in ctx:
+                    result.parked_peers = engine_parked_peers(streamer, ctx["status_key"]())
                 result.rss_5_streams_mb = rss_with_streams(streamer, size, 5, args.rss_seconds)
             finally:
                 streamer.stop()
@@ -424,13 +444,15 @@ def run_swarm(
 ) -> list[dict[str, Any]]:
     """Seed ``film`` from one seeder per rate; run every streamer for every piece size."""
     from core.crypto import FieldCipher
-    from core.stream_keys import StreamKeySigner
+    from core.stream_keys import PURPOSE_STATUS, StreamKeySigner
     from sandbox.swarm import Seeder, make_torrent
     from sandbox.tracker import Tracker
     from tests.engine.conftest import CatalogSource, FileServer, write_catalog
 
     tracker = Tracker().start()
-    seeders = [Seeder(upload_rate_limit=rate).start() for rate in rates]
+    # each seeder on its own loopback address, as peers of a real swarm have their own
+    seeders = [Seeder(host=f"127.0.0.{10 + n}", upload_rate_limit=rate).start()
+               for n, rate in enumerate(rates)]  # fmt: skip
     master = SECRET.encode()
     signer = StreamKeySigner(master, 3600)
     results: list[dict[str, Any]] = []
@@ -465,6 +487,7 @@ def run_swarm(
                 "torrent_file": torrent_file,
                 "peers": [seeder.endpoint for seeder in seeders],
                 "key_for": lambda: signer.issue(BENCH_USER, "bench")[0],
+                "status_key": lambda: signer.issue("admin", "*", purpose=PURPOSE_STATUS)[0],
                 "stall": stall,
                 "unstall": unstall,
             }

@@ -7,6 +7,7 @@ can be tested against hand-written fakes. Info-hashes are lowercase hex (v1, SHA
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,17 @@ class FileEntry:
     path: str  # relative to the save path, "/"-separated
     size: int
     offset: int  # byte offset of the file inside the torrent's piece space
+
+
+@dataclass(frozen=True)
+class PeerView:
+    """One connected peer of a torrent: what it sends us and what we wait for from it."""
+
+    ip: str
+    port: int
+    down_rate: int  # payload bytes/s from this peer
+    queued: int  # our block requests outstanding at this peer
+    snubbed: bool  # libtorrent's verdict: requests outstanding, no data for piece_timeout
 
 
 @dataclass(frozen=True)
@@ -352,6 +364,18 @@ class Handle:
     def set_max_connections(self, limit: int) -> None:
         self._h.set_max_connections(limit)
 
+    def peers(self) -> list[PeerView]:
+        """The torrent's connected peers, as the download side sees them."""
+        views = []
+        for peer in self._h.get_peer_info():
+            if peer.flags & (_lt.peer_info.connecting | _lt.peer_info.handshake):
+                continue
+            ip, port = peer.ip
+            views.append(PeerView(str(ip), int(port), int(peer.payload_down_speed),
+                                  int(peer.download_queue_length),
+                                  bool(peer.flags & _lt.peer_info.snubbed)))  # fmt: skip
+        return views
+
     def stats(self) -> TorrentStats:
         st = self._h.status()
         return TorrentStats(
@@ -502,6 +526,13 @@ class Session:
             if event is not None:
                 events.append(event)
         return events
+
+    def block_addresses(self, addresses: Collection[str]) -> None:
+        """Refuse and drop peers at ``addresses`` (replaces the previous set; empty: none)."""
+        rules = _lt.ip_filter()
+        for address in addresses:
+            rules.add_rule(address, address, 1)  # 1: blocked
+        self._s.set_ip_filter(rules)
 
     def pause(self) -> None:
         self._s.pause()

@@ -39,6 +39,7 @@ from engine.errors import (
 from engine.files import FileEntry, pick_episode_file, pick_main_file
 from engine.outcomes import OutcomeRecorder
 from engine.pack_files import PackFiles, readers
+from engine.peer_parking import PeerParking
 from engine.pieces import PlannerConfig
 from engine.resolve import resolve
 from engine.shared_handle import HandleView, SharedHandle
@@ -201,6 +202,7 @@ class StreamingEngine:
         self._pack_files = PackFiles()  # more episodes of an open pack, streamed at once
         self._by_source: dict[str, str] = {}  # source_id -> info-hash
         self._handles: dict[str, lt.Handle] = {}
+        self._parking = PeerParking()
         self._session: lt.Session | None = None
         self._poller: threading.Thread | None = None
         self._stop = threading.Event()
@@ -684,8 +686,14 @@ class StreamingEngine:
             for each in (torrent, *extras):
                 each.sync_have(have)
                 each.tick(stats)
-            if readers((torrent, *extras)) and stats.num_peers == 0:
-                self._revive(handle)
+            if readers((torrent, *extras)):
+                if stats.num_peers == 0:
+                    self._revive(handle)
+                elif parked := self._parking.review(handle.peers(), now):
+                    seconds = self._parking.park_seconds
+                    log.info("torrent %s: %d stalled peer(s) parked for %.0fs",
+                             torrent.info_hash[:8], len(parked), seconds)  # fmt: skip
+                    self._apply_parking()
             idle = min(t.idle_seconds() for t in (torrent, *extras))
             if idle >= self.config.engine_idle_remove_seconds:
                 self._retire(torrent, delete_data=False)
@@ -693,6 +701,8 @@ class StreamingEngine:
                 torrent.set_paused(True)
                 self._save_resume(torrent)
                 self._record(torrent)
+        if self._parking.expire(now):
+            self._apply_parking()
         if now - self._last_resume_save >= RESUME_SAVE_S:
             self._last_resume_save = now
             for torrent in torrents:
@@ -703,6 +713,11 @@ class StreamingEngine:
             for torrent in torrents:
                 self._record(torrent)
             self.enforce_quota()
+
+    def _apply_parking(self) -> None:
+        session = self._session
+        if session is not None:
+            session.block_addresses(self._parking.parked())
 
     def _extra_files(self, torrent: ActiveTorrent) -> list[ActiveTorrent]:
         """The pack's other streamed files; those idle past the pause delay are dropped."""
@@ -901,6 +916,7 @@ class StreamingEngine:
                 "download_rate_limit": cfg.engine_download_rate_limit,
                 "upload_rate_limit": cfg.engine_upload_rate_limit,
                 "upload_rate_per_torrent": cfg.engine_upload_rate_per_torrent,
+                "parked_peers": len(self._parking.parked()),  # stalled, dropped for a while
             },
             "sources": sources,
         }

@@ -224,6 +224,7 @@ def test_status_shows_the_limits_and_the_transfer_caps(catalog: Settings) -> Non
             "download_rate_limit": 5_000_000,
             "upload_rate_limit": 1_000_000,
             "upload_rate_per_torrent": 200_000,
+            "parked_peers": 0,
         }
         assert status["limits"]["max_streams"] == 7 and status["limits"]["streams"] == 0
         key, _ = run.signer.issue("admin", "*", purpose=PURPOSE_STATUS)

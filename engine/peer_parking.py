@@ -1,0 +1,63 @@
+"""Peers that stop sending while holding our requests are set aside for a while.
+
+libtorrent marks such a peer *snubbed*: requests outstanding and not one block for
+``piece_timeout`` (2 s; a 0.5 MB/s peer sends a block every 33 ms). But it takes back only
+one of its queued blocks per timeout, so a seeder that stalls mid-stream keeps up to a
+second of the reader's blocks (its whole request queue) hostage, and the pieces at the
+cursor wait for libtorrent's time-critical logic to ask someone else. The Python binding
+has no call to drop one peer, so a stalled peer is *parked*: its address goes into the
+session's IP filter (libtorrent drops it at once and its requests go back to the picker)
+for ``PARK_SECONDS``; then it may connect again.
+
+Snubbed is the signal, not the peer's rate: libtorrent's rate is an average that takes
+seconds to decay, so a seeder that stopped still shows one. Parking is careful, because a
+peer we drop is a peer we lose: only while at least ``MIN_DELIVERING`` other addresses
+deliver to the same torrent (a block a second or more), never an address shared with a
+delivering peer (a NAT, a loopback swarm), at most half as many as deliver at a time, and
+never more than ``MAX_PARKED`` at once. Pure logic over :class:`engine.lt.PeerView`: the
+service applies the result with :meth:`engine.lt.Session.block_addresses`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from engine.lt import PeerView
+
+PARK_SECONDS = 120.0
+MIN_DELIVERING = 2  # other addresses that must be sending before one is parked
+DELIVERING_RATE = 16 * 1024  # bytes/s: at least one block a second
+MAX_PARKED = 16
+
+
+@dataclass
+class PeerParking:
+    park_seconds: float = PARK_SECONDS
+    _until: dict[str, float] = field(default_factory=dict)  # address -> monotonic expiry
+
+    def review(self, peers: Iterable[PeerView], now: float) -> list[str]:
+        """Park the stalled peers of one torrent, if it can spare them; the addresses
+        parked now (the caller then applies :meth:`parked`)."""
+        peers = list(peers)
+        delivering = {p.ip for p in peers if p.down_rate >= DELIVERING_RATE and not p.snubbed}
+        if len(delivering) < MIN_DELIVERING:
+            return []
+        stalled = sorted(
+            {p.ip for p in peers if p.snubbed and p.queued > 0} - delivering - set(self._until)
+        )
+        room = min(max(len(delivering) // 2, 1), MAX_PARKED - len(self._until))
+        chosen = stalled[: max(room, 0)]
+        for address in chosen:
+            self._until[address] = now + self.park_seconds
+        return chosen
+
+    def expire(self, now: float) -> bool:
+        """Let the addresses whose time is up connect again; True when any did."""
+        done = [address for address, until in self._until.items() if until <= now]
+        for address in done:
+            del self._until[address]
+        return bool(done)
+
+    def parked(self) -> list[str]:
+        return sorted(self._until)

@@ -1,0 +1,126 @@
+"""Which stalled peers are parked: a snubbed peer holding requests (whatever its averaged
+rate still says), only while enough other addresses deliver, never an address a delivering
+peer shares, a bounded number at once, each for a while and then let back; and a seeder
+that stalls mid-stream in a real swarm on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from pathlib import Path
+
+import httpx
+
+from core.crypto import FieldCipher
+from core.settings import Settings
+from engine.lt import PeerView
+from engine.peer_parking import MAX_PARKED, PeerParking
+from sandbox.swarm import Seeder, make_torrent
+from sandbox.tracker import Tracker
+from tests.engine.conftest import (
+    CatalogSource,
+    start_engine,
+    stop_engine,
+    with_bt_port,
+    write_catalog,
+)
+
+FAST = 500_000
+
+
+def peer(ip: str, rate: int = FAST, queued: int = 10, snubbed: bool = False) -> PeerView:
+    return PeerView(ip, 6881, rate, queued, snubbed)
+
+
+def stalled(ip: str, queued: int = 40) -> PeerView:
+    return peer(ip, rate=0, queued=queued, snubbed=True)
+
+
+def test_a_stalled_peer_is_parked_while_two_others_deliver_and_let_back_later() -> None:
+    parking = PeerParking(park_seconds=120)
+    peers = [peer("10.0.0.1"), peer("10.0.0.2"), stalled("10.0.0.9")]
+    assert parking.review(peers, now=100) == ["10.0.0.9"]
+    assert parking.parked() == ["10.0.0.9"]
+    assert parking.review(peers, now=101) == []  # already parked
+    assert not parking.expire(now=219.9)
+    assert parking.expire(now=220) and parking.parked() == []
+
+
+def test_no_peer_is_parked_when_fewer_than_two_others_deliver() -> None:
+    parking = PeerParking()
+    assert parking.review([peer("10.0.0.1"), stalled("10.0.0.9")], now=0) == []
+    slow = peer("10.0.0.2", rate=1000)  # sending, but below a block a second
+    assert parking.review([peer("10.0.0.1"), slow, stalled("10.0.0.9")], now=0) == []
+    assert parking.parked() == []
+
+
+def test_only_a_snubbed_peer_holding_requests_and_sending_nothing_counts_as_stalled() -> None:
+    parking = PeerParking()
+    others = [peer("10.0.0.1"), peer("10.0.0.2")]
+    idle = peer("10.0.0.7", rate=0, queued=0, snubbed=True)  # nothing asked of it
+    slow_start = peer("10.0.0.8", rate=0, queued=40, snubbed=False)  # not judged yet
+    assert parking.review([*others, idle, slow_start], now=0) == []
+    # libtorrent's rate is an average: a peer snubbed moments ago still shows one
+    just_stopped = peer("10.0.0.9", rate=200_000, queued=40, snubbed=True)
+    assert parking.review([*others, just_stopped], now=0) == ["10.0.0.9"]
+
+
+def test_an_address_shared_with_a_delivering_peer_is_never_parked() -> None:
+    parking = PeerParking()
+    peers = [peer("127.0.0.1"), peer("10.0.0.2"), peer("10.0.0.3"), stalled("127.0.0.1")]
+    assert parking.review(peers, now=0) == []
+
+
+def test_at_most_half_as_many_as_deliver_are_parked_at_a_time_and_never_over_the_cap() -> None:
+    parking = PeerParking()
+    delivering = [peer(f"10.0.0.{n}") for n in range(1, 5)]
+    stuck = [stalled(f"10.0.1.{n}") for n in range(1, 6)]
+    assert parking.review([*delivering, *stuck], now=0) == ["10.0.1.1", "10.0.1.2"]
+    many = [peer(f"10.1.{n // 250}.{n % 250}") for n in range(100)]
+    lots = [stalled(f"10.2.{n // 250}.{n % 250}") for n in range(100)]
+    parking.review([*many, *lots], now=1)
+    assert len(parking.parked()) == MAX_PARKED
+    assert parking.review([*many, stalled("10.3.0.1")], now=2) == []
+
+
+# --- a real swarm --------------------------------------------------------------------------
+
+
+def test_a_seeder_that_stalls_mid_stream_is_parked_and_the_stream_goes_on(
+    tmp_path: Path, settings: Settings, cipher: FieldCipher
+) -> None:
+    """Three seeders on their own loopback addresses; the first stops sending while a
+    reader streams: it is dropped, and every byte still arrives, from the other two."""
+    film = tmp_path / "film.mp4"
+    film.write_bytes(random.Random(7).randbytes(24 * 1024 * 1024))
+    tracker = Tracker().start()
+    torrent = make_torrent(film, trackers=[tracker.announce_url], piece_size=256 * 1024)
+    seeders = [Seeder(host=f"127.0.0.{31 + n}", upload_rate_limit=1_500_000).start()
+               for n in range(3)]  # fmt: skip
+    for seeder in seeders:
+        seeder.seed(torrent)
+    write_catalog(settings.catalog_path, cipher, [CatalogSource(
+        "src-park", 301, torrent, torrent.info_hash, magnet=torrent.magnet([tracker.announce_url])
+    )])  # fmt: skip
+    run = start_engine(with_bt_port(settings))
+    digest, parked_seen, peers_after = hashlib.sha256(), 0, set()
+    try:
+        with httpx.stream("GET", run.url("alice", "src-park"), timeout=60) as response:
+            assert response.status_code == 200
+            for chunk in response.iter_bytes(256 * 1024):
+                digest.update(chunk)
+                if response.num_bytes_downloaded >= 4 * 1024 * 1024 and seeders[0].running:
+                    seeders[0].set_upload_rate_limit(1)  # connected, sends nothing
+                if not parked_seen:
+                    parked_seen = run.engine.status()["transfer"]["parked_peers"]
+                    if parked_seen:
+                        handle = run.engine._handles[torrent.info_hash]
+                        peers_after = {p.ip for p in handle.peers()}
+    finally:
+        stop_engine(run)
+        for seeder in seeders:
+            seeder.stop()
+        tracker.stop()
+    assert digest.hexdigest() == hashlib.sha256(film.read_bytes()).hexdigest()
+    assert parked_seen == 1
+    assert "127.0.0.31" not in peers_after and peers_after  # dropped; the others stay
