@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,20 +112,22 @@ def _cue_times(video: DemoVideo) -> list[tuple[int, int]]:
             for start in range(500, video.seconds * 1000 - 500, 3000)]  # fmt: skip
 
 
-def _english_srt(video: DemoVideo) -> str:
+def _srt(video: DemoVideo, line: Callable[[int, int], str]) -> str:
+    """An SRT of the demo's cue times; ``line(n, start_ms)`` is cue ``n``'s text."""
     srt = []
     for n, (start, end) in enumerate(_cue_times(video), 1):
-        line = f"<i>{video.title}</i>: second {start // 1000}" if n % 2 else "The cat sees you."
-        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
+        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line(n, start)}\r\n")
     return "\r\n".join(srt)
+
+
+def _english_srt(video: DemoVideo) -> str:
+    return _srt(video, lambda n, start: f"<i>{video.title}</i>: second {start // 1000}"
+                if n % 2 else "The cat sees you.")  # fmt: skip
 
 
 def _spanish_srt(video: DemoVideo) -> str:
-    srt = []
-    for n, (start, end) in enumerate(_cue_times(video), 1):
-        line = f"Segundo {start // 1000}: ¿Qué tal?\r\n¡Buenos días!" if n % 2 else "El gato."
-        srt.append(f"{n}\r\n{_clock(start, ',')} --> {_clock(end, ',')}\r\n{line}\r\n")
-    return "\r\n".join(srt)
+    return _srt(video, lambda n, start: f"Segundo {start // 1000}: ¿Qué tal?\r\n¡Buenos días!"
+                if n % 2 else "El gato.")  # fmt: skip
 
 
 def _clock(ms: int, sep: str, fraction_digits: int = 3) -> str:

@@ -85,6 +85,14 @@ def cipher(settings: Settings) -> FieldCipher:
     )
 
 
+@pytest.fixture
+def tracker() -> Iterator[Tracker]:
+    """A tracker on loopback for a test's own torrents."""
+    tracker = Tracker().start()
+    yield tracker
+    tracker.stop()
+
+
 @dataclass
 class Swarm:
     tracker: Tracker

@@ -6,7 +6,6 @@ swarm on loopback, for an MP4 whose index sits at the end."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,13 +178,6 @@ def test_spans_across_piece_boundaries_come_back_byte_exact() -> None:
 
 
 # --- a real swarm --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tracker() -> Iterator[Tracker]:
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
 
 
 def test_embedded_subtitle_routes_against_a_real_swarm(

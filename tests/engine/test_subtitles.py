@@ -5,7 +5,6 @@ and the whole path against a real libtorrent swarm on loopback."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -470,13 +469,6 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     render(TINY, folder)
     write_subtitles(TINY, folder)
     return folder
-
-
-@pytest.fixture
-def tracker() -> Iterator[Tracker]:
-    tracker = Tracker().start()
-    yield tracker
-    tracker.stop()
 
 
 def test_subtitles_of_a_seeded_multi_file_torrent_are_listed_and_served(
