@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import PurePosixPath
 
 from engine import mkv_text
-from engine.errors import SubtitleWindowError
+from engine.errors import StreamStalled, SubtitleWindowError
 from engine.file_bytes import head_span, read_spans
 from engine.mkv_text import MkvLayout, MkvTextError, MkvTextTrack
 from engine.mp4 import locate_index
@@ -67,7 +67,7 @@ class InnerTrack:
 class _Cache:
     """Tracks by (info-hash, file index): a film's index is read once."""
 
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 8) -> None:
         self._size = size
         self._items: OrderedDict[tuple[str, int], list[InnerTrack]] = OrderedDict()
         self._lock = threading.Lock()
@@ -87,12 +87,16 @@ class _Cache:
 
 
 _cache = _Cache()
+_reading: set[tuple[str, int]] = set()  # films whose index a request is reading now
+_reading_lock = threading.Lock()
 
 
 def inner_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[InnerTrack]:
     """The text tracks of the stream's film (none for other containers, or an index that
     is malformed or cannot be used: logged). Raises :class:`engine.errors.StreamStalled`
-    when the index does not arrive in ``timeout`` seconds (nothing cached then)."""
+    when the index does not arrive in ``timeout`` seconds (nothing cached then), or while
+    another request reads it: a request holds one of the engine's work threads while it
+    waits, so many listings of one stalled film must not hold them all."""
     main = torrent.main
     suffix = PurePosixPath(main.path).suffix.lower()
     if suffix not in MP4_SUFFIXES | MKV_SUFFIXES:
@@ -101,12 +105,19 @@ def inner_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[InnerTrack]:
     cached = _cache.get(key)
     if cached is not None:
         return cached
+    with _reading_lock:  # one request reads a film's index; the others do not queue up
+        if key in _reading:
+            raise StreamStalled(f"the index of source {torrent.source_id} is being read")
+        _reading.add(key)
     read = _mp4_tracks if suffix in MP4_SUFFIXES else _mkv_tracks
     try:
         tracks = read(torrent, time.monotonic() + timeout)
     except (Mp4TextError, MkvTextError) as exc:
         log.warning("source %s: no text tracks read from the index: %s", torrent.source_id, exc)
         tracks = []
+    finally:
+        with _reading_lock:
+            _reading.discard(key)
     _cache.put(key, tracks)
     return tracks
 

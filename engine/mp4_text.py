@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from engine.errors import EngineError
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024  # a moov larger than this is not read
-MAX_SAMPLES = 500_000  # over all text tracks (a 3-hour film with a cue a second: 10,800)
+MAX_SAMPLES = 100_000  # over all text tracks (a 3-hour film with a cue a second: 10,800)
 MAX_SAMPLE_BYTES = 64 * 1024  # a tx3g sample: 2-byte length + text + style boxes
 MAX_TRACKS = 32
 TEXT_HANDLERS = {b"text", b"sbtl", b"subt"}

@@ -6,6 +6,8 @@ swarm on loopback, for an MP4 whose index sits at the end."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +235,27 @@ def test_embedded_subtitle_routes_against_a_real_swarm(
         assert answers[name].json()["error"]["code"] == code
         assert answers[name].headers["access-control-allow-origin"] == "*"
     assert answers["missing"].status_code == 404
+
+
+def test_one_request_reads_a_films_index_and_the_others_do_not_queue_behind_it(
+    film: Path,
+) -> None:
+    """A listing waits for the index in one of the engine's work threads: while one does,
+    another for the same film answers at once with the files only."""
+    data = film.read_bytes()
+    srt = b"1\n00:00:01,000 --> 00:00:02,000\nfile\n"
+    torrent, handle = _torrent([("Pack/a.en.srt", len(srt)), ("Pack/film.mp4", len(data))],
+                               srt + data)  # fmt: skip
+    first: list[list[int]] = []
+    waiting = threading.Thread(
+        target=lambda: first.append([t["index"] for t in list_for(torrent, timeout=20)])
+    )
+    waiting.start()
+    deadline = time.monotonic() + 3
+    while not handle.deadlines and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first listing is waiting for the index's pieces
+    assert [t["index"] for t in list_for(torrent, timeout=30)] == [0]
+    assert waiting.is_alive()  # answered while the first still waits: not queued behind it
+    _arrive(torrent, handle)
+    waiting.join(10)
+    assert first == [[0, 1, 2]]
