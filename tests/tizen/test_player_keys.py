@@ -17,6 +17,7 @@ from tests.tizen.remote import (
     PAUSE,
     PLAY,
     PLAYING,
+    RED,
     STOP,
     press,
     wait_focus,
@@ -81,4 +82,29 @@ def test_media_and_colour_keys_drive_the_player(tv_page: Any, tv_app: TvApp) -> 
     press(page, STOP)
     wait_focus(page, "play")
     assert "MediaPlayPause" not in page.evaluate("window.__tv.registered")
+    assert page.js_errors == []
+
+
+def test_red_cycles_through_the_films_own_subtitle_tracks(tv_page: Any, tv_app: TvApp) -> None:
+    """The demo's 1080p film carries English and Spanish text tracks: red shows one, then
+    the other, then none; the real engine serves their cues window by window."""
+    page = tv_page(1920, 1080)
+    _signed_in(page, tv_app)
+    walk_to_playable(page, [tv_app.stack.playable[2]])  # the demo videos in order: 1080p third
+    press(page, OK)
+    wait_focus(page, "play")
+    press(page, OK)
+    wait_js(page, PLAYING, 90_000)
+    showing = "[...document.querySelector('video').textTracks].find(t => t.mode === 'showing')"
+    press(page, RED)
+    wait_js(page, f"{NOTE}.includes('Subtitles: English (embedded)')")
+    wait_js(page, f"({showing})?.activeCues?.length > 0", 30_000)
+    assert page.evaluate(f"({showing}).label") == "English (embedded)"
+    screenshot(page, "player-subtitles-inside-the-film")
+    press(page, RED)
+    wait_js(page, f"{NOTE}.includes('Subtitles: Spanish (embedded)')")
+    wait_js(page, f"({showing})?.label === 'Spanish (embedded)' && ({showing}).cues.length > 0")
+    press(page, RED)
+    wait_js(page, f"{NOTE}.includes('Subtitles off')")
+    assert page.evaluate(f"({showing}) === undefined")
     assert page.js_errors == []
