@@ -34,6 +34,7 @@ from engine.mp4_text import (
     text_tracks,
 )
 from engine.torrents import ActiveTorrent
+from engine.webvtt import vtt_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,13 @@ def window_vtt(
     """WebVTT of the cues of ``track`` that start in ``window``."""
     blocks = ["WEBVTT", ""]
     for start, end, text in track.cues(torrent, window, timeout)[:MAX_WINDOW_CUES]:
-        blocks += [f"{_clock(start)} --> {_clock(max(end, start))}", text, ""]
+        first, last = _millis(start), _millis(max(end, start))
+        blocks += [f"{vtt_timestamp(first)} --> {vtt_timestamp(last)}", text, ""]
     return "\n".join(blocks)
 
 
-def _clock(seconds: float) -> str:
-    millis = max(round(seconds * 1000), 0)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+def _millis(seconds: float) -> int:
+    return max(round(seconds * 1000), 0)  # an edit list can put a cue before 0
 
 
 def _left(deadline: float) -> float:

@@ -203,6 +203,12 @@ def _label(guess: Guess, path: str, video_stem: str) -> str:
     return f"{base} ({', '.join(flags)})" if flags else base
 
 
+def _numbered(label: str, seen: dict[str, int]) -> str:
+    """``label``, or "``label`` 2", "3"... when the list already has it (``seen`` counts)."""
+    seen[label] = seen.get(label, 0) + 1
+    return label if seen[label] == 1 else f"{label} {seen[label]}"
+
+
 def subtitle_files(meta: TorrentMeta, main: FileEntry) -> list[SubtitleTrack]:
     """Every .srt/.vtt/.ass/.ssa of the torrent up to 5 MB, by language (unknown last),
     then plain before SDH before forced, then path; at most ``MAX_TRACKS``."""
@@ -222,10 +228,7 @@ def subtitle_files(meta: TorrentMeta, main: FileEntry) -> list[SubtitleTrack]:
     tracks: list[SubtitleTrack] = []
     seen: dict[str, int] = {}
     for index, (_, entry, fmt, guess) in enumerate(found[:MAX_TRACKS]):
-        label = _label(guess, entry.path, video_stem)
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:
-            label = f"{label} {seen[label]}"
+        label = _numbered(_label(guess, entry.path, video_stem), seen)
         tracks.append(
             SubtitleTrack(index, entry.index, entry.path, entry.size, fmt, guess.language,
                           label, guess.forced, guess.sdh)
@@ -265,10 +268,7 @@ def embedded_labels(tracks: list[InnerTrack], first_index: int) -> list[Embedded
         language = _bcp47(inner.language)
         base = LANGUAGE_NAMES.get(language) or "Subtitles"
         flags = [name for name, on in (("SDH", inner.sdh), ("forced", inner.forced)) if on]
-        label = f"{base} ({', '.join([*flags, 'embedded'])})"
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] > 1:
-            label = f"{label} {seen[label]}"
+        label = _numbered(f"{base} ({', '.join([*flags, 'embedded'])})", seen)
         out.append(EmbeddedTrack(first_index + n, inner, language, label))
     return out
 
