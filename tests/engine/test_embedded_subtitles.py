@@ -22,13 +22,18 @@ from engine.file_bytes import read_spans
 from engine.inner_text import inner_tracks
 from engine.lt import FileEntry, TorrentMeta
 from engine.mp4_text import find_moov, text_tracks
-from engine.server import EngineServer, build_engine
 from engine.subtitles import MAX_WINDOW_SECONDS, http_error, list_for, parse_window, read_vtt
 from engine.torrents import ActiveTorrent
 from sandbox.demo_media import DemoVideo, render
 from sandbox.swarm import Seeder, make_torrent
 from sandbox.tracker import Tracker
-from tests.engine.conftest import CatalogSource, app_users, with_bt_port, write_catalog
+from tests.engine.conftest import (
+    CatalogSource,
+    start_engine,
+    stop_engine,
+    with_bt_port,
+    write_catalog,
+)
 from tests.engine.test_mkv_text import ENGLISH, SPANISH, Films, films  # noqa: F401 (fixture)
 from tests.engine.test_subtitles import FakeHandle, _active, cues_of
 
@@ -191,17 +196,12 @@ def test_embedded_subtitle_routes_against_a_real_swarm(
         "src-embedded", 202, torrent, torrent.info_hash,
         magnet=torrent.magnet([tracker.announce_url]),
     )])  # fmt: skip
-    cfg = with_bt_port(settings, engine_utp=False, engine_readahead_seconds=2.0)
-    users = app_users(cfg)
     answers: dict[str, Any] = {}
     with Seeder() as seeder:
         seeder.seed(torrent)
-        engine, signer = build_engine(cfg, listen_host="127.0.0.1")
-        engine.start()
-        server = EngineServer(engine, signer, "127.0.0.1", 0).start()
+        run = start_engine(with_bt_port(settings))
         try:
-            key, _ = signer.issue(str(users["alice"]), "src-embedded")
-            base = f"{server.url}/stream/{key}/subtitles"
+            base = f"{run.url('alice', 'src-embedded')}/subtitles"
             with httpx.Client(timeout=60) as client:
                 answers["listing"] = client.get(base)
                 answers["window"] = client.get(f"{base}/1.vtt", params={"from": 0, "to": 60})
@@ -211,8 +211,7 @@ def test_embedded_subtitle_routes_against_a_real_swarm(
                 answers["wide"] = client.get(f"{base}/0.vtt", params={"from": 0, "to": 1e9})
                 answers["missing"] = client.get(f"{base}/2.vtt", params={"from": 0, "to": 1})
         finally:
-            server.stop()
-            engine.close()
+            stop_engine(run)
     listing = answers["listing"]
     assert listing.status_code == 200
     assert [(t["label"], t["embedded"]) for t in listing.json()["tracks"]] == [

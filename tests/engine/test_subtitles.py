@@ -32,7 +32,13 @@ from engine.webvtt import MAX_CUES, MAX_INPUT_BYTES, MAX_LINE_CHARS, decode_text
 from sandbox.demo_media import DemoVideo, render, write_subtitles
 from sandbox.swarm import Seeder, make_directory_torrent
 from sandbox.tracker import Tracker
-from tests.engine.conftest import CatalogSource, with_bt_port, write_catalog
+from tests.engine.conftest import (
+    CatalogSource,
+    start_engine,
+    stop_engine,
+    with_bt_port,
+    write_catalog,
+)
 
 SPANISH = "¿Dónde está el niño? ¡Qué señal, señor!"
 
@@ -511,34 +517,25 @@ def test_subtitle_routes_list_and_serve_webvtt_cross_origin(
 ) -> None:
     import httpx
 
-    from engine.server import EngineServer, build_engine
-    from tests.engine.conftest import app_users
-
     torrent = make_directory_torrent(
         release, trackers=[tracker.announce_url], piece_size=16384, video=TINY
     )
     write_catalog(settings.catalog_path, cipher, [CatalogSource(
         "src-subs", 201, torrent, torrent.info_hash, magnet=torrent.magnet([tracker.announce_url])
     )])  # fmt: skip
-    cfg = with_bt_port(settings, engine_utp=False, engine_readahead_seconds=2.0)
-    users = app_users(cfg)
     with Seeder() as seeder:
         seeder.seed(torrent)
-        engine, signer = build_engine(cfg, listen_host="127.0.0.1")
-        engine.start()
-        server = EngineServer(engine, signer, "127.0.0.1", 0).start()
+        run = start_engine(with_bt_port(settings))
         try:
-            key, _ = signer.issue(str(users["alice"]), "src-subs")
-            base = f"{server.url}/stream/{key}/subtitles"
+            base = f"{run.url('alice', 'src-subs')}/subtitles"
             with httpx.Client(timeout=60) as client:
                 listing = client.get(base)
                 spanish = client.get(f"{base}/1.vtt")
                 missing = client.get(f"{base}/9.vtt")
                 odd = client.get(f"{base}/..%2f..%2fetc%2fpasswd")
-                foreign = client.get(f"{server.url}/stream/not-a-key/subtitles")
+                foreign = client.get(f"{run.server.url}/stream/not-a-key/subtitles")
         finally:
-            server.stop()
-            engine.close()
+            stop_engine(run)
     assert listing.status_code == 200
     assert listing.headers["access-control-allow-origin"] == "*"
     assert [t["path"] for t in listing.json()["tracks"]] == [
