@@ -84,6 +84,7 @@ class ActiveTorrent:
         self.planner = PiecePlanner(self.span, planner_config, handle.have_pieces())
         self.on_disk: set[int] = set()  # pieces whose bytes in the file were hash-checked
         self._reads: dict[int, tuple[bytes, str]] = {}  # piece -> (data, error) from read_piece
+        self._read_waiters: dict[int, int] = {}  # piece -> callers waiting for its read
         self._extra: set[int] = set()  # pieces of other files asked for (subtitles), not here yet
         self._planned: list[int] | None = None  # the planner's last priority vector
         if naive:
@@ -248,17 +249,29 @@ class ActiveTorrent:
             self._cond.notify_all()
 
     def read_through_session(self, piece: int, timeout: float) -> bytes | None:
-        """The piece's bytes via libtorrent's disk thread (None on timeout or error)."""
+        """The piece's bytes via libtorrent's disk thread (None on timeout or error).
+
+        Callers reading the same piece at once (the stream and a subtitle or index read of
+        a piece two files share) wait for one read and all take its answer: none may
+        consume or discard another's."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            self._reads.pop(piece, None)
-            self.handle.read_piece(piece)
-            while piece not in self._reads:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    return None
-                self._cond.wait(min(remaining, 1.0))
-            data, error = self._reads.pop(piece)
+            if not self._read_waiters.get(piece):
+                self._reads.pop(piece, None)  # a late answer of a read nobody waits for
+                self.handle.read_piece(piece)
+            self._read_waiters[piece] = self._read_waiters.get(piece, 0) + 1
+            try:
+                while piece not in self._reads:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        return None
+                    self._cond.wait(min(remaining, 1.0))
+                data, error = self._reads[piece]
+            finally:
+                self._read_waiters[piece] -= 1
+                if not self._read_waiters[piece]:
+                    del self._read_waiters[piece]
+                    self._reads.pop(piece, None)
         return data if not error else None
 
     def tick(self, stats: TorrentStats) -> None:

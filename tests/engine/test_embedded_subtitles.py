@@ -34,8 +34,9 @@ from tests.engine.conftest import (
     with_bt_port,
     write_catalog,
 )
+from tests.engine.fake_torrent import FakeHandle, active_torrent
 from tests.engine.test_mkv_text import ENGLISH, SPANISH, Films, films  # noqa: F401 (fixture)
-from tests.engine.test_subtitles import FakeHandle, _active, cues_of
+from tests.engine.test_subtitles import cues_of
 
 TINY = DemoVideo("tiny-embedded.mp4", 320, 180, 8, 400, False, "Tiny",
                  embedded_subtitles=True)  # fmt: skip
@@ -57,7 +58,7 @@ def _torrent(paths_sizes: list[tuple[str, int]], data: bytes) -> tuple[ActiveTor
     meta = TorrentMeta(next(_hashes), "Pack", PIECE, -(-offset // PIECE), offset, tuple(files))
     handle = FakeHandle(meta.num_pieces, info_hash=meta.info_hash, data=data)
     main = next(f for f in files if f.path.endswith((".mp4", ".mkv", ".avi")))
-    return _active(meta, handle, main), handle
+    return active_torrent(meta, handle, main), handle
 
 
 def _arrive(torrent: ActiveTorrent, handle: FakeHandle) -> None:

@@ -5,7 +5,6 @@ and the whole path against a real libtorrent swarm on loopback."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,8 +14,7 @@ from core.crypto import FieldCipher
 from core.settings import Settings
 from engine import lt
 from engine.errors import StreamStalled, SubtitleError, SubtitleNotFound
-from engine.lt import FileEntry, TorrentMeta, TorrentStats
-from engine.pieces import PRIO_WINDOW, PlannerConfig
+from engine.pieces import PRIO_WINDOW
 from engine.service import StreamingEngine
 from engine.subtitles import (
     MAX_TRACKS,
@@ -27,7 +25,6 @@ from engine.subtitles import (
     read_vtt,
     subtitle_files,
 )
-from engine.torrents import ActiveTorrent
 from engine.webvtt import MAX_CUES, MAX_INPUT_BYTES, MAX_LINE_CHARS, decode_text, to_webvtt
 from sandbox.demo_media import DemoVideo, render, write_subtitles
 from sandbox.swarm import Seeder, make_directory_torrent
@@ -39,6 +36,7 @@ from tests.engine.conftest import (
     with_bt_port,
     write_catalog,
 )
+from tests.engine.fake_torrent import FakeHandle, active_torrent, torrent_meta
 
 SPANISH = "¿Dónde está el niño? ¡Qué señal, señor!"
 
@@ -288,16 +286,6 @@ def test_language_is_guessed_from_names_and_folders(
     assert (guess.language, guess.forced, guess.sdh) == (language, forced, sdh)
 
 
-def _meta(paths_sizes: list[tuple[str, int]], piece_length: int = 16384) -> TorrentMeta:
-    files, offset = [], 0
-    for index, (path, size) in enumerate(paths_sizes):
-        files.append(FileEntry(index, path, size, offset))
-        offset += size
-    pieces = -(-offset // piece_length)
-    return TorrentMeta("ab" * 20, paths_sizes[0][0].split("/")[0], piece_length, pieces, offset,
-                       tuple(files))  # fmt: skip
-
-
 RELEASE = [
     ("Movie (2019)/Subs/2_English.srt", 40_000),
     ("Movie (2019)/Subs/3_English.srt", 42_000),
@@ -315,7 +303,7 @@ RELEASE = [
 
 
 def test_listing_a_release_pack_sorts_by_language_and_names_duplicates() -> None:
-    meta = _meta(RELEASE)
+    meta = torrent_meta(RELEASE)
     main = meta.files[2]
     tracks = subtitle_files(meta, main)
     assert [(t.index, t.label, t.language, t.format, t.file_index) for t in tracks] == [
@@ -340,14 +328,16 @@ def test_listing_a_release_pack_sorts_by_language_and_names_duplicates() -> None
 
 def test_listing_is_bounded_and_single_file_torrents_have_none() -> None:
     many = [("Pack/Movie.mp4", 10**9)] + [(f"Pack/Subs/{n}_English.srt", 10) for n in range(200)]
-    meta = _meta(many)
+    meta = torrent_meta(many)
     assert len(subtitle_files(meta, meta.files[0])) == MAX_TRACKS
-    single = _meta([("Movie.mp4", 10**8)])
+    single = torrent_meta([("Movie.mp4", 10**8)])
     assert subtitle_files(single, single.files[0]) == []
 
 
 def test_read_vtt_converts_the_chosen_track_with_the_callers_bytes() -> None:
-    meta = _meta([("Pack/Movie.avi", 10**6), ("Pack/Movie.es.srt", 100), ("Pack/English.srt", 9)])
+    meta = torrent_meta(
+        [("Pack/Movie.avi", 10**6), ("Pack/Movie.es.srt", 100), ("Pack/English.srt", 9)]
+    )
     torrent = SimpleNamespace(meta=meta, main=meta.files[0], info_hash="cd" * 20, source_id="s")
     asked: list[int] = []
 
@@ -372,74 +362,11 @@ def test_read_vtt_converts_the_chosen_track_with_the_callers_bytes() -> None:
 # --- pieces of another file through an ActiveTorrent ----------------------------------------
 
 
-@dataclass
-class FakeHandle:
-    pieces: int
-    info_hash: str = "ef" * 20
-    have: list[bool] = field(default_factory=list)
-    deadlines: dict[int, int] = field(default_factory=dict)
-    priorities: list[int] = field(default_factory=list)
-    resumed: int = 0
-    owner: ActiveTorrent | None = None
-    data: bytes = b""
-    piece_length: int = 16384
-
-    def __post_init__(self) -> None:
-        self.have = [False] * self.pieces
-
-    def have_pieces(self) -> list[bool]:
-        return list(self.have)
-
-    def set_piece_deadline(self, piece: int, deadline_ms: int) -> None:
-        self.deadlines[piece] = deadline_ms
-
-    def reset_piece_deadline(self, piece: int) -> None:
-        self.deadlines.pop(piece, None)
-
-    def prioritize_pieces(self, priorities: list[int]) -> None:
-        self.priorities = list(priorities)
-
-    def prioritize_files(self, priorities: list[int]) -> None:
-        pass
-
-    def set_sequential(self, on: bool) -> None:
-        pass
-
-    def hold_requests(self, on: bool) -> None:
-        pass
-
-    def partial_pieces(self) -> set[int]:
-        return set()
-
-    def read_piece(self, piece: int) -> None:
-        assert self.owner is not None
-        start = piece * self.piece_length
-        self.owner.on_piece_read(piece, self.data[start : start + self.piece_length], "")
-
-    def stats(self) -> TorrentStats:
-        return TorrentStats("downloading", False, 0.0, 0, 0, 1, 1, 0, 0, True, "")
-
-    def pause(self) -> None:
-        pass
-
-    def resume(self) -> None:
-        self.resumed += 1
-
-
-def _active(meta: TorrentMeta, handle: FakeHandle, main: FileEntry) -> ActiveTorrent:
-    torrent = ActiveTorrent(
-        source_id="src", handle=handle, meta=meta, main=main,
-        save_path=Path("/nonexistent"), planner_config=PlannerConfig(),
-    )  # fmt: skip
-    handle.owner = torrent
-    return torrent
-
-
 def test_fetch_pieces_keeps_another_files_pieces_wanted_through_replans() -> None:
     sub = b"1\n00:00:01,000 --> 00:00:02,000\nfrom the torrent\n" * 700  # ~2 pieces
-    meta = _meta([("Pack/a.en.srt", len(sub)), ("Pack/Movie.mp4", 200_000)])
+    meta = torrent_meta([("Pack/a.en.srt", len(sub)), ("Pack/Movie.mp4", 200_000)])
     handle = FakeHandle(meta.num_pieces, data=sub + b"\0" * 200_000)
-    torrent = _active(meta, handle, meta.files[1])
+    torrent = active_torrent(meta, handle, meta.files[1])
     torrent.set_paused(True)
     missing = torrent.fetch_pieces(range(0, 3))
     assert missing == [0, 1, 2] and handle.resumed == 1 and not torrent.paused
@@ -458,8 +385,8 @@ def test_fetch_pieces_keeps_another_files_pieces_wanted_through_replans() -> Non
 
 
 def test_fetch_file_bytes_times_out_with_stream_stalled() -> None:
-    meta = _meta([("Pack/a.en.srt", 100), ("Pack/Movie.mp4", 200_000)])
-    torrent = _active(meta, FakeHandle(meta.num_pieces), meta.files[1])
+    meta = torrent_meta([("Pack/a.en.srt", 100), ("Pack/Movie.mp4", 200_000)])
+    torrent = active_torrent(meta, FakeHandle(meta.num_pieces), meta.files[1])
     with pytest.raises(StreamStalled, match="did not arrive"):
         fetch_file_bytes(torrent, 0, timeout=0.3)
 

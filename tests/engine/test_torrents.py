@@ -1,0 +1,92 @@
+"""An ActiveTorrent's reads through libtorrent's disk thread when several callers want one
+piece: the stream of a pack's second episode and the read of that episode's index both
+read the piece it shares with the first episode (the CI failure where E02 never played)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from engine.torrents import ActiveTorrent
+from tests.engine.fake_torrent import FakeHandle, active_torrent, torrent_meta
+
+PIECE = 16384
+
+
+def _pack() -> tuple[FakeHandle, ActiveTorrent]:
+    meta = torrent_meta([("Pack/E01.mp4", PIECE + 100), ("Pack/E02.mp4", 3 * PIECE)], PIECE)
+    data = bytes(range(256)) * (meta.total_size // 256 + 1)
+    handle = FakeHandle(meta.num_pieces, info_hash=meta.info_hash, data=data, defer_reads=True)
+    return handle, active_torrent(meta, handle, meta.files[1])
+
+
+def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met"
+        time.sleep(0.005)
+
+
+def _answer(handle: FakeHandle, piece: int) -> None:
+    assert handle.owner is not None
+    start = piece * PIECE
+    handle.owner.on_piece_read(piece, handle.data[start : start + PIECE], "")
+
+
+def test_callers_reading_one_piece_at_once_share_one_read_and_all_get_its_bytes() -> None:
+    handle, torrent = _pack()
+    shared = 1  # E01's tail and E02's head
+    results: dict[str, bytes | None] = {}
+
+    def read(name: str) -> None:
+        results[name] = torrent.read_through_session(shared, 5.0)
+
+    first = threading.Thread(target=read, args=("stream",))
+    first.start()
+    _until(lambda: handle.reads == [shared])
+    second = threading.Thread(target=read, args=("index",))
+    second.start()
+    # the second caller waits on the read in flight instead of asking (and consuming) anew
+    _until(lambda: torrent._read_waiters.get(shared) == 2)
+    assert handle.reads == [shared]
+    _answer(handle, shared)
+    first.join(10)
+    second.join(10)
+    expected = handle.data[shared * PIECE : (shared + 1) * PIECE]
+    assert results == {"stream": expected, "index": expected}
+
+
+def test_an_answer_that_arrived_is_not_discarded_by_a_caller_that_comes_after_it() -> None:
+    handle, torrent = _pack()
+    piece = 2
+    results: list[bytes | None] = []
+    waiting = threading.Thread(
+        target=lambda: results.append(torrent.read_through_session(piece, 5.0))
+    )
+    with torrent._cond:
+        waiting.start()
+        # the waiter cannot take the answer while the lock is held here
+    _until(lambda: handle.reads == [piece])
+    with torrent._cond:
+        _answer(handle, piece)  # stored; the waiter has not woken yet
+        late = torrent.read_through_session(piece, 5.0)
+    waiting.join(10)
+    expected = handle.data[piece * PIECE : (piece + 1) * PIECE]
+    assert late == expected
+    assert results == [expected]
+    assert handle.reads == [piece]  # one read served both
+
+
+def test_a_late_answer_nobody_waits_for_is_not_taken_for_a_fresh_read() -> None:
+    handle, torrent = _pack()
+    piece = 2
+    assert torrent.read_through_session(piece, 0.05) is None
+    torrent.on_piece_read(piece, b"", "read failed")  # the timed-out read's answer, late
+    got: list[bytes | None] = []
+    reader = threading.Thread(target=lambda: got.append(torrent.read_through_session(piece, 5.0)))
+    reader.start()
+    _until(lambda: len(handle.reads) == 2)  # the stale error was dropped and a new read asked
+    _answer(handle, piece)
+    reader.join(10)
+    assert got == [handle.data[piece * PIECE : (piece + 1) * PIECE]]
