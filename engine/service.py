@@ -550,6 +550,7 @@ class StreamingEngine:
             others.discard(user or "")
             if others or readers((current, *extras)):
                 return self._add_extra(current, source_id, entry, planner)
+            current.close()  # before the new file's plan: the old one must not steer after it
             switched = ActiveTorrent(
                 source_id=source_id,
                 handle=current.handle,
@@ -559,11 +560,11 @@ class StreamingEngine:
                 planner_config=planner,
                 naive=self.naive,
             )
+            switched.paused = current.paused  # an idle-paused handle resumes for its reader
             self._torrents[torrent.info_hash] = switched
             self._by_source[source_id] = torrent.info_hash
             for idle in extras:
                 self._drop_extra(idle)
-        current.close()
         kept = range(switched.span.first_piece, switched.span.last_piece + 1)
         for piece in range(current.span.first_piece, current.span.last_piece + 1):
             if piece not in kept and not current.has(piece):  # old deadlines must not outrank
@@ -697,8 +698,9 @@ class StreamingEngine:
             idle = min(t.idle_seconds() for t in (torrent, *extras))
             if idle >= self.config.engine_idle_remove_seconds:
                 self._retire(torrent, delete_data=False)
-            elif idle >= self.config.engine_idle_pause_seconds and not torrent.paused:
-                torrent.set_paused(True)
+            elif idle >= self.config.engine_idle_pause_seconds and torrent.pause_if_idle(
+                self.config.engine_idle_pause_seconds
+            ):
                 self._save_resume(torrent)
                 self._record(torrent)
         if self._parking.expire(now):

@@ -218,11 +218,13 @@ class ActiveTorrent:
                 self.paused = False
             have = self.planner.have
             missing = sorted({p for p in pieces if 0 <= p < len(have) and not have[p]})
+            # deadlines on every call: a seek of the stream resets those of its old band,
+            # and this read may want one of those pieces too
+            for k, piece in enumerate(missing):
+                self.handle.set_piece_deadline(piece, k * 50)
             fresh = [p for p in missing if p not in self._extra]
             if fresh:
                 self._extra.update(fresh)
-                for k, piece in enumerate(fresh):
-                    self.handle.set_piece_deadline(piece, k * 50)
                 if self._planned is not None:
                     self.handle.prioritize_pieces(self._with_extra(self._planned))
             return missing
@@ -244,9 +246,12 @@ class ActiveTorrent:
             self._replan()
 
     def on_piece_read(self, piece: int, data: bytes, error: str) -> None:
+        """A ``read_piece`` answer (every file of a pack gets each one): kept only while a
+        caller of :meth:`read_through_session` waits for that piece."""
         with self._cond:
-            self._reads[piece] = (data, error)
-            self._cond.notify_all()
+            if piece in self._read_waiters:
+                self._reads[piece] = (data, error)
+                self._cond.notify_all()
 
     def read_through_session(self, piece: int, timeout: float) -> bytes | None:
         """The piece's bytes via libtorrent's disk thread (None on timeout or error).
@@ -256,11 +261,12 @@ class ActiveTorrent:
         consume or discard another's."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            if not self._read_waiters.get(piece):
-                self._reads.pop(piece, None)  # a late answer of a read nobody waits for
-                self.handle.read_piece(piece)
+            first = not self._read_waiters.get(piece)
             self._read_waiters[piece] = self._read_waiters.get(piece, 0) + 1
             try:
+                if first:
+                    self._reads.pop(piece, None)  # a late answer of an abandoned read
+                    self.handle.read_piece(piece)
                 while piece not in self._reads:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0 or self._closed:
@@ -281,13 +287,16 @@ class ActiveTorrent:
             self.planner.peers = stats.num_peers
             self._replan()
 
-    def set_paused(self, paused: bool) -> None:
+    def pause_if_idle(self, seconds: float) -> bool:
+        """Pause when nobody has read or fetched for ``seconds`` (checked under the lock
+        that :meth:`add_reader` takes, so a reader arriving meanwhile is never left on a
+        paused handle); True when it paused now."""
         with self._cond:
-            if paused and not self.paused:
-                self.handle.pause()
-            elif not paused and self.paused:
-                self.handle.resume()
-            self.paused = paused
+            if self.paused or self._readers or time.monotonic() - self.last_access < seconds:
+                return False
+            self.handle.pause()
+            self.paused = True
+            return True
 
     def close(self) -> None:
         with self._cond:
@@ -307,7 +316,7 @@ class ActiveTorrent:
         self.last_access_wall = time.time()
 
     def _replan(self) -> None:
-        if not self.naive:
+        if not self.naive and not self._closed:  # closed: the handle is another's now
             self.planner.set_in_flight(self.handle.partial_pieces())
             self._apply(self.planner.update(self.download_rate))
 

@@ -33,6 +33,7 @@ class FakeHandle:
     deadlines: dict[int, int] = field(default_factory=dict)
     priorities: list[int] = field(default_factory=list)
     resumed: int = 0
+    paused: int = 0
     owner: ActiveTorrent | None = None
     data: bytes = b""
     piece_length: int = 16384
@@ -78,7 +79,7 @@ class FakeHandle:
         return TorrentStats("downloading", False, 0.0, 0, 0, 1, 1, 0, 0, True, "")
 
     def pause(self) -> None:
-        pass
+        self.paused += 1
 
     def resume(self) -> None:
         self.resumed += 1

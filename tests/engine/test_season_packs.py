@@ -260,3 +260,29 @@ def test_more_episodes_of_one_pack_than_it_may_stream_at_once_are_busy_until_one
 def _readers(run: Running, source_id: str) -> int:
     entry = next(s for s in run.engine.status()["sources"] if s["source_id"] == source_id)
     return int(entry.get("readers", 0))
+
+
+def _state(run: Running, source_id: str) -> str:
+    entry = next(s for s in run.engine.status()["sources"] if s["source_id"] == source_id)
+    return str(entry["state"])
+
+
+@pytest.mark.parametrize(
+    "pack_running", [{"engine_idle_pause_seconds": 1, "engine_stall_timeout": 20.0}], indirect=True
+)
+def test_the_next_episode_streams_from_a_pack_paused_while_idle(
+    pack_running: tuple[Running, Pack], client: httpx.Client
+) -> None:
+    """Autoplay after a pause: the torrent switches to the next file on a paused handle,
+    which must resume for the new reader."""
+    run, pack = pack_running
+    pack.seeder.set_upload_rate_limit(200_000)  # the next episode is not all here already
+    first = client.get(
+        _user_url(run, "alice", pack.source_id, (1, 1)), headers={"Range": "bytes=0-99"}
+    )
+    assert first.status_code == 206
+    assert wait_until(lambda: _state(run, pack.source_id) == "paused", timeout=20)
+    pack.seeder.set_upload_rate_limit(0)
+    following = client.get(_user_url(run, "alice", pack.source_id, (1, 2)))
+    assert following.status_code == 200, following.text
+    assert following.content == pack.files["e02"].read_bytes()

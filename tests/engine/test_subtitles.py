@@ -367,7 +367,7 @@ def test_fetch_pieces_keeps_another_files_pieces_wanted_through_replans() -> Non
     meta = torrent_meta([("Pack/a.en.srt", len(sub)), ("Pack/Movie.mp4", 200_000)])
     handle = FakeHandle(meta.num_pieces, data=sub + b"\0" * 200_000)
     torrent = active_torrent(meta, handle, meta.files[1])
-    torrent.set_paused(True)
+    assert torrent.pause_if_idle(0)
     missing = torrent.fetch_pieces(range(0, 3))
     assert missing == [0, 1, 2] and handle.resumed == 1 and not torrent.paused
     assert {0, 1, 2} <= set(handle.deadlines)

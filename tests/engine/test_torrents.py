@@ -1,6 +1,8 @@
-"""An ActiveTorrent's reads through libtorrent's disk thread when several callers want one
-piece: the stream of a pack's second episode and the read of that episode's index both
-read the piece it shares with the first episode (the CI failure where E02 never played)."""
+"""An ActiveTorrent shared by threads: reads through libtorrent's disk thread when several
+callers want one piece (the stream of a pack's second episode and the read of that
+episode's index both read the piece it shares with the first: the CI failure where E02
+never played), side reads whose deadlines a seek reset, idle pauses racing a new reader,
+and a closed torrent that must stop steering the handle."""
 
 from __future__ import annotations
 
@@ -90,3 +92,40 @@ def test_a_late_answer_nobody_waits_for_is_not_taken_for_a_fresh_read() -> None:
     _answer(handle, piece)
     reader.join(10)
     assert got == [handle.data[piece * PIECE : (piece + 1) * PIECE]]
+
+
+def test_answers_for_a_piece_nobody_reads_are_not_kept() -> None:
+    handle, torrent = _pack()
+    for piece in range(torrent.meta.num_pieces):  # a pack's other file read them
+        _answer(handle, piece)
+    assert torrent._reads == {}
+
+
+def test_a_side_read_sets_its_deadline_again_after_the_stream_reset_it() -> None:
+    handle, torrent = _pack()
+    assert torrent.fetch_pieces([3]) == [3]
+    assert 3 in handle.deadlines
+    handle.reset_piece_deadline(3)  # the stream seeked: its old band's deadlines go
+    assert torrent.fetch_pieces([3]) == [3]  # the side read's wait loop asks again
+    assert 3 in handle.deadlines
+
+
+def test_an_idle_pause_never_lands_on_a_torrent_someone_reads() -> None:
+    handle, torrent = _pack()
+    reader = torrent.add_reader("u", 0)
+    assert not torrent.pause_if_idle(0)  # a reader: not idle, whatever the clock says
+    torrent.remove_reader(reader)
+    assert not torrent.pause_if_idle(3600)  # touched just now
+    assert torrent.pause_if_idle(0) and torrent.paused and handle.paused == 1
+    assert not torrent.pause_if_idle(0)  # already paused: once
+    torrent.add_reader("u", 0)
+    assert not torrent.paused and handle.resumed == 1
+
+
+def test_a_closed_torrent_no_longer_sends_priorities_or_deadlines() -> None:
+    handle, torrent = _pack()
+    torrent.close()  # its handle now streams another file of the pack
+    handle.priorities, handle.deadlines = [9], {}
+    torrent.on_piece(2)
+    torrent.sync_have([True] * torrent.meta.num_pieces)
+    assert (handle.priorities, handle.deadlines) == ([9], {})
