@@ -32,8 +32,9 @@ class FakeHandle:
     have: list[bool] = field(default_factory=list)
     deadlines: dict[int, int] = field(default_factory=dict)
     priorities: list[int] = field(default_factory=list)
-    resumed: int = 0
-    paused: int = 0
+    paused: bool = False
+    pauses: int = 0
+    resumes: int = 0
     owner: ActiveTorrent | None = None
     data: bytes = b""
     piece_length: int = 16384
@@ -42,6 +43,7 @@ class FakeHandle:
 
     def __post_init__(self) -> None:
         self.have = [False] * self.pieces
+        self.priorities = self.priorities or [0] * self.pieces
 
     def have_pieces(self) -> list[bool]:
         return list(self.have)
@@ -68,9 +70,8 @@ class FakeHandle:
         return set()
 
     def read_piece(self, piece: int) -> None:
-        assert self.owner is not None
         self.reads.append(piece)
-        if self.defer_reads:
+        if self.defer_reads or self.owner is None:
             return
         start = piece * self.piece_length
         self.owner.on_piece_read(piece, self.data[start : start + self.piece_length], "")
@@ -79,10 +80,10 @@ class FakeHandle:
         return TorrentStats("downloading", False, 0.0, 0, 0, 1, 1, 0, 0, True, "")
 
     def pause(self) -> None:
-        self.paused += 1
+        self.paused, self.pauses = True, self.pauses + 1
 
     def resume(self) -> None:
-        self.resumed += 1
+        self.paused, self.resumes = False, self.resumes + 1
 
 
 def active_torrent(meta: TorrentMeta, handle: FakeHandle, main: FileEntry) -> ActiveTorrent:

@@ -4,68 +4,19 @@ only when every file asks to, and forgets a file's wants when it leaves."""
 
 from __future__ import annotations
 
-from engine.lt import TorrentStats
 from engine.shared_handle import SharedHandle
-
-
-class FakeHandle:
-    """Records what reaches the one libtorrent handle."""
-
-    info_hash = "ab" * 20
-
-    def __init__(self, pieces: int = 6) -> None:
-        self.priorities: list[int] = [0] * pieces
-        self.deadlines: dict[int, int] = {}
-        self.paused = False
-        self.pauses = 0
-        self.resumes = 0
-
-    def have_pieces(self) -> list[bool]:
-        return [False] * len(self.priorities)
-
-    def set_piece_deadline(self, piece: int, deadline_ms: int) -> None:
-        self.deadlines[piece] = deadline_ms
-
-    def reset_piece_deadline(self, piece: int) -> None:
-        self.deadlines.pop(piece, None)
-
-    def prioritize_pieces(self, priorities: list[int]) -> None:
-        self.priorities = list(priorities)
-
-    def prioritize_files(self, priorities: list[int]) -> None:
-        pass
-
-    def set_sequential(self, on: bool) -> None:
-        pass
-
-    def hold_requests(self, on: bool) -> None:
-        pass
-
-    def read_piece(self, piece: int) -> None:
-        pass
-
-    def partial_pieces(self) -> set[int]:
-        return set()
-
-    def stats(self) -> TorrentStats:
-        raise NotImplementedError
-
-    def pause(self) -> None:
-        self.paused, self.pauses = True, self.pauses + 1
-
-    def resume(self) -> None:
-        self.paused, self.resumes = False, self.resumes + 1
+from tests.engine.fake_torrent import FakeHandle
 
 
 def test_one_file_sets_its_vector_as_it_is() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     view = SharedHandle(handle).view()
     view.prioritize_pieces([7, 7, 1, 0, 0, 0])
     assert handle.priorities == [7, 7, 1, 0, 0, 0]
 
 
 def test_two_files_get_the_elementwise_maximum_of_their_windows() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     first, second = shared.view(), shared.view()
     first.prioritize_pieces([7, 7, 1, 0, 0, 0])
@@ -76,7 +27,7 @@ def test_two_files_get_the_elementwise_maximum_of_their_windows() -> None:
 
 
 def test_a_file_that_leaves_takes_its_window_and_deadlines_with_it() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     first, second = shared.view(), shared.view()
     first.prioritize_pieces([7, 7, 0, 0, 0, 0])
@@ -90,7 +41,7 @@ def test_a_file_that_leaves_takes_its_window_and_deadlines_with_it() -> None:
 
 
 def test_a_deadline_stays_while_another_file_holds_it() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     first, second = shared.view(), shared.view()
     first.set_piece_deadline(3, 0)  # a piece on the boundary of two files
@@ -104,7 +55,7 @@ def test_a_deadline_stays_while_another_file_holds_it() -> None:
 
 
 def test_the_handle_pauses_only_when_every_file_is_idle() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     first, second = shared.view(), shared.view()
     first.pause()
@@ -116,7 +67,7 @@ def test_the_handle_pauses_only_when_every_file_is_idle() -> None:
 
 
 def test_a_new_file_wakes_a_paused_handle() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     shared.view().pause()
     assert handle.paused
@@ -125,7 +76,7 @@ def test_a_new_file_wakes_a_paused_handle() -> None:
 
 
 def test_a_shorter_vector_leaves_the_others_tail_as_it_is() -> None:
-    handle = FakeHandle()
+    handle = FakeHandle(6)
     shared = SharedHandle(handle)
     first, second = shared.view(), shared.view()
     first.prioritize_pieces([1, 2, 3])

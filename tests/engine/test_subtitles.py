@@ -369,7 +369,7 @@ def test_fetch_pieces_keeps_another_files_pieces_wanted_through_replans() -> Non
     torrent = active_torrent(meta, handle, meta.files[1])
     assert torrent.pause_if_idle(0)
     missing = torrent.fetch_pieces(range(0, 3))
-    assert missing == [0, 1, 2] and handle.resumed == 1 and not torrent.paused
+    assert missing == [0, 1, 2] and handle.resumes == 1 and not torrent.paused
     assert {0, 1, 2} <= set(handle.deadlines)
     assert all(handle.priorities[p] == PRIO_WINDOW for p in (0, 1, 2))
     reader = torrent.add_reader("u", 150_000)  # a re-plan sends a new vector

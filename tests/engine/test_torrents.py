@@ -116,10 +116,10 @@ def test_an_idle_pause_never_lands_on_a_torrent_someone_reads() -> None:
     assert not torrent.pause_if_idle(0)  # a reader: not idle, whatever the clock says
     torrent.remove_reader(reader)
     assert not torrent.pause_if_idle(3600)  # touched just now
-    assert torrent.pause_if_idle(0) and torrent.paused and handle.paused == 1
+    assert torrent.pause_if_idle(0) and torrent.paused and handle.pauses == 1
     assert not torrent.pause_if_idle(0)  # already paused: once
     torrent.add_reader("u", 0)
-    assert not torrent.paused and handle.resumed == 1
+    assert not torrent.paused and handle.resumes == 1
 
 
 def test_a_closed_torrent_no_longer_sends_priorities_or_deadlines() -> None:
