@@ -36,6 +36,7 @@ export const ERROR_TEXT = {
   stream_limit: "You are already streaming the most titles allowed at once.",
   signed_out: "Your session ended. Sign in again.",
   media: "The browser could not play this file.",
+  stalled: "No data came from this source in time: its peers did not deliver the video.",
 };
 
 const MEDIA_ERRORS = {
@@ -372,6 +373,9 @@ export function createPlayer({
     } catch {
       return fail("engine_down");
     }
+    // the engine gives up on pieces that do not come and ends the response: after a stall the
+    // element reports that as an unplayable source (code 4), which it is not
+    if (state.stalled) return fail("stalled");
     const detail = mediaError ? MEDIA_ERRORS[mediaError.code] || mediaError.message : "";
     fail("media", detail);
   }
