@@ -264,8 +264,7 @@ class ActiveTorrent:
             first = not self._read_waiters.get(piece)
             self._read_waiters[piece] = self._read_waiters.get(piece, 0) + 1
             try:
-                if first:
-                    self._reads.pop(piece, None)  # a late answer of an abandoned read
+                if first:  # nothing is kept for a piece nobody waits for: ask anew
                     self.handle.read_piece(piece)
                 while piece not in self._reads:
                     remaining = deadline - time.monotonic()

@@ -71,10 +71,14 @@ class FakeHandle:
 
     def read_piece(self, piece: int) -> None:
         self.reads.append(piece)
-        if self.defer_reads or self.owner is None:
-            return
-        start = piece * self.piece_length
-        self.owner.on_piece_read(piece, self.data[start : start + self.piece_length], "")
+        if not self.defer_reads:
+            self.answer(piece)
+
+    def answer(self, piece: int) -> None:
+        """libtorrent's read_piece_alert for ``piece``, from ``data``."""
+        if self.owner is not None:
+            start = piece * self.piece_length
+            self.owner.on_piece_read(piece, self.data[start : start + self.piece_length], "")
 
     def stats(self) -> TorrentStats:
         return TorrentStats("downloading", False, 0.0, 0, 0, 1, 1, 0, 0, True, "")

@@ -7,10 +7,9 @@ and a closed torrent that must stop steering the handle."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from engine.torrents import ActiveTorrent
+from tests.engine.conftest import wait_until
 from tests.engine.fake_torrent import FakeHandle, active_torrent, torrent_meta
 
 PIECE = 16384
@@ -23,19 +22,6 @@ def _pack() -> tuple[FakeHandle, ActiveTorrent]:
     return handle, active_torrent(meta, handle, meta.files[1])
 
 
-def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.005)
-
-
-def _answer(handle: FakeHandle, piece: int) -> None:
-    assert handle.owner is not None
-    start = piece * PIECE
-    handle.owner.on_piece_read(piece, handle.data[start : start + PIECE], "")
-
-
 def test_callers_reading_one_piece_at_once_share_one_read_and_all_get_its_bytes() -> None:
     handle, torrent = _pack()
     shared = 1  # E01's tail and E02's head
@@ -46,13 +32,13 @@ def test_callers_reading_one_piece_at_once_share_one_read_and_all_get_its_bytes(
 
     first = threading.Thread(target=read, args=("stream",))
     first.start()
-    _until(lambda: handle.reads == [shared])
+    assert wait_until(lambda: handle.reads == [shared], timeout=10)
     second = threading.Thread(target=read, args=("index",))
     second.start()
     # the second caller waits on the read in flight instead of asking (and consuming) anew
-    _until(lambda: torrent._read_waiters.get(shared) == 2)
+    assert wait_until(lambda: torrent._read_waiters.get(shared) == 2, timeout=10)
     assert handle.reads == [shared]
-    _answer(handle, shared)
+    handle.answer(shared)
     first.join(10)
     second.join(10)
     expected = handle.data[shared * PIECE : (shared + 1) * PIECE]
@@ -69,9 +55,9 @@ def test_an_answer_that_arrived_is_not_discarded_by_a_caller_that_comes_after_it
     with torrent._cond:
         waiting.start()
         # the waiter cannot take the answer while the lock is held here
-    _until(lambda: handle.reads == [piece])
+    assert wait_until(lambda: handle.reads == [piece], timeout=10)
     with torrent._cond:
-        _answer(handle, piece)  # stored; the waiter has not woken yet
+        handle.answer(piece)  # stored; the waiter has not woken yet
         late = torrent.read_through_session(piece, 5.0)
     waiting.join(10)
     expected = handle.data[piece * PIECE : (piece + 1) * PIECE]
@@ -88,8 +74,9 @@ def test_a_late_answer_nobody_waits_for_is_not_taken_for_a_fresh_read() -> None:
     got: list[bytes | None] = []
     reader = threading.Thread(target=lambda: got.append(torrent.read_through_session(piece, 5.0)))
     reader.start()
-    _until(lambda: len(handle.reads) == 2)  # the stale error was dropped and a new read asked
-    _answer(handle, piece)
+    # the stale error was not kept, and a new read was asked
+    assert wait_until(lambda: len(handle.reads) == 2, timeout=10)
+    handle.answer(piece)
     reader.join(10)
     assert got == [handle.data[piece * PIECE : (piece + 1) * PIECE]]
 
@@ -97,7 +84,7 @@ def test_a_late_answer_nobody_waits_for_is_not_taken_for_a_fresh_read() -> None:
 def test_answers_for_a_piece_nobody_reads_are_not_kept() -> None:
     handle, torrent = _pack()
     for piece in range(torrent.meta.num_pieces):  # a pack's other file read them
-        _answer(handle, piece)
+        handle.answer(piece)
     assert torrent._reads == {}
 
 
