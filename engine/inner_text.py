@@ -112,14 +112,16 @@ def inner_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[InnerTrack]:
         _reading.add(key)
     read = _mp4_tracks if suffix in MP4_SUFFIXES else _mkv_tracks
     try:
-        tracks = read(torrent, time.monotonic() + timeout)
-    except (Mp4TextError, MkvTextError) as exc:
-        log.warning("source %s: no text tracks read from the index: %s", torrent.source_id, exc)
-        tracks = []
+        try:
+            tracks = read(torrent, time.monotonic() + timeout)
+        except (Mp4TextError, MkvTextError) as exc:
+            log.warning("source %s: no text tracks read from the index: %s", torrent.source_id,
+                        exc)  # fmt: skip
+            tracks = []
+        _cache.put(key, tracks)  # cached before the key is released: no second read
     finally:
         with _reading_lock:
             _reading.discard(key)
-    _cache.put(key, tracks)
     return tracks
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from core.crypto import FieldCipher
 from core.settings import Settings
+from engine import inner_text as inner_text_module
 from engine import lt
 from engine.errors import SubtitleWindowError
 from engine.file_bytes import read_spans
@@ -259,3 +260,43 @@ def test_one_request_reads_a_films_index_and_the_others_do_not_queue_behind_it(
     _arrive(torrent, handle)
     waiting.join(10)
     assert first == [[0, 1, 2]]
+
+
+def test_a_listing_arriving_as_the_index_reader_lets_go_does_not_read_it_again(
+    film: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is cached before its reader releases the film: a listing that comes the
+    moment it does is answered from the cache, and the index is read once."""
+    data = film.read_bytes()
+    torrent, handle = _torrent([("Pack/film.mp4", len(data))], data)
+    _arrive(torrent, handle)
+    key = (torrent.info_hash, torrent.main.index)
+    reads: list[int] = []
+    real_read = inner_text_module._mp4_tracks
+
+    def counting_read(*args: Any) -> Any:
+        reads.append(1)
+        return real_read(*args)
+
+    late: list[int] = []
+
+    class ListingOnRelease:
+        """The module's lock; once the reader has let go of the film, another listing."""
+
+        def __init__(self) -> None:
+            self.lock, self.fired = threading.Lock(), False
+
+        def __enter__(self) -> None:
+            self.lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+            if not self.fired and key not in inner_text_module._reading:
+                self.fired = True
+                late.append(len(inner_tracks(torrent, timeout=5)))
+
+    monkeypatch.setattr(inner_text_module, "_mp4_tracks", counting_read)
+    monkeypatch.setattr(inner_text_module, "_reading_lock", ListingOnRelease())
+    assert len(inner_tracks(torrent, timeout=5)) == 2
+    assert late == [2]
+    assert reads == [1]
