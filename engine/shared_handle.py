@@ -93,6 +93,8 @@ class SharedHandle:
                     self.handle.reset_piece_deadline(piece)
             if had_vector and self._vectors:
                 self.handle.prioritize_pieces(self._merged())
+            if self._paused and all(self._paused.values()):
+                self.handle.pause()  # the files left all asked to pause: this one held it
 
     def _merged(self) -> list[int]:
         vectors = list(self._vectors.values())

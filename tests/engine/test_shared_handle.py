@@ -66,6 +66,22 @@ def test_the_handle_pauses_only_when_every_file_is_idle() -> None:
     assert not handle.paused
 
 
+def test_the_handle_pauses_when_the_last_active_file_leaves_and_the_rest_are_idle() -> None:
+    handle = FakeHandle(6)
+    shared = SharedHandle(handle)
+    first, second = shared.view(), shared.view()
+    first.pause()
+    second.detach()
+    assert handle.paused and handle.pauses == 1
+
+
+def test_the_last_file_leaving_does_not_pause_a_handle_nobody_streams() -> None:
+    handle = FakeHandle(6)
+    shared = SharedHandle(handle)
+    shared.view().detach()
+    assert not handle.paused
+
+
 def test_a_new_file_wakes_a_paused_handle() -> None:
     handle = FakeHandle(6)
     shared = SharedHandle(handle)
