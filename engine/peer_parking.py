@@ -14,7 +14,9 @@ seconds to decay, so a seeder that stopped still shows one. Parking is careful, 
 peer we drop is a peer we lose: only while at least ``MIN_DELIVERING`` other addresses
 deliver to the same torrent (a block a second or more), never an address shared with a
 delivering peer (a NAT, a loopback swarm), at most half as many as deliver at a time, and
-never more than ``MAX_PARKED`` at once. Pure logic over :class:`engine.lt.PeerView`: the
+never more than ``MAX_PARKED`` at once. And a parked peer comes back early when the torrent it
+was parked for has no delivering peer left (the others left or stalled too): a peer that
+may recover beats none. Pure logic over :class:`engine.lt.PeerView`: the
 service applies the result with :meth:`engine.lt.Session.block_addresses`.
 """
 
@@ -35,12 +37,13 @@ MAX_PARKED = 16
 class PeerParking:
     park_seconds: float = PARK_SECONDS
     _until: dict[str, float] = field(default_factory=dict)  # address -> monotonic expiry
+    _parked_for: dict[str, str] = field(default_factory=dict)  # address -> torrent
 
-    def review(self, peers: Iterable[PeerView], now: float) -> list[str]:
-        """Park the stalled peers of one torrent, if it can spare them; the addresses
-        parked now (the caller then applies :meth:`parked`)."""
+    def review(self, torrent: str, peers: Iterable[PeerView], now: float) -> list[str]:
+        """Park the stalled peers of ``torrent`` (an info hash), if it can spare them; the
+        addresses parked now (the caller then applies :meth:`parked`)."""
         peers = list(peers)
-        delivering = {p.ip for p in peers if p.down_rate >= DELIVERING_RATE and not p.snubbed}
+        delivering = _delivering(peers)
         if len(delivering) < MIN_DELIVERING:
             return []
         stalled = sorted(
@@ -50,14 +53,30 @@ class PeerParking:
         chosen = stalled[: max(room, 0)]
         for address in chosen:
             self._until[address] = now + self.park_seconds
+            self._parked_for[address] = torrent
         return chosen
+
+    def release_if_starved(self, torrent: str, peers: Iterable[PeerView]) -> list[str]:
+        """Let back at once the addresses parked for ``torrent`` when none of its connected
+        peers delivers any more; the addresses let back (then apply :meth:`parked`)."""
+        if _delivering(list(peers)):
+            return []
+        released = sorted(a for a, parked_for in self._parked_for.items() if parked_for == torrent)
+        for address in released:
+            del self._until[address], self._parked_for[address]
+        return released
 
     def expire(self, now: float) -> bool:
         """Let the addresses whose time is up connect again; True when any did."""
         done = [address for address, until in self._until.items() if until <= now]
         for address in done:
-            del self._until[address]
+            del self._until[address], self._parked_for[address]
         return bool(done)
 
     def parked(self) -> list[str]:
         return sorted(self._until)
+
+
+def _delivering(peers: list[PeerView]) -> set[str]:
+    """The addresses sending at least a block a second and not snubbed."""
+    return {p.ip for p in peers if p.down_rate >= DELIVERING_RATE and not p.snubbed}

@@ -688,9 +688,15 @@ class StreamingEngine:
                 each.sync_have(have)
                 each.tick(stats)
             if readers((torrent, *extras)):
+                peers = handle.peers()
+                if released := self._parking.release_if_starved(torrent.info_hash, peers):
+                    log.info("torrent %s: no peer delivers; %d parked peer(s) let back",
+                             torrent.info_hash[:8], len(released))  # fmt: skip
+                    self._apply_parking()
+                    self._revive(handle)  # the filter dropped them from the peer list
                 if stats.num_peers == 0:
                     self._revive(handle)
-                elif parked := self._parking.review(handle.peers(), now):
+                elif parked := self._parking.review(torrent.info_hash, peers, now):
                     seconds = self._parking.park_seconds
                     log.info("torrent %s: %d stalled peer(s) parked for %.0fs",
                              torrent.info_hash[:8], len(parked), seconds)  # fmt: skip
@@ -739,7 +745,8 @@ class StreamingEngine:
             log.info("source %s: stopped streaming %s", extra.source_id, extra.main.path)
 
     def _revive(self, handle: lt.Handle) -> None:
-        """Readers wait and no peer is connected: dial static peers, re-announce (2 s apart)."""
+        """Readers wait and no peer is connected (or parked ones were let back): dial static
+        peers, re-announce (2 s apart)."""
         now = time.monotonic()
         if now - self._last_reannounce.get(handle.info_hash, 0.0) < 2.0:
             return

@@ -123,7 +123,12 @@ class Seeder(Startable):
             rate_limit_local=True,  # so a limit set later applies to loopback peers too
             tick_interval_ms=100,
             stop_tracker_timeout=0,
-            extra={"alert_mask": 0, "unchoke_slots_limit": -1, "seed_choking_algorithm": 1},
+            extra={
+                "alert_mask": 0,
+                "unchoke_slots_limit": -1,
+                "seed_choking_algorithm": 1,
+                "outgoing_interfaces": self.host,  # one address, as a real peer has
+            },
         )
         self._session = lt.Session(config)
         self.port = self._session.listen_port()
