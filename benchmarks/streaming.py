@@ -25,7 +25,8 @@ Results go to stdout (tables) and benchmarks/out/streaming.json. For A/B runs of
 engine in one sitting, JSON in the environment overrides its settings:
 ``BENCH_ENGINE_SETTINGS`` (``core.settings`` fields), ``BENCH_PLANNER`` (``PlannerConfig``
 fields, e.g. ``{"steady_deadlines": false}`` for the design before session 17) and
-``BENCH_LT_SETTINGS`` (libtorrent session settings).
+``BENCH_LT_SETTINGS`` (libtorrent session settings); ``BENCH_PARKING=0`` parks no stalled
+peer.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def child_engine(config: dict[str, Any]) -> None:
     engine, signer = build_engine(settings, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
     if not config.get("parking", True):  # A/B runs: BENCH_PARKING=0 parks no stalled peer
-        engine._parking.review = lambda peers, now: []  # type: ignore[method-assign]
+        engine._parking.review = lambda torrent, peers, now: []  # type: ignore[method-assign]
     if config.get("lt"):  # A/B runs: libtorrent session settings (BENCH_LT_SETTINGS, JSON)
         engine._session.apply_settings(config["lt"])  # type: ignore[union-attr]
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
