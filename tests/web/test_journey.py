@@ -176,7 +176,8 @@ def test_keyboard_only_journey(new_page: Any, stack: Stack) -> None:
     page.keyboard.press("Enter")
     wait_playing_and_advancing(page)
 
-    page.keyboard.press("Space")  # pause
+    page.focus("video")  # the video has the focus (clicked, or after "Resume")
+    page.keyboard.press("Space")  # pause, once: not undone by the native controls
     wait_js(page, "document.querySelector('video').paused")
     before = video_time(page)
     page.keyboard.press("ArrowRight")

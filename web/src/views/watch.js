@@ -258,8 +258,21 @@ export function Player({
         else if (frameRef.current.requestFullscreen) frameRef.current.requestFullscreen().catch(() => {});
       }
     }
+    // Chromium's native controls toggle a focused video on Space's keyup, from a listener
+    // inside the element: the keydown above is the one toggle, so the keyup is stopped on
+    // its way down (capture), else Space undoes itself.
+    function onKeyUp(event) {
+      if (event.target && event.target.tagName === "VIDEO" && keyAction(event.key) === "togglePlay") {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    }
     addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
+    addEventListener("keyup", onKeyUp, true);
+    return () => {
+      removeEventListener("keydown", onKey);
+      removeEventListener("keyup", onKeyUp, true);
+    };
   }, [prompt]);
 
   function choose(at) {
