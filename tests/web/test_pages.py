@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import axe_violations, screenshot
-from tests.web.helpers import USER_PASSWORD, create_user, sign_in
+from tests.web.helpers import USER_PASSWORD, create_user, sign_in, wait_js
 from tests.web.stack import ADMIN_EMAIL, ADMIN_PASSWORD, Stack
 
 pytestmark = pytest.mark.slow
@@ -127,3 +127,18 @@ def test_phone_and_tv_widths(new_page: Any, stack: Stack, width: int, height: in
     page.get_by_role("button", name="Play").wait_for()
     screenshot(page, f"movie-{width}")
     assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+
+
+def test_images_that_do_not_load_give_way_to_the_title_letter(new_page: Any, stack: Stack) -> None:
+    """Offline, image.tmdb.org answers nothing: the movie page shows the poster's letter and
+    no backdrop, never the browser's broken-image icon with its alt text."""
+    page = new_page()
+    page.route("https://image.tmdb.org/**", lambda route: route.abort())
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"/movie/{stack.playable[0]}")
+    page.get_by_role("button", name="Play").wait_for()
+    expect(page.locator(".movie-poster .poster-placeholder")).to_be_visible()
+    expect(page.locator(".movie-poster img, .backdrop img")).to_have_count(0)
+    screenshot(page, "movie-offline-images")
+    # every image that failed has given way (Preact re-renders after the error event)
+    wait_js(page, "![...document.images].some(i => i.complete && !i.naturalWidth)")

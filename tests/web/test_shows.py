@@ -90,6 +90,23 @@ def test_show_page_has_a_season_picker_and_an_episode_list(
     assert not page.js_errors, page.js_errors
 
 
+def test_a_show_page_without_images_shows_letters_and_episode_numbers(
+    new_page: Any, stack: Stack, show: ShowSwarm
+) -> None:
+    """Offline (image.tmdb.org unreachable): the poster's letter, episode numbers in place
+    of stills, no backdrop, and no broken-image icon."""
+    page = _signed_in(new_page, stack, "shows-offline@example.test")
+    page.route("https://image.tmdb.org/**", lambda route: route.abort())
+    page.goto(f"/show/{SHOW_ID}")
+    expect(page.get_by_role("heading", level=1, name=SHOW_NAME)).to_be_visible()
+    expect(page.locator(".movie-poster .poster-placeholder")).to_be_visible()
+    expect(page.locator(".still-none")).to_have_count(3)
+    expect(page.locator(".movie-poster img, .backdrop img")).to_have_count(0)
+    screenshot(page, "show-offline-images")
+    # every image that failed has given way (Preact re-renders after the error event)
+    wait_js(page, "![...document.images].some(i => i.complete && !i.naturalWidth)")
+
+
 def test_an_episode_plays_and_the_next_one_autoplays_after_a_cancellable_countdown(
     new_page: Any, stack: Stack, show: ShowSwarm
 ) -> None:

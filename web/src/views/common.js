@@ -42,7 +42,17 @@ export function rating(value) {
   return value == null ? "" : `★ ${Number(value).toFixed(1)}`;
 }
 
-function Poster({ url, title }) {
+/** An image that gives way to `fallback` (nothing by default) when it does not load (an
+ * offline machine, a moved TMDB path): never the browser's broken-image icon. */
+export function Picture({ src, fallback = null, ...attrs }) {
+  const [failed, setFailed] = useState(false);
+  useEffect(() => setFailed(false), [src]);
+  if (!src || failed) return fallback;
+  return html`<img src=${src} ...${attrs} onError=${() => setFailed(true)} />`;
+}
+
+/** A poster, or the title's first letter while it loads or when it cannot. */
+export function Poster({ url, title }) {
   const [state, setState] = useState(url ? "loading" : "none");
   return html`<span class=${`poster poster-${state}`}>
     <span class="poster-placeholder" aria-hidden="true">${(title || "?").slice(0, 1)}</span>

@@ -6,7 +6,7 @@ import { api, language, profile, capabilities, navigate } from "../state.js";
 import { sourceReason, whyChosen, sourceLabel } from "../core/explain.js";
 import { unplayableReason } from "../core/device.js";
 import { resumePoint, formatClock } from "../core/progress.js";
-import { useAsync, useTitle, Loading, ErrorBox, rating } from "./common.js";
+import { useAsync, useTitle, Loading, ErrorBox, rating, Picture, Poster } from "./common.js";
 
 let displayNames = null;
 export function languageName(code) {
@@ -93,11 +93,11 @@ export function MoviePage({ id }) {
   const chosenSource = sources.find((s) => s.source_id === chosen);
   return html`<article class="movie">
     <div class="backdrop" aria-hidden="true">
-      ${backdrop && html`<img src=${backdrop} alt="" />`}
+      <${Picture} src=${backdrop} alt="" />
     </div>
     <div class="movie-body page">
       <div class="movie-poster">
-        ${poster ? html`<img src=${poster} alt=${`Poster of ${movie.title}`} width="342" height="513" />` : html`<span class="poster poster-none"><span class="poster-placeholder">${movie.title.slice(0, 1)}</span></span>`}
+        <${Poster} url=${poster} title=${movie.title} />
       </div>
       <div class="movie-info">
         <h1>${movie.title}</h1>

@@ -6,7 +6,7 @@ import { api, language, profile, navigate, route } from "../state.js";
 import { watchedShare, formatClock, resumePoint } from "../core/progress.js";
 import { episodeLabel, episodeRun, orderedSeasons } from "../core/episodes.js";
 import { sourceLabel } from "../core/explain.js";
-import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating } from "./common.js";
+import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating, Picture, Poster } from "./common.js";
 import { LIST_TITLES } from "./home.js";
 import { annotate } from "./movie.js";
 
@@ -146,7 +146,8 @@ function EpisodeItem({ show, season, episode, record }) {
     best ? sourceLabel(best) : null].filter(Boolean);  // prettier-ignore
   return html`<li class=${watched ? "episode watched-episode" : "episode"} id=${`episode-${season}-${episode.episode_number}`}>
     <div class="episode-still" aria-hidden="true">
-      ${episode.still ? html`<img src=${episode.still} alt="" loading="lazy" width="300" height="169" />` : html`<span class="still-none">${episode.episode_number}</span>`}
+      <${Picture} src=${episode.still} alt="" loading="lazy" width="300" height="169"
+        fallback=${html`<span class="still-none">${episode.episode_number}</span>`} />
     </div>
     <div class="episode-body">
       <h3><span class="muted">${label}</span> ${name}
@@ -221,10 +222,10 @@ export function ShowPage({ id, season: asked }) {
       ${target.resume ? "Resume" : "Play"} ${episodeLabel(target.season, target.episode)}</button>
     <span class="muted">${target.note}${target.note && target.name ? ": " : ""}${target.name || ""}</span>`;
   return html`<article class="movie show">
-    <div class="backdrop" aria-hidden="true">${backdrop && html`<img src=${backdrop} alt="" />`}</div>
+    <div class="backdrop" aria-hidden="true"><${Picture} src=${backdrop} alt="" /></div>
     <div class="movie-body page">
       <div class="movie-poster">
-        ${poster ? html`<img src=${poster} alt=${`Poster of ${show.name}`} width="342" height="513" />` : html`<span class="poster poster-none"><span class="poster-placeholder">${show.name.slice(0, 1)}</span></span>`}
+        <${Poster} url=${poster} title=${show.name} />
       </div>
       <div class="movie-info">
         <h1>${show.name}</h1>
