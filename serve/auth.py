@@ -23,7 +23,7 @@ from serve import answers, audit
 from serve.appdb import User
 from serve.client import client_ip, request_is_secure
 from serve.emails import audit_email
-from serve.errors import ApiError, Forbidden, InvalidBody, NotFound
+from serve.errors import ApiError, Forbidden, InvalidBody, NotFound, Unauthorized
 from serve.extensions import app_db, app_settings, limiter, session_store
 from serve.params import json_body
 from serve.passwords import WeakPassword, check_password_policy, hash_password, verify_password
@@ -152,6 +152,8 @@ def refresh() -> ResponseReturnValue:
         if session is not None and not store.csrf_matches(session.id, csrf):
             audit.record(db, "csrf_failure", user_id=session.user_id, path=request.path)
             raise Forbidden(f"missing or wrong {CSRF_HEADER} header", code="csrf_failed")
+    elif not request.get_data():  # a signed-out browser checking for a session
+        raise Unauthorized("no session to refresh: sign in", code="no_session")
     else:
         token = json_body(RefreshRequest).refresh_token
     try:

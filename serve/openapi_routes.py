@@ -197,7 +197,8 @@ ROUTES: list[Route] = [
           "Rotate a refresh token (JSON body, or the HttpOnly cookie plus X-CSRF-Token);"
           " reusing a rotated token revokes the session", ("auth",), PUBLIC,
           body=RefreshRequest, body_required=False, answers={200: answers.TokenAnswer},
-          errors={401: "invalid_refresh_token or refresh_token_reused",
+          errors={401: "no_session (no cookie, no body), invalid_refresh_token or"
+                       " refresh_token_reused",
                   403: "csrf_failed (cookie mode)", 429: RATE}),
     Route("POST", "/api/auth/logout", "End this session (and the user's stream keys)",
           ("auth",), answers={200: answers.LoggedOut}),

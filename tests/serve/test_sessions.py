@@ -93,6 +93,12 @@ def test_unknown_malformed_and_missing_refresh_tokens_are_refused(
     assert_error(client.post("/api/auth/refresh", data="tok"), 415)
 
 
+def test_a_refresh_without_cookie_or_body_is_told_to_sign_in(client: FlaskClient) -> None:
+    """A signed-out browser asks whether it still has a session: 401, not a 415 about the
+    body it never meant to send."""
+    assert_error(client.post("/api/auth/refresh"), 401, "no_session")
+
+
 def test_the_session_cap_evicts_the_oldest_session(
     settings: Settings, app_db_template: Any
 ) -> None:
