@@ -148,3 +148,17 @@ def test_images_that_do_not_load_give_way_to_the_title_letter(new_page: Any, sta
     screenshot(page, "movie-offline-images")
     # every image that failed has given way (Preact re-renders after the error event)
     wait_js(page, "![...document.images].some(i => i.complete && !i.naturalWidth)")
+
+
+def test_a_movie_not_in_the_catalog_offers_the_way_home_not_a_retry(
+    new_page: Any, stack: Stack
+) -> None:
+    page = new_page()
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto("/movie/999999999")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("not in the catalog")
+    expect(alert.get_by_role("button", name="Try again")).to_have_count(0)  # it cannot help
+    screenshot(page, "movie-missing")
+    alert.get_by_role("link", name="Back to Home").click()
+    expect(page.get_by_role("heading", name="Popular")).to_be_visible()

@@ -30,11 +30,21 @@ export function Loading({ label = "Loading…" }) {
   return html`<p class="loading" role="status">${label}</p>`;
 }
 
+/** Whether asking again may help: not for a refusal about the request itself (a title not
+ * in the catalog, a bad parameter), except a timeout or a rate limit. */
+function retryable(error) {
+  const status = error && error.status;
+  return !(status >= 400 && status < 500) || status === 408 || status === 429;
+}
+
 export function ErrorBox({ error, retry }) {
   if (!error) return null;
   return html`<div class="error-box" role="alert">
     <p>${error.message || String(error)}</p>
-    ${retry && html`<button type="button" onClick=${retry}>Try again</button>`}
+    <p class="error-actions">
+      ${retry && retryable(error) && html`<button type="button" onClick=${retry}>Try again</button>`}
+      <a href="/">Back to Home</a>
+    </p>
   </div>`;
 }
 
