@@ -90,6 +90,17 @@ def test_show_page_has_a_season_picker_and_an_episode_list(
     assert not page.js_errors, page.js_errors
 
 
+def test_the_header_search_finds_shows_too(new_page: Any, stack: Stack, show: ShowSwarm) -> None:
+    page = _signed_in(new_page, stack, "shows-search@example.test")
+    page.get_by_role("searchbox", name="Search").fill(SHOW_NAME[:6])
+    matches = page.get_by_role("region", name="Shows")
+    expect(matches).to_contain_text("1 show found")
+    screenshot(page, "search-finds-a-show")
+    matches.get_by_role("link", name=re.compile(SHOW_NAME)).click()
+    expect(page.get_by_role("heading", level=1, name=SHOW_NAME)).to_be_visible()
+    assert not page.js_errors, page.js_errors
+
+
 def test_a_show_page_without_images_shows_letters_and_episode_numbers(
     new_page: Any, stack: Stack, show: ShowSwarm
 ) -> None:

@@ -30,6 +30,8 @@ export function Loading({ label = "Loading…" }) {
   return html`<p class="loading" role="status">${label}</p>`;
 }
 
+export const LIST_TITLES = { popular: "Popular", top_rated: "Top rated", trending: "Trending" };
+
 /** Whether asking again may help: not for a refusal about the request itself (a title not
  * in the catalog, a bad parameter), except a timeout or a rate limit. */
 function retryable(error) {

@@ -3,10 +3,10 @@ import { html } from "../html.js";
 import { api, language, navigate, route } from "../state.js";
 import { watchedShare, formatClock } from "../core/progress.js";
 import { episodeLabel } from "../core/episodes.js";
-import { useAsync, useTitle, Loading, ErrorBox, Row, Grid, Pager, MovieCard } from "./common.js";
+import { useAsync, useTitle, Loading, ErrorBox, Row, Grid, Pager, MovieCard, LIST_TITLES } from "./common.js";
+import { ShowMatches } from "./shows.js";
 import { WatchlistRow } from "./trakt.js";
 
-export const LIST_TITLES = { popular: "Popular", top_rated: "Top rated", trending: "Trending" };
 const TMDB_POSTER = "https://image.tmdb.org/t/p/w342";
 
 function progressMovie(item) {
@@ -95,11 +95,12 @@ export function Browse({ kind, list, genre, q, page }) {
     <h1>${title}</h1>
     ${kind === "search" &&
     data &&
-    html`<p role="status" class="muted">${q ? `${data.total_results} movie${data.total_results === 1 ? "" : "s"} found` : "Type in the search box to find a movie."}</p>`}
+    html`<p role="status" class="muted">${q ? `${data.total_results} movie${data.total_results === 1 ? "" : "s"} found` : "Type in the search box to find a movie or a show."}</p>`}
     <${ErrorBox} error=${error} retry=${reload} />
     ${loading && !data && html`<${Loading} />`}
     ${data && html`<${Grid} movies=${data.results} />`}
     ${data && html`<${Pager} page=${data.page} totalPages=${data.total_pages} onPage=${setPage} label=${`${title} pages`} />`}
+    ${kind === "search" && page === 1 && html`<${ShowMatches} q=${q} />`}
   </div>`;
 }
 

@@ -31,7 +31,7 @@ function SearchBox() {
   }
   return html`<form class="search" role="search" onSubmit=${(e) => e.preventDefault()}>
     <label for="search-input" class="visually-hidden">Search</label>
-    <input id="search-input" type="search" placeholder="Search movies" autocomplete="off"
+    <input id="search-input" type="search" placeholder="Search movies and shows" autocomplete="off"
       value=${text} onInput=${onInput} />
   </form>`;
 }

@@ -6,8 +6,7 @@ import { api, language, profile, navigate, route } from "../state.js";
 import { watchedShare, formatClock, resumePoint } from "../core/progress.js";
 import { episodeLabel, episodeRun, orderedSeasons } from "../core/episodes.js";
 import { sourceLabel } from "../core/explain.js";
-import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating, Picture, Poster } from "./common.js";
-import { LIST_TITLES } from "./home.js";
+import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating, Picture, Poster, LIST_TITLES } from "./common.js";
 import { annotate } from "./movie.js";
 
 /** A show as a card (a link named by the show's name). */
@@ -21,6 +20,27 @@ function ShowList({ shows, grid = false }) {
   return html`<ul class=${grid ? "grid" : "row-list"}>
     ${shows.map((show) => html`<${ShowCard} key=${show.tmdb_id} show=${show} />`)}
   </ul>`;
+}
+
+const SHOW_MATCHES = 6;
+
+/** The search page's shows: the first few matching `q` and a link to all of them (the
+ * header's one search box finds both kinds). Nothing when none match. */
+export function ShowMatches({ q }) {
+  const term = q.trim();
+  const { data } = useAsync(
+    () => (term ? api.shows({ q: term, page: 1, per_page: SHOW_MATCHES, language: language.value }) : null),
+    [term, language.value],
+  );
+  if (!data || !data.total_results) return null;
+  const more = data.total_results > data.results.length;
+  return html`<section class="row" aria-labelledby="show-matches-title">
+    <h2 id="show-matches-title">Shows</h2>
+    <p class="muted">${data.total_results} show${data.total_results === 1 ? "" : "s"} found${more
+      ? html` · <a href=${`/shows?q=${encodeURIComponent(term)}`}>See all</a>`
+      : ""}</p>
+    <${ShowList} shows=${data.results} />
+  </section>`;
 }
 
 function ShowRow({ name }) {
