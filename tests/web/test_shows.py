@@ -91,7 +91,7 @@ def test_show_page_has_a_season_picker_and_an_episode_list(
 
 
 def test_the_header_search_finds_shows_too(new_page: Any, stack: Stack, show: ShowSwarm) -> None:
-    page = _signed_in(new_page, stack, "shows-search@example.test")
+    page = _signed_in(new_page, stack, "shows-header-search@example.test")
     page.get_by_role("searchbox", name="Search").fill(SHOW_NAME[:6])
     matches = page.get_by_role("region", name="Shows")
     expect(matches).to_contain_text("1 show found")
@@ -181,6 +181,9 @@ def test_an_episode_plays_and_the_next_one_autoplays_after_a_cancellable_countdo
     card = row.get_by_role("link", name=re.compile(SHOW_NAME))
     expect(card).to_contain_text("S2 · E1")
     screenshot(page, "home-continue-watching-episode")
+    card.click()  # plays that episode on at once
+    expect(page).to_have_url(re.compile(rf"/watch/show/{SHOW_ID}/2/1\?resume=1$"))
+    wait_playing_and_advancing(page)
     assert not page.js_errors, page.js_errors
 
 

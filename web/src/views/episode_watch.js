@@ -75,7 +75,7 @@ function Finished({ backHref }) {
   </div>`;
 }
 
-export function EpisodeWatchPage({ showId, season, episode, sourceId, autoplay }) {
+export function EpisodeWatchPage({ showId, season, episode, sourceId, autoplay, resume = false }) {
   const [loaded, setLoaded] = useState(null);
   const [error, setError] = useState(null);
   const [next, setNext] = useState(undefined); // undefined: not known yet; null: none
@@ -123,7 +123,7 @@ export function EpisodeWatchPage({ showId, season, episode, sourceId, autoplay }
     loadProgress=${() => api.episodeProgress(showId, season, episode)}
     saveProgress=${(position, duration, options) =>
       api.saveEpisodeProgress(showId, season, episode, position, duration, options)}
-    promptResume=${!autoplay}
+    promptResume=${!autoplay && !resume}
     ended=${() =>
       next === undefined
         ? null

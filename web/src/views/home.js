@@ -14,6 +14,8 @@ function progressMovie(item) {
   return { tmdb_id: item.tmdb_id, title: item.title || `Movie ${item.tmdb_id}`, year: item.year, poster_url: poster };
 }
 
+/** Titles in progress; a card plays on from where the person stopped (the next episode, for
+ * a show), with no stop at the title's page or the resume question. */
 function ContinueWatching() {
   const { data } = useAsync(
     () => api.progress().catch((error) => (error.status === 404 ? { items: [], missing: true } : Promise.reject(error))),
@@ -28,7 +30,7 @@ function ContinueWatching() {
           ? html`<${MovieCard}
               key=${`show-${item.tmdb_id}`}
               movie=${{ ...progressMovie(item), title: item.title || `Show ${item.tmdb_id}` }}
-              href=${`/show/${item.tmdb_id}?season=${item.season}`}
+              href=${`/watch/show/${item.tmdb_id}/${item.season}/${item.episode}?resume=1`}
               extra=${html`<span class="card-episode">${episodeLabel(item.season, item.episode)}${item.episode_name ? html`<span class="visually-hidden">: ${item.episode_name}</span>` : ""}</span>
                 ${item.up_next && item.position_s === 0
                   ? html`<span class="card-meta">Up next</span>`
@@ -39,6 +41,7 @@ function ContinueWatching() {
           : html`<${MovieCard}
               key=${item.tmdb_id}
               movie=${progressMovie(item)}
+              href=${`/watch/${item.tmdb_id}?resume=1`}
               extra=${html`<progress class="watched" max="1" value=${watchedShare(item)}
                   aria-label=${`${Math.round(watchedShare(item) * 100)}% watched`}></progress>
                 <span class="card-meta">Stopped at ${formatClock(item.position_s)}</span>`}

@@ -83,7 +83,8 @@ function Routes() {
     return html`<${Browse} kind="list" list=${match[1]} page=${+query.page || 1} />`;
   if ((match = path.match(/^\/movie\/(\d+)$/))) return html`<${MoviePage} id=${+match[1]} key=${match[1]} />`;
   if ((match = path.match(/^\/watch\/(\d+)$/)))
-    return html`<${WatchPage} id=${+match[1]} sourceId=${query.source} key=${path + (query.source || "")} />`;
+    return html`<${WatchPage} id=${+match[1]} sourceId=${query.source} resume=${query.resume === "1"}
+      key=${path + (query.source || "")} />`;
   if (path === "/shows") return html`<${ShowsHome} q=${query.q || ""} page=${+query.page || 1} />`;
   if ((match = path.match(/^\/shows\/list\/(popular|top_rated|trending)$/)))
     return html`<${ShowsBrowse} kind="list" list=${match[1]} page=${+query.page || 1} />`;
@@ -95,7 +96,8 @@ function Routes() {
   }
   if ((match = path.match(/^\/watch\/show\/(\d+)\/(\d{1,4})\/(\d{1,4})$/)))
     return html`<${EpisodeWatchPage} showId=${+match[1]} season=${+match[2]} episode=${+match[3]}
-      sourceId=${query.source} autoplay=${query.autoplay === "1"} key=${path + (query.source || "")} />`;
+      sourceId=${query.source} autoplay=${query.autoplay === "1"} resume=${query.resume === "1"}
+      key=${path + (query.source || "")} />`;
   if (path === "/account") return html`<${Account} />`;
   if (path.startsWith("/admin/")) {
     if (!user.value || user.value.role !== "admin")

@@ -307,7 +307,9 @@ export function Player({
   </div>`;
 }
 
-export function WatchPage({ id, sourceId }) {
+/** /watch/<id>: the movie's player; `resume` (from "Continue watching") starts at the saved
+ * position without asking. */
+export function WatchPage({ id, sourceId, resume = false }) {
   const [movie, setMovie] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
@@ -330,5 +332,6 @@ export function WatchPage({ id, sourceId }) {
     requestStream=${(body) => api.stream(movie.tmdb_id, body)}
     loadProgress=${() => api.movieProgress(movie.tmdb_id)}
     saveProgress=${(position, duration, options) => api.saveProgress(movie.tmdb_id, position, duration, options)}
+    promptResume=${!resume}
   />`;
 }
