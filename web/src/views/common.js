@@ -57,10 +57,10 @@ export function rating(value) {
 /** An image that gives way to `fallback` (nothing by default) when it does not load (an
  * offline machine, a moved TMDB path): never the browser's broken-image icon. */
 export function Picture({ src, fallback = null, ...attrs }) {
-  const [failed, setFailed] = useState(false);
-  useEffect(() => setFailed(false), [src]);
-  if (!src || failed) return fallback;
-  return html`<img src=${src} ...${attrs} onError=${() => setFailed(true)} />`;
+  const [failedSrc, setFailedSrc] = useState(null); // remembered by URL: a new src gets a try
+  if (!src || failedSrc === src) return fallback;
+  // the handler before the src: an image already known broken may fail as src is set
+  return html`<img onError=${() => setFailedSrc(src)} src=${src} ...${attrs} />`;
 }
 
 /** A poster, or the title's first letter while it loads or when it cannot. */
@@ -71,14 +71,14 @@ export function Poster({ url, title }) {
     ${url &&
     state !== "failed" &&
     html`<img
+      onLoad=${() => setState("loaded")}
+      onError=${() => setState("failed")}
       src=${url}
       alt=${`Poster of ${title}`}
       loading="lazy"
       decoding="async"
       width="342"
       height="513"
-      onLoad=${() => setState("loaded")}
-      onError=${() => setState("failed")}
     />`}
   </span>`;
 }
