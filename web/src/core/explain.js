@@ -14,12 +14,12 @@ const COMPONENT_NAMES = {
   source: "release source",
   bit_depth: "bit depth",
   audio: "audio channels",
-  bitrate: "bitrate fit",
-  health: "swarm health",
+  bitrate: "bitrate",
+  health: "seeders",
   repack: "repack",
   "3d": "3D",
   age: "age",
-  reliability: "reliability",
+  reliability: "track record",
 };
 
 export function formatBytes(bytes) {
@@ -38,14 +38,16 @@ export function bandOf(resolution) {
   return BITRATE_BANDS[resolution] || (resolution > 1080 ? BITRATE_BANDS[2160] : null);
 }
 
-/** "in band", "below band (starved)", "above band (heavy)" or null. */
+/** How the bitrate sits for the resolution, in plain words ("usual for 1080p", "low for
+ * 1080p: may look soft", "high for 1080p: needs a fast swarm"), or null. */
 export function bitrateFit(source) {
   const band = bandOf(source.resolution);
   const rate = source.bitrate_mbps;
   if (!band || rate == null) return null;
-  if (rate < band[0]) return "below band, starved";
-  if (rate > band[1]) return "above band, heavy to stream";
-  return "in band";
+  const quality = source.quality || `${source.resolution}p`;
+  if (rate < band[0]) return `low for ${quality}: may look soft`;
+  if (rate > band[1]) return `high for ${quality}: needs a fast swarm`;
+  return `usual for ${quality}`;
 }
 
 export function sourceLabel(source) {
@@ -57,7 +59,7 @@ export function sourceLabel(source) {
   return parts.filter(Boolean).join(" ");
 }
 
-/** "1080p BluRay x264 · 2.0 GB for 142 min (1.9 Mbit/s, in band) · 100 seeders" */
+/** "1080p BluRay x264 · 2.0 GB for 142 min (1.9 Mbit/s, usual for 1080p) · 100 seeders" */
 export function sourceReason(source, runtimeMin) {
   let size = formatBytes(source.size_bytes);
   if (runtimeMin) size += ` for ${runtimeMin} min`;
@@ -76,15 +78,34 @@ function topComponents(components, limit) {
     .filter(([, points]) => points > 0)
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([name, points]) => `${COMPONENT_NAMES[name] || name} +${+points.toFixed(1)}`);
+    .map(([name]) => COMPONENT_NAMES[name] || name);
 }
 
-/** Why `chosen` ranks first among `sources` (the playable ones, best first). */
+/** "a, b and c" */
+function listed(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+/** What the seeder count means for starting and playing. */
+function swarmWords(seeds) {
+  if (seeds == null) return "";
+  if (seeds === 0) return "no seeders right now";
+  if (seeds >= 20) return "many seeders";
+  return `only ${seeds} seeder${seeds === 1 ? "" : "s"}, so it may start slowly`;
+}
+
+/** Why `chosen` ranks first among `sources` (the playable ones, best first), in plain words:
+ * "Picked as the best for this device: its resolution, release source and seeders stand
+ * out; many seeders. Ahead of 720p WEB x264 on resolution." (The scores are in the API.) */
 export function whyChosen(chosen, sources) {
   if (!chosen) return "";
-  const score = chosen.score == null ? "" : ` (score ${chosen.score.toFixed(1)})`;
-  const lead = `Chosen: the best score for this device${score}`;
   const strengths = topComponents(chosen.components, 3);
+  const parts = [
+    `Picked as the best for this device${strengths.length ? `: its ${listed(strengths)} stand${strengths.length === 1 ? "s" : ""} out` : ""}`,
+  ];
+  const swarm = swarmWords(chosen.seeds);
+  if (swarm) parts.push(swarm);
+  if (chosen.reliability_note) parts.push(chosen.reliability_note);
   const runnerUp = sources.find((s) => s !== chosen && s.playable !== false);
   let versus = "";
   if (runnerUp && runnerUp.score != null && chosen.score != null) {
@@ -93,14 +114,8 @@ export function whyChosen(chosen, sources) {
       .filter(([, delta]) => delta > 0.05)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 2)
-      .map(([name, delta]) => `${COMPONENT_NAMES[name] || name} +${+delta.toFixed(1)}`);
-    const margin = (chosen.score - runnerUp.score).toFixed(1);
-    versus = `; ${margin} points ahead of ${sourceLabel(runnerUp)}`;
-    if (gains.length) versus += ` (${gains.join(", ")})`;
+      .map(([name]) => COMPONENT_NAMES[name] || name);
+    versus = ` Ahead of ${sourceLabel(runnerUp)}${gains.length ? ` on ${listed(gains)}` : ""}.`;
   }
-  const health =
-    chosen.seeds != null && chosen.seeds >= 20 ? "; healthy swarm" : chosen.seeds ? "; thin swarm" : "";
-  const main = strengths.length ? `: ${strengths.join(", ")}` : "";
-  const note = chosen.reliability_note ? `; ${chosen.reliability_note}` : "";
-  return `${lead}${main}${health}${note}${versus}.`;
+  return `${parts.join("; ")}.${versus}`;
 }
