@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import axe_violations, screenshot
-from tests.web.helpers import USER_PASSWORD, create_user, sign_in, wait_js
+from tests.web.helpers import USER_PASSWORD, api_get, create_user, movie, sign_in, token, wait_js
 from tests.web.stack import ADMIN_EMAIL, ADMIN_PASSWORD, Stack
 
 pytestmark = pytest.mark.slow
@@ -162,3 +162,30 @@ def test_a_movie_not_in_the_catalog_offers_the_way_home_not_a_retry(
     screenshot(page, "movie-missing")
     alert.get_by_role("link", name="Back to Home").click()
     expect(page.get_by_role("heading", name="Popular")).to_be_visible()
+
+
+def _unseeded_movie(stack: Stack) -> int:
+    """A title with sources in the catalog that nobody seeds in the sandbox."""
+    listed = api_get(stack, token(stack), "/api/movies?list=popular&per_page=40").json()
+    for entry in listed["results"]:
+        if entry["tmdb_id"] not in stack.playable and movie(stack, entry["tmdb_id"])["sources"]:
+            return int(entry["tmdb_id"])
+    raise AssertionError("every listed title is seeded")
+
+
+def test_waiting_for_an_unseeded_source_shows_only_the_players_own_words(
+    new_page: Any, stack: Stack
+) -> None:
+    """Before the first frame there is nothing to control: the browser's controls (a pause
+    button, its own spinner behind the text) stay hidden; the wait box is opaque."""
+    page = new_page()
+    sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"/watch/{_unseeded_movie(stack)}")
+    wait = page.locator(".overlay-wait")
+    expect(wait).to_contain_text("Starting")
+    expect(wait).to_contain_text("Engine:")
+    assert page.evaluate("document.querySelector('video').controls") is False
+    background = wait.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background.startswith("rgb("), background  # no alpha channel: opaque
+    screenshot(page, "player-waiting-unseeded")
+    page.goto("/")  # leave: the stream is given up

@@ -291,7 +291,7 @@ export function Player({
       <span class="muted">${source ? sourceLabel(source) : ""}${run && html` <span class="badge episode-run" title=${run.title}>${run.label}</span>`}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
     </div>
     <div class="stage">
-      <video ref=${videoRef} controls playsinline preload="auto" tabindex="0"
+      <video ref=${videoRef} controls=${snap.state !== "starting" && snap.state !== "loading"} playsinline preload="auto" tabindex="0"
         aria-label=${`Video: ${title}`} data-state=${snap.state}></video>
       ${prompt != null && html`<${ResumePrompt} at=${prompt} onResume=${() => choose(prompt)} onRestart=${() => choose(0)} />`}
       ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} backLabel=${backLabel} />`}
