@@ -109,7 +109,7 @@ def test_mouse_journey_plays_seeks_resumes_and_finishes(new_page: Any, stack: St
     card.click()
 
     expect(page.get_by_role("heading", level=1, name=title)).to_be_visible()
-    expect(page.locator(".why")).to_contain_text("Chosen")
+    expect(page.locator(".why")).to_contain_text("Picked as the best for this device")
     screenshot(page, "movie")
     page.get_by_role("button", name="Play").click()
 
