@@ -258,20 +258,23 @@ export function Player({
         else if (frameRef.current.requestFullscreen) frameRef.current.requestFullscreen().catch(() => {});
       }
     }
-    // Chromium's native controls toggle a focused video on Space's keyup, from a listener
-    // inside the element: the keydown above is the one toggle, so the keyup is stopped on
-    // its way down (capture), else Space undoes itself.
-    function onKeyUp(event) {
-      if (event.target && event.target.tagName === "VIDEO" && keyAction(event.key) === "togglePlay") {
-        event.preventDefault();
-        event.stopPropagation();
-      }
+    // A focused video's native controls act on keys from listeners inside the element
+    // (Space toggles on keyup, the arrows seek): our keys aimed at the video are taken on
+    // their way down (capture) and handled here once, else Space undoes itself and a seek
+    // lands twice.
+    function onVideoKey(event) {
+      if (event.target !== videoRef.current || !keyAction(event.key)) return;
+      event.stopPropagation();
+      if (event.type === "keydown") onKey(event);
+      else event.preventDefault();
     }
     addEventListener("keydown", onKey);
-    addEventListener("keyup", onKeyUp, true);
+    addEventListener("keydown", onVideoKey, true);
+    addEventListener("keyup", onVideoKey, true);
     return () => {
       removeEventListener("keydown", onKey);
-      removeEventListener("keyup", onKeyUp, true);
+      removeEventListener("keydown", onVideoKey, true);
+      removeEventListener("keyup", onVideoKey, true);
     };
   }, [prompt]);
 
