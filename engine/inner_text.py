@@ -107,6 +107,9 @@ def inner_tracks(torrent: ActiveTorrent, *, timeout: float) -> list[InnerTrack]:
     if cached is not None:
         return cached
     with _reading_lock:  # one request reads a film's index; the others do not queue up
+        cached = _cache.get(key)  # stored while this request waited for the lock
+        if cached is not None:
+            return cached
         if key in _reading:
             raise StreamStalled(f"the index of source {torrent.source_id} is being read")
         _reading.add(key)

@@ -57,9 +57,13 @@ class PeerParking:
         return chosen
 
     def release_if_starved(self, torrent: str, peers: Iterable[PeerView]) -> list[str]:
-        """Let back at once the addresses parked for ``torrent`` when none of its connected
-        peers delivers any more; the addresses let back (then apply :meth:`parked`)."""
-        if _delivering(list(peers)):
+        """Let back at once the addresses parked for ``torrent`` when it starves: no
+        connected peer delivers, and our requests wait at one (or no peer is left). A
+        torrent with nothing asked of it (the player's buffer is full, it paused) is idle,
+        not starved. The addresses let back (then apply :meth:`parked`)."""
+        peers = list(peers)
+        waiting = not peers or any(p.queued > 0 for p in peers)
+        if _delivering(peers) or not waiting:
             return []
         released = sorted(a for a, parked_for in self._parked_for.items() if parked_for == torrent)
         for address in released:

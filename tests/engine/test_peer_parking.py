@@ -85,7 +85,7 @@ def test_at_most_half_as_many_as_deliver_are_parked_at_a_time_and_never_over_the
     assert parking.review(T, [*many, stalled("10.3.0.1")], now=2) == []
 
 
-def test_parked_peers_come_back_at_once_when_their_torrent_has_no_delivering_peer_left() -> None:
+def test_parked_peers_come_back_at_once_when_their_torrent_starves_not_when_it_idles() -> None:
     parking = PeerParking(park_seconds=120)
     assert parking.review(T, [peer("10.0.0.1"), peer("10.0.0.2"), stalled("10.0.0.9")],
                           now=0) == ["10.0.0.9"]  # fmt: skip
@@ -94,6 +94,8 @@ def test_parked_peers_come_back_at_once_when_their_torrent_has_no_delivering_pee
                           now=0) == ["10.0.1.9"]  # fmt: skip
     slow = peer("10.0.0.1", rate=1000)
     assert parking.release_if_starved(T, [slow, peer("10.0.0.2")]) == []  # one still delivers
+    idle = [peer("10.0.0.1", rate=0, queued=0), peer("10.0.0.2", rate=0, queued=0)]
+    assert parking.release_if_starved(T, idle) == []  # nothing asked: idle, not starved
     assert parking.release_if_starved(T, [slow, stalled("10.0.0.2")]) == ["10.0.0.9"]
     assert parking.release_if_starved(T, []) == []  # nothing parked for it any more
     assert parking.parked() == ["10.0.1.9"]  # the other torrent's stays out
