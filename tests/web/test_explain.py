@@ -39,9 +39,9 @@ def _explain(sources: list[dict[str, Any]]) -> Any:
 def test_the_choice_is_told_in_words_without_scores() -> None:
     why = _explain([BEST, SECOND])["why"]
     assert why == (
-        "Picked as the best for this device: its resolution, release source and seeders stand"
-        " out; only 3 seeders, so it may start slowly. Ahead of 720p WEB x264 on resolution"
-        " and release source."
+        "Picked as the best for this device: its resolution and release source stand out;"
+        " only 3 seeders, so it may start slowly. Ahead of 720p WEB x264 on resolution and"
+        " release source."
     )
     assert "score" not in why and "+" not in why and "-64.8" not in why
 

@@ -142,6 +142,7 @@ def test_an_episode_plays_and_the_next_one_autoplays_after_a_cancellable_countdo
     expect(page.get_by_role("status").filter(has_text="starts in 10 seconds")).to_have_count(1)
     screenshot(page, "episode-autoplay-countdown")
     _no_serious_a11y_problems(page)
+    page.focus("video")  # a person who clicked the finished video, then pressed Esc
     page.keyboard.press("Escape")
     expect(dialog).to_contain_text("Autoplay cancelled")
     expect(page).to_have_url(re.compile(rf"/watch/show/{SHOW_ID}/1/2"))  # Esc did not leave

@@ -99,7 +99,10 @@ function swarmWords(seeds) {
  * out; many seeders. Ahead of 720p WEB x264 on resolution." (The scores are in the API.) */
 export function whyChosen(chosen, sources) {
   if (!chosen) return "";
-  const strengths = topComponents(chosen.components, 3);
+  // the seeders get their own words below; listed as a strength only with many of them
+  const components = { ...(chosen.components || {}) };
+  if (!(chosen.seeds >= 20)) delete components.health;
+  const strengths = topComponents(components, 3);
   const parts = [
     `Picked as the best for this device${strengths.length ? `: its ${listed(strengths)} stand${strengths.length === 1 ? "s" : ""} out` : ""}`,
   ];

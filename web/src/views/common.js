@@ -32,21 +32,24 @@ export function Loading({ label = "Loading…" }) {
 
 export const LIST_TITLES = { popular: "Popular", top_rated: "Top rated", trending: "Trending" };
 
-/** Whether asking again may help: not for a refusal about the request itself (a title not
- * in the catalog, a bad parameter), except a timeout or a rate limit. */
+/** Whether asking again may help: not when the request itself is refused (a title not in
+ * the catalog, a bad parameter); a conflict, a timeout or a rate limit may pass. */
 function retryable(error) {
-  const status = error && error.status;
-  return !(status >= 400 && status < 500) || status === 408 || status === 429;
+  return ![400, 404, 410, 422].includes(error && error.status);
 }
 
-export function ErrorBox({ error, retry }) {
+/** An error in words, "Try again" when that may help, and (`home`: a whole page failed) the
+ * way back home. */
+export function ErrorBox({ error, retry, home = false }) {
   if (!error) return null;
+  const again = retry && retryable(error);
   return html`<div class="error-box" role="alert">
     <p>${error.message || String(error)}</p>
-    <p class="error-actions">
-      ${retry && retryable(error) && html`<button type="button" onClick=${retry}>Try again</button>`}
-      <a href="/">Back to Home</a>
-    </p>
+    ${(again || home) &&
+    html`<p class="error-actions">
+      ${again && html`<button type="button" onClick=${retry}>Try again</button>`}
+      ${home && html`<a href="/">Back to Home</a>`}
+    </p>`}
   </div>`;
 }
 

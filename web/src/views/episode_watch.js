@@ -100,7 +100,7 @@ export function EpisodeWatchPage({ showId, season, episode, sourceId, autoplay, 
   const title = show ? `${show.name} · ${label}${found && found.name ? ` · ${found.name}` : ""}` : "Player";
   useTitle(show ? `Watching ${title}` : "Player");
   const backHref = `/show/${showId}?season=${season}`;
-  if (error) return html`<div class="page"><${ErrorBox} error=${error} /></div>`;
+  if (error) return html`<div class="page"><${ErrorBox} error=${error} home /></div>`;
   if (!loaded) return html`<div class="page"><${Loading} /></div>`;
   if (!found) {
     return html`<div class="page" role="alert"><h1>${show.name} · ${label}</h1>

@@ -79,7 +79,7 @@ export function MoviePage({ id }) {
     }
   }, [movie]);
   if (loading && !movie) return html`<div class="page"><${Loading} /></div>`;
-  if (error) return html`<div class="page"><${ErrorBox} error=${error} retry=${reload} /></div>`;
+  if (error) return html`<div class="page"><${ErrorBox} error=${error} retry=${reload} home /></div>`;
   const record = progress.data || null;
   const resume = resumePoint(record);
   const images = movie.images || {};

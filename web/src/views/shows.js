@@ -221,7 +221,7 @@ export function ShowPage({ id, season: asked }) {
     if (row) row.scrollIntoView({ block: "nearest" });
   }, [seasonData.data]);
   if (loading && !show) return html`<div class="page"><${Loading} /></div>`;
-  if (error) return html`<div class="page"><${ErrorBox} error=${error} retry=${reload} /></div>`;
+  if (error) return html`<div class="page"><${ErrorBox} error=${error} retry=${reload} home /></div>`;
   const records = new Map(((progress.data && progress.data.items) || []).map((r) => [`${r.season}:${r.episode}`, r]));
   const images = show.images || {};
   const backdrop = images.backdrop && (images.backdrop.w1280 || images.backdrop.w780 || images.backdrop.original);

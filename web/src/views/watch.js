@@ -83,7 +83,7 @@ function Overlay({ snap, player, elapsed, onBack, backLabel }) {
     </div>`;
   }
   const waiting = ["starting", "loading", "buffering"].includes(snap.state);
-  if (snap.needsGesture && !waiting && snap.state !== "playing") {
+  if (snap.needsGesture && snap.state !== "playing") {  // the browser refused to autoplay
     return html`<div class="overlay"><button type="button" class="primary" onClick=${() => player.play()}>Start playback</button></div>`;
   }
   if (!waiting) return null;
@@ -263,7 +263,10 @@ export function Player({
     // their way down (capture) and handled here once, else Space undoes itself and a seek
     // lands twice.
     function onVideoKey(event) {
-      if (event.target !== videoRef.current || !keyAction(event.key)) return;
+      const action = keyAction(event.key);
+      // Esc is left to bubble: the native controls ignore it, and the up-next countdown's
+      // own capture listener cancels autoplay with it before the player leaves the page
+      if (event.target !== videoRef.current || !action || action === "exit") return;
       event.stopPropagation();
       if (event.type === "keydown") onKey(event);
       else event.preventDefault();
@@ -294,7 +297,7 @@ export function Player({
       <span class="muted">${source ? sourceLabel(source) : ""}${run && html` <span class="badge episode-run" title=${run.title}>${run.label}</span>`}${sources.length > 1 ? ` · source ${(snap.sourceIndex || 0) + 1} of ${sources.length}` : ""}</span>
     </div>
     <div class="stage">
-      <video ref=${videoRef} controls=${snap.state !== "starting" && snap.state !== "loading"} playsinline preload="auto" tabindex="0"
+      <video ref=${videoRef} controls=${(snap.state !== "starting" && snap.state !== "loading") || snap.needsGesture} playsinline preload="auto" tabindex="0"
         aria-label=${`Video: ${title}`} data-state=${snap.state}></video>
       ${prompt != null && html`<${ResumePrompt} at=${prompt} onResume=${() => choose(prompt)} onRestart=${() => choose(0)} />`}
       ${prompt === null && html`<${Overlay} snap=${snap} player=${playerRef.current} elapsed=${elapsed} onBack=${back} backLabel=${backLabel} />`}
@@ -319,7 +322,7 @@ export function WatchPage({ id, sourceId, resume = false }) {
     api.movie(id, { profile: profile.value }).then(setMovie, setError);
   }, [id]);
   useTitle(movie ? `Watching ${movie.title}` : "Player");
-  if (error) return html`<div class="page"><${ErrorBox} error=${error} /></div>`;
+  if (error) return html`<div class="page"><${ErrorBox} error=${error} home /></div>`;
   if (!movie) return html`<div class="page"><${Loading} /></div>`;
   const sources = orderedSources(movie, sourceId);
   if (!sources.length) {
