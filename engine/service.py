@@ -693,9 +693,8 @@ class StreamingEngine:
                     log.info("torrent %s: no peer delivers; %d parked peer(s) let back",
                              torrent.info_hash[:8], len(released))  # fmt: skip
                     self._apply_parking()
-                    self._revive(handle)  # the filter dropped them from the peer list
-                if stats.num_peers == 0:
-                    self._revive(handle)
+                if released or stats.num_peers == 0:  # released: the filter dropped them
+                    self._revive(handle)  # from the peer list (and nobody delivers to park for)
                 elif parked := self._parking.review(torrent.info_hash, peers, now):
                     seconds = self._parking.park_seconds
                     log.info("torrent %s: %d stalled peer(s) parked for %.0fs",
