@@ -13,7 +13,7 @@ Measures, per piece size: cold time to first byte (torrent not in the session; m
 ``--cold-runs`` fresh streamer processes), time to first byte after seeking to random
 offsets in 5-45 % of the file (median and p90 of ``--seeks``; with
 ``--seek-play-seconds`` each seek follows that long a sequential read, as a player's seek
-bar does, otherwise a 256 KiB read), throughput of one reader
+bar does, of at most ``--seek-play-mb``, otherwise a 256 KiB read), throughput of one reader
 from 60 % of the file (read ahead around the seeks is not counted) measured two ways: from
 the request to the last byte (the first byte's wait included) and sustained from the first
 byte to the last, and the streamer's RSS while 5 readers stream at once.
@@ -26,7 +26,9 @@ engine in one sitting, JSON in the environment overrides its settings:
 ``BENCH_ENGINE_SETTINGS`` (``core.settings`` fields), ``BENCH_PLANNER`` (``PlannerConfig``
 fields, e.g. ``{"steady_deadlines": false}`` for the design before session 17) and
 ``BENCH_LT_SETTINGS`` (libtorrent session settings); ``BENCH_PARKING=0`` parks no stalled
-peer.
+peer. ``BENCH_TRACE=<file>`` writes a trace of the engine (its peers and plan every 100 ms,
+every block it requested and received, the benchmark's seeks) for
+``benchmarks/seek_trace.py``.
 """
 
 from __future__ import annotations
@@ -109,11 +111,52 @@ def child_engine(config: dict[str, Any]) -> None:
         engine._session.apply_settings(config["lt"])  # type: ignore[union-attr]
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()
     done = threading.Event()
+    if config.get("trace"):  # diagnosis: the engine's peers every 100 ms (BENCH_TRACE=file)
+        tracer = threading.Thread(target=_trace_peers, args=(engine, config["trace"], done))
+        tracer.daemon = True
+        tracer.start()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"READY {server.port}", flush=True)
     done.wait()
     server.stop()
     engine.close()
+
+
+def _trace_peers(engine: Any, path: str, done: threading.Event) -> None:
+    import logging
+
+    logging.basicConfig(filename=path, level=logging.INFO, format="%(created).3f %(message)s")
+    import engine.lt as elt
+
+    blocks = open(path + ".blocks", "a")  # noqa: SIM115
+    event_of = elt._event_of
+
+    def traced(alert: Any) -> Any:  # every block requested and received, with its peer
+        if isinstance(alert, (elt._lt.block_downloading_alert, elt._lt.block_finished_alert)):
+            kind = "REQ" if isinstance(alert, elt._lt.block_downloading_alert) else "GOT"
+            blocks.write(f"{time.time():.3f} {kind} {alert.ip[0]} {alert.piece_index} "
+                         f"{alert.block_index}\n")  # fmt: skip
+        return event_of(alert)
+
+    elt._event_of = traced
+    engine._session.apply_settings(
+        {"alert_mask": int(elt._ALERT_MASK | elt._lt.alert_category.block_progress)}
+    )
+    with open(path, "a") as out:
+        while not done.wait(0.1):
+            blocks.flush()
+            for torrent in list(engine._torrents.values()):  # readers, wanted pieces
+                planned = [i for i, v in enumerate(torrent._planned or []) if v > 0]
+                out.write(f"{time.time():.3f} PLAN {dict(torrent.planner.cursors)} "
+                          f"deadlined={sorted(torrent.planner.deadlined)} "
+                          f"wanted={len(planned)} max={max(planned, default=-1)} "
+                          f"inflight={sorted(torrent.planner.in_flight)}\n")  # fmt: skip
+            for info_hash, handle in list(engine._handles.items()):
+                if handle.is_valid():
+                    peers = [[p.ip, p.down_rate // 1000, p.queued, int(p.snubbed)]
+                             for p in handle.peers()]  # fmt: skip
+                    out.write(f"{time.time():.3f} PEERS {info_hash[:6]} {json.dumps(peers)}\n")
+            out.flush()
 
 
 @dataclass
@@ -153,7 +196,8 @@ def start_engine(naive: bool, data_dir: Path, peers: list[str], key_for: Any) ->
               "engine": json.loads(os.environ.get("BENCH_ENGINE_SETTINGS", "{}")),
               "planner": json.loads(os.environ.get("BENCH_PLANNER", "{}")),
               "lt": json.loads(os.environ.get("BENCH_LT_SETTINGS", "{}")),
-              "parking": os.environ.get("BENCH_PARKING", "1") != "0"}  # fmt: skip
+              "parking": os.environ.get("BENCH_PARKING", "1") != "0",
+              "trace": os.environ.get("BENCH_TRACE", "")}  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child-engine", json.dumps(config)],
@@ -208,10 +252,12 @@ def ttfb(
     read: int = 64 * 1024,
     timeout: float = 120,
     play_seconds: float = 0.0,
+    play_bytes: int = 0,
 ) -> float:
     """Seconds from sending ``GET Range: bytes=offset-`` to its first body byte; then
     ``read`` bytes more, or as many as arrive in ``play_seconds`` (a player playing on
-    until the next seek) when that is set."""
+    until the next seek) when that is set, up to ``play_bytes`` (a player's forward
+    buffer: bytes already on disk must not carry the reader through the whole file)."""
     host, port = streamer.host_port
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -224,8 +270,12 @@ def ttfb(
         first = time.perf_counter() - t0
         if play_seconds > 0:
             until = time.perf_counter() + play_seconds
-            while time.perf_counter() < until and response.read(64 * 1024):
-                pass
+            left = play_bytes or 1 << 62
+            while left > 0 and time.perf_counter() < until:
+                chunk = response.read(min(64 * 1024, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
         else:
             response.read(read)
         return first
@@ -319,6 +369,7 @@ class Result:
             if self.seek_ttfb_s
             else None,
             "seeks": len(self.seek_ttfb_s),
+            "seek_ttfb_ms_each": [round(x * 1000, 1) for x in self.seek_ttfb_s],  # in order
             "cold_runs": len(self.cold_ttfb_s),
             "throughput_mb_s": round(self.throughput_mb_s / 1e6, 2),
             "sustained_after_first_byte_mb_s": round(self.sustained_mb_s / 1e6, 2),
@@ -365,12 +416,22 @@ def run_streamer(
                 result.cold_from_spawn_s.append(time.perf_counter() - streamer.started)
                 if run < args.cold_runs - 1:
                     continue
+                _trace_mark(f"RUN {kind} {piece_kib}")
                 for n, offset in enumerate(offsets):
                     if n == len(offsets) // 2:
                         ctx["stall"]()  # the swarm's fastest seeder stops sending
+                        _trace_mark("STALL")
+                    _trace_mark(f"SEEK {n} {offset // ctx['piece_bytes']} {ctx['piece_bytes']}")
                     result.seek_ttfb_s.append(
-                        ttfb(streamer, offset, read=256 * 1024, play_seconds=args.seek_play_seconds)
+                        ttfb(
+                            streamer,
+                            offset,
+                            read=256 * 1024,
+                            play_seconds=args.seek_play_seconds,
+                            play_bytes=args.seek_play_mb << 20,
+                        )
                     )
+                    _trace_mark(f"FIRST {n} {result.seek_ttfb_s[-1] * 1000:.0f}")
                 result.throughput_mb_s, result.sustained_mb_s = throughput(
                     streamer,
                     int(size * 0.6),
@@ -387,8 +448,15 @@ def run_streamer(
     return result
 
 
+def _trace_mark(what: str) -> None:
+    if path := os.environ.get("BENCH_TRACE"):
+        with open(path, "a") as out:
+            out.write(f"{time.time():.3f} {what}\n")
+
+
 SUSTAINED = "sustained_after_first_byte_mb_s"
 AIMS = {"seek_vs_peerflix": 0.5, "throughput_vs_cap": 0.95}
+HIT_MS = 50  # a seek answered sooner found its piece on disk (an earlier band, a download)
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -430,6 +498,15 @@ def print_table(title: str, rows: list[dict[str, Any]], cap: float) -> None:
             f"first byte {_ratio(engine[SUSTAINED], peer[SUSTAINED])}, RSS "
             f"{_ratio(engine['rss_5_streams_mb'], peer['rss_5_streams_mb'])}"
         )
+        waited = {name: [x for x in row["seek_ttfb_ms_each"] if x > HIT_MS]
+                  for name, row in (("engine", engine), ("peerflix", peer))}  # fmt: skip
+        medians = {
+            name: round(statistics.median(xs), 1) if xs else None for name, xs in waited.items()
+        }
+        print(f"    seeks that waited for the swarm (over {HIT_MS} ms; the others found their "
+              f"piece fetched): engine {len(waited['engine'])}, median {medians['engine']} ms; "
+              f"peerflix {len(waited['peerflix'])}, median {medians['peerflix']} ms; "
+              f"{_ratio(medians['engine'], medians['peerflix'])}")  # fmt: skip
         bound_ms = piece_kib * 1024 / cap * 1000
         print(f"    one {piece_kib} KiB piece at the full {cap / 1e6:.1f} MB/s takes "
               f"{bound_ms:.0f} ms: the floor of any seek that must verify a piece")  # fmt: skip
@@ -466,6 +543,7 @@ def run_swarm(
         if stall_index is not None:
             seeders[stall_index].set_upload_rate_limit(rates[stall_index])
 
+    _trace_mark("CAPS " + " ".join(f"{s.host}={r}" for s, r in zip(seeders, rates, strict=True)))
     try:
         for piece_kib in pieces_kib:
             torrent = make_torrent(
@@ -484,6 +562,7 @@ def run_swarm(
             torrent_file.write_bytes(torrent.torrent)
             ctx = {
                 "size": torrent.size,
+                "piece_bytes": piece_kib * 1024,
                 "catalog": catalog,
                 "torrent_file": torrent_file,
                 "peers": [seeder.endpoint for seeder in seeders],
@@ -526,6 +605,9 @@ def main() -> None:
     parser.add_argument("--seek-play-seconds", type=float, default=0.0,
                         help="after each seek, read on this long (a player playing until "
                         "the next seek); 0: 256 KiB")  # fmt: skip
+    parser.add_argument("--seek-play-mb", type=int, default=16,
+                        help="at most this much read after each seek (a player's forward "
+                        "buffer)")  # fmt: skip
     parser.add_argument("--throughput-mb", type=int, default=32)
     parser.add_argument("--rss-seconds", type=float, default=8.0)
     parser.add_argument("--streamers", default="engine,naive,peerflix")

@@ -338,7 +338,11 @@ class Settings(BaseSettings):
         description="Seconds of playback kept under deadlines ahead of each reader.",
     )
     engine_tick_ms: int = Field(
-        default=50, ge=10, le=1000, description="libtorrent tick (time-critical picking), ms."
+        default=50,
+        ge=10,
+        le=1000,
+        description="libtorrent's tick (rate-limit quotas, uTP timers), ms. Its time-critical "
+        "re-requests run once a second whatever this is.",
     )
     engine_request_queue: int = Field(
         default=16,
