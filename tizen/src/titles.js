@@ -3,16 +3,12 @@
 // episode: null | { show, seasonData, season, episode } }), and the ranked sources a TV plays.
 import { unplayableReason } from "../../web/src/core/device.js";
 import { episodeLabel, episodeRun } from "../../web/src/core/episodes.js";
-
-/** "1 seed", "2 seeds". */
-export function plural(count, one, many = `${one}s`) {
-  return `${count} ${count === 1 ? one : many}`;
-}
+import { counted } from "../../web/src/core/words.js";
 
 /** "720p · x264 · web · 12 seeds" ("… · E1–E2 · …" for a release holding several episodes) */
 export function sourceLabel(s) {
   const run = episodeRun(s);
-  return [s.quality, s.codec, s.source_type, run && run.label, s.seeds != null ? plural(s.seeds, "seed") : null].filter(Boolean).join(" · ");
+  return [s.quality, s.codec, s.source_type, run && run.label, s.seeds != null ? counted(s.seeds, "seed") : null].filter(Boolean).join(" · ");
 }
 
 /** "1080p x265 web E1–E2": a source in the player's stats. */

@@ -6,7 +6,8 @@ import { h, fill } from "../dom.js";
 import { reveal } from "../nav.js";
 import { episodeLabel, orderedSeasons } from "../../../web/src/core/episodes.js";
 import { formatClock, resumePoint, watchedShare } from "../../../web/src/core/progress.js";
-import { playableSources, plural } from "../titles.js";
+import { playableSources } from "../titles.js";
+import { counted } from "../../../web/src/core/words.js";
 
 const seasonName = (s) => (s.season_number === 0 ? "Specials" : s.name || `Season ${s.season_number}`);
 
@@ -147,7 +148,7 @@ export function showScreen(app, showId, askedSeason = null) {
     const last = show.last_air_date ? show.last_air_date.slice(0, 4) : null;
     const facts = [
       first && (last && last !== first ? `${first}–${last}` : first),
-      show.number_of_seasons ? plural(show.number_of_seasons, "season") : null,
+      show.number_of_seasons ? counted(show.number_of_seasons, "season") : null,
       show.vote_average ? `★ ${show.vote_average.toFixed(1)}` : null,
     ].filter(Boolean);
     const seasons = orderedSeasons(show);

@@ -3,7 +3,7 @@
 // stops the countdown, and after the last episode it says so.
 import { h, fill } from "../dom.js";
 import { AUTOPLAY_SECONDS, createCountdown, episodeLabel } from "../../../web/src/core/episodes.js";
-import { plural } from "../titles.js";
+import { counted } from "../../../web/src/core/words.js";
 
 /** upNextPanel(app, episode, { play(target), leave() }) -> { root, focus(), cancel(), dispose() }. */
 export function upNextPanel(app, episode, { play, leave }) {
@@ -32,7 +32,7 @@ export function upNextPanel(app, episode, { play, leave }) {
     fill(root, h("h2#up-next-title", { text: `Up next: ${label}` }), count, h("div.actions", null, now, cancelButton));
     countdown = createCountdown({
       seconds: AUTOPLAY_SECONDS,
-      onTick: (left) => (count.textContent = `Starts in ${plural(left, "second")}`),
+      onTick: (left) => (count.textContent = `Starts in ${counted(left, "second")}`),
       onDone: () => start(next),
     });
     focusIfTop(now);

@@ -1,6 +1,8 @@
 // Human explanations of the ranked sources (see docs/ranking.md): one line per source and
 // why the first was chosen. Pure functions: the TV shell shows the same words.
 
+import { counted } from "./words.js";
+
 export const BITRATE_BANDS = {
   480: [0.5, 2.5],
   720: [0.8, 4],
@@ -68,7 +70,7 @@ export function sourceReason(source, runtimeMin) {
     size += ` (${source.bitrate_mbps.toFixed(1)} Mbit/s${fit ? ", " + fit : ""})`;
   }
   const seeds =
-    source.seeds == null ? "seeders unknown" : source.seeds === 0 ? "no seeders" : `${source.seeds} seeder${source.seeds === 1 ? "" : "s"}`;
+    source.seeds == null ? "seeders unknown" : source.seeds === 0 ? "no seeders" : counted(source.seeds, "seeder");
   // what the engine saw this week, e.g. "stalled twice this week"
   return [sourceLabel(source), size, seeds, source.reliability_note].filter(Boolean).join(" · ");
 }
@@ -91,7 +93,7 @@ function swarmWords(seeds) {
   if (seeds == null) return "";
   if (seeds === 0) return "no seeders right now";
   if (seeds >= 20) return "many seeders";
-  return `only ${seeds} seeder${seeds === 1 ? "" : "s"}, so it may start slowly`;
+  return `only ${counted(seeds, "seeder")}, so it may start slowly`;
 }
 
 /** Why `chosen` ranks first among `sources` (the playable ones, best first), in plain words:

@@ -59,7 +59,7 @@ function NextUp({ show, next, onPlay, backHref }) {
   return html`<div class="overlay overlay-next" role="dialog" aria-modal="false" aria-labelledby="next-title"
       aria-describedby="next-count">
     <h2 id="next-title">Up next: ${label}</h2>
-    <p id="next-count" class="countdown">Starts in <strong>${left}</strong> second${left === 1 ? "" : "s"}</p>
+    <p id="next-count" class="countdown">Starts in <strong>${left}</strong> ${left === 1 ? "second" : "seconds"}</p>
     <progress class="countdown-bar" max=${AUTOPLAY_SECONDS} value=${AUTOPLAY_SECONDS - left} aria-hidden="true"></progress>
     <div class="actions">
       <button type="button" class="primary" ref=${playRef} onClick=${onPlay}>Play now</button>

@@ -3,6 +3,7 @@ import { html } from "../html.js";
 import { api, language, navigate, route } from "../state.js";
 import { watchedShare, formatClock } from "../core/progress.js";
 import { episodeLabel } from "../core/episodes.js";
+import { counted } from "../core/words.js";
 import { useAsync, useTitle, Loading, ErrorBox, Row, Grid, Pager, MovieCard, LIST_TITLES } from "./common.js";
 import { ShowMatches } from "./shows.js";
 import { WatchlistRow } from "./trakt.js";
@@ -98,7 +99,7 @@ export function Browse({ kind, list, genre, q, page }) {
     <h1>${title}</h1>
     ${kind === "search" &&
     data &&
-    html`<p role="status" class="muted">${q ? `${data.total_results} movie${data.total_results === 1 ? "" : "s"} found` : "Type in the search box to find a movie or a show."}</p>`}
+    html`<p role="status" class="muted">${q ? `${counted(data.total_results, "movie")} found` : "Type in the search box to find a movie or a show."}</p>`}
     <${ErrorBox} error=${error} retry=${reload} />
     ${loading && !data && html`<${Loading} />`}
     ${data && html`<${Grid} movies=${data.results} />`}

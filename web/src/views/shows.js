@@ -6,6 +6,7 @@ import { api, language, profile, navigate, route } from "../state.js";
 import { watchedShare, formatClock, resumePoint } from "../core/progress.js";
 import { episodeLabel, episodeRun, orderedSeasons } from "../core/episodes.js";
 import { sourceLabel } from "../core/explain.js";
+import { counted } from "../core/words.js";
 import { useAsync, useTitle, Loading, ErrorBox, Row, Pager, MovieCard, rating, Picture, Poster, LIST_TITLES } from "./common.js";
 import { annotate } from "./movie.js";
 
@@ -36,7 +37,7 @@ export function ShowMatches({ q }) {
   const more = data.total_results > data.results.length;
   return html`<section class="row" aria-labelledby="show-matches-title">
     <h2 id="show-matches-title">Shows</h2>
-    <p class="muted">${data.total_results} show${data.total_results === 1 ? "" : "s"} found${more
+    <p class="muted">${counted(data.total_results, "show")} found${more
       ? html` · <a href=${`/shows?q=${encodeURIComponent(term)}`}>See all</a>`
       : ""}</p>
     <${ShowList} shows=${data.results} />
@@ -98,7 +99,7 @@ export function ShowsHome({ q = "", page = 1 }) {
     <h1>Shows</h1>
     <${ShowSearch} q=${q} />
     ${q.trim()
-      ? html`${results.data && html`<p role="status" class="muted">${results.data.total_results} show${results.data.total_results === 1 ? "" : "s"} found</p>`}
+      ? html`${results.data && html`<p role="status" class="muted">${counted(results.data.total_results, "show")} found</p>`}
           <${ErrorBox} error=${results.error} retry=${results.reload} />
           ${results.data && html`<${ShowList} shows=${results.data.results} grid=${true} />`}`
       : html`${Object.keys(LIST_TITLES).map((name) => html`<${ShowRow} key=${name} name=${name} />`)}
@@ -147,7 +148,7 @@ function SeasonPicker({ show, season }) {
     <select id="season-picker" value=${String(season)}
       onChange=${(e) => navigate(`/show/${show.tmdb_id}?season=${e.currentTarget.value}`, { replace: true })}>
       ${seasons.map(
-        (s) => html`<option value=${String(s.season_number)}>${s.season_number === 0 ? "Specials" : s.name || `Season ${s.season_number}`} (${s.episode_count} episode${s.episode_count === 1 ? "" : "s"})</option>`,
+        (s) => html`<option value=${String(s.season_number)}>${s.season_number === 0 ? "Specials" : s.name || `Season ${s.season_number}`} (${counted(s.episode_count, "episode")})</option>`,
       )}
     </select>
   </div>`;
@@ -227,7 +228,7 @@ export function ShowPage({ id, season: asked }) {
   const backdrop = images.backdrop && (images.backdrop.w1280 || images.backdrop.w780 || images.backdrop.original);
   const poster = images.poster && (images.poster.w342 || images.poster.w500 || images.poster.original);
   const years = show.first_air_date ? show.first_air_date.slice(0, 4) + (show.last_air_date && show.last_air_date.slice(0, 4) !== show.first_air_date.slice(0, 4) ? `–${show.last_air_date.slice(0, 4)}` : "") : null;
-  const facts = [years, show.number_of_seasons ? `${show.number_of_seasons} season${show.number_of_seasons === 1 ? "" : "s"}` : null,
+  const facts = [years, show.number_of_seasons ? counted(show.number_of_seasons, "season") : null,
     show.vote_average != null ? `${rating(show.vote_average)} (${show.vote_count} votes)` : null].filter(Boolean);  // prettier-ignore
   // The big button: the up-next episode, else the first playable one of this season.
   const firstPlayable = !upNext && seasonData.data && seasonData.data.episodes.find(

@@ -8,6 +8,7 @@ import { createPlayer, keyAction } from "../core/player.js";
 import { createProgressSaver, resumePoint, formatClock, WATCHED_SHARE } from "../core/progress.js";
 import { sourceLabel, formatBytes } from "../core/explain.js";
 import { episodeRun } from "../core/episodes.js";
+import { counted } from "../core/words.js";
 import { annotate } from "./movie.js";
 import { useTitle, Loading, ErrorBox } from "./common.js";
 
@@ -66,7 +67,7 @@ function EngineLine({ engine, access }) {
   }
   const have = engine.size_bytes ? `${formatBytes(engine.bytes_have)} of ${formatBytes(engine.size_bytes)} here` : null;
   const rate = `${formatBytes(engine.download_rate)}/s`;
-  const peers = `${engine.peers} peer${engine.peers === 1 ? "" : "s"} (${engine.seeds} seeding)`;
+  const peers = `${counted(engine.peers, "peer")} (${engine.seeds} seeding)`;
   return html`<p>Engine: ${[peers, rate, have].filter(Boolean).join(" · ")}</p>`;
 }
 
