@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from serve import answers, audit
 from serve.appdb import User
 from serve.client import client_ip, request_is_secure
+from serve.device_names import device_name
 from serve.emails import audit_email
 from serve.errors import ApiError, Forbidden, InvalidBody, NotFound, Unauthorized
 from serve.extensions import app_db, app_settings, limiter, session_store
@@ -130,7 +131,7 @@ def login() -> ResponseReturnValue:
             reason=exc.code,
         )
         raise
-    device = body.device or request.headers.get("User-Agent", "")[:100] or "unknown"
+    device = body.device or device_name(request.headers.get("User-Agent", ""))
     issued, evicted = session_store().create(user.id, device, client_ip())
     for old in evicted:
         audit.record(db, "session_evicted", user_id=user.id, session=old[:8])
