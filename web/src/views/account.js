@@ -64,13 +64,14 @@ function Sessions() {
     <${ErrorBox} error=${error} retry=${reload} />
     ${loading && !data && html`<${Loading} />`}
     ${data &&
-    html`<div class="table-wrap"><table>
+    html`<div class="table-wrap"><table class="stack">
       <thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Signed in</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
       <tbody>
         ${data.results.map(
           (s) => html`<tr key=${s.id}>
             <td>${s.device}${s.current ? html` <span class="badge">this device</span>` : ""}</td>
-            <td>${s.ip}</td><td>${when(s.created_at)}</td><td>${when(s.last_used_at)}</td>
+            <td data-label="Address">${s.ip}</td><td data-label="Signed in">${when(s.created_at)}</td>
+            <td data-label="Last used">${when(s.last_used_at)}</td>
             <td><button type="button" disabled=${busy === s.id} onClick=${() => revoke(s)}
               aria-label=${`Revoke session ${s.device}${s.current ? " (this device)" : ""} from ${when(s.created_at)}`}>Revoke</button></td>
           </tr>`,
