@@ -41,6 +41,14 @@ class Seek:
     asked: Counter[str] = field(default_factory=Counter)
 
 
+def _is_time(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_seeks(path: str) -> list[Seek]:
     """The engine's seeks (benchmark marks), with the blocks asked for each one's piece."""
     seeks: list[Seek] = []
@@ -49,7 +57,10 @@ def read_seeks(path: str) -> list[Seek]:
     stalled: set[str] = set()
     with open(path) as trace:
         for line in trace:
-            stamp, what, *rest = line.split()
+            parts = line.split()
+            if len(parts) < 2 or not _is_time(parts[0]):  # a logged traceback, a cut line
+                continue
+            stamp, what, *rest = parts
             if what == "CAPS":
                 caps = {k: int(v) for k, v in (item.split("=") for item in rest)}
             elif what == "RUN":
@@ -63,6 +74,7 @@ def read_seeks(path: str) -> list[Seek]:
                 seeks[-1].ttfb_ms = float(rest[1])
     with open(path + ".blocks") as blocks:
         requests = [line.split() for line in blocks if " REQ " in line]
+    requests = [r for r in requests if len(r) == 5 and _is_time(r[0])]  # the last may be cut
     for seek in seeks:
         until = seek.start + seek.ttfb_ms / 1000
         for stamp, _, address, piece, _ in requests:
@@ -85,6 +97,8 @@ def main() -> None:
                   f"{'top alone':>10} {'spread':>7}")  # fmt: skip
         caps = seek.caps
         top, count = seek.asked.most_common(1)[0]
+        if top not in caps:  # a peer that is not one of the benchmark's seeders
+            continue
         share = count * BLOCK / seek.piece_bytes
         alone_ms = count * BLOCK / caps[top] * 1000
         live = sum(rate for address, rate in caps.items() if address not in seek.stalled)

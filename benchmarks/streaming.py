@@ -144,19 +144,27 @@ def _trace_peers(engine: Any, path: str, done: threading.Event) -> None:
     )
     with open(path, "a") as out:
         while not done.wait(0.1):
-            blocks.flush()
-            for torrent in list(engine._torrents.values()):  # readers, wanted pieces
-                planned = [i for i, v in enumerate(torrent._planned or []) if v > 0]
-                out.write(f"{time.time():.3f} PLAN {dict(torrent.planner.cursors)} "
-                          f"deadlined={sorted(torrent.planner.deadlined)} "
-                          f"wanted={len(planned)} max={max(planned, default=-1)} "
-                          f"inflight={sorted(torrent.planner.in_flight)}\n")  # fmt: skip
-            for info_hash, handle in list(engine._handles.items()):
-                if handle.is_valid():
-                    peers = [[p.ip, p.down_rate // 1000, p.queued, int(p.snubbed)]
-                             for p in handle.peers()]  # fmt: skip
-                    out.write(f"{time.time():.3f} PEERS {info_hash[:6]} {json.dumps(peers)}\n")
-            out.flush()
+            try:
+                _trace_once(engine, out, blocks)
+            except Exception as exc:  # a diagnosis must not end quietly
+                out.write(f"{time.time():.3f} TRACE-ERROR {type(exc).__name__}: {exc}\n")
+
+
+def _trace_once(engine: Any, out: Any, blocks: Any) -> None:
+    """One sample: the engine's readers and wanted pieces, and every torrent's peers."""
+    blocks.flush()
+    for torrent in list(engine._torrents.values()):  # readers, wanted pieces
+        planned = [i for i, v in enumerate(torrent._planned or []) if v > 0]
+        out.write(f"{time.time():.3f} PLAN {dict(torrent.planner.cursors)} "
+                  f"deadlined={sorted(torrent.planner.deadlined)} "
+                  f"wanted={len(planned)} max={max(planned, default=-1)} "
+                  f"inflight={sorted(torrent.planner.in_flight)}\n")  # fmt: skip
+    for info_hash, handle in list(engine._handles.items()):
+        if handle.is_valid():
+            peers = [[p.ip, p.down_rate // 1000, p.queued, int(p.snubbed)]
+                     for p in handle.peers()]  # fmt: skip
+            out.write(f"{time.time():.3f} PEERS {info_hash[:6]} {json.dumps(peers)}\n")
+    out.flush()
 
 
 @dataclass
@@ -257,7 +265,8 @@ def ttfb(
     """Seconds from sending ``GET Range: bytes=offset-`` to its first body byte; then
     ``read`` bytes more, or as many as arrive in ``play_seconds`` (a player playing on
     until the next seek) when that is set, up to ``play_bytes`` (a player's forward
-    buffer: bytes already on disk must not carry the reader through the whole file)."""
+    buffer: bytes already on disk must not carry the reader through the whole file; 0: no
+    cap); it returns after ``play_seconds`` either way."""
     host, port = streamer.host_port
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
@@ -276,6 +285,9 @@ def ttfb(
                 if not chunk:
                     break
                 left -= len(chunk)
+            # a full buffer pauses the reads, not the playing: the next seek still comes
+            # ``play_seconds`` after this one
+            time.sleep(max(until - time.perf_counter(), 0.0))
         else:
             response.read(read)
         return first
@@ -606,8 +618,8 @@ def main() -> None:
                         help="after each seek, read on this long (a player playing until "
                         "the next seek); 0: 256 KiB")  # fmt: skip
     parser.add_argument("--seek-play-mb", type=int, default=16,
-                        help="at most this much read after each seek (a player's forward "
-                        "buffer)")  # fmt: skip
+                        help="at most this many MiB read after each seek (a player's forward "
+                        "buffer; 0: no cap)")  # fmt: skip
     parser.add_argument("--throughput-mb", type=int, default=32)
     parser.add_argument("--rss-seconds", type=float, default=8.0)
     parser.add_argument("--streamers", default="engine,naive,peerflix")
@@ -617,6 +629,9 @@ def main() -> None:
     if args.child_engine:
         child_engine(json.loads(args.child_engine))
         return
+    if trace := os.environ.get("BENCH_TRACE"):  # one run per trace
+        for each in (trace, trace + ".blocks"):
+            Path(each).write_text("")
 
     from sandbox.demo_media import render_large
 

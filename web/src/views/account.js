@@ -64,15 +64,15 @@ function Sessions() {
     <${ErrorBox} error=${error} retry=${reload} />
     ${loading && !data && html`<${Loading} />`}
     ${data &&
-    html`<div class="table-wrap"><table class="stack">
-      <thead><tr><th scope="col">Device</th><th scope="col">Address</th><th scope="col">Signed in</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-      <tbody>
+    html`<div class="table-wrap"><table class="stack" role="table">
+      <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Device</th><th scope="col" role="columnheader">Address</th><th scope="col" role="columnheader">Signed in</th><th scope="col" role="columnheader">Last used</th><th scope="col" role="columnheader"><span class="visually-hidden">Actions</span></th></tr></thead>
+      <tbody role="rowgroup">
         ${data.results.map(
-          (s) => html`<tr key=${s.id}>
-            <td>${s.device}${s.current ? html` <span class="badge">this device</span>` : ""}</td>
-            <td data-label="Address">${s.ip}</td><td data-label="Signed in">${when(s.created_at)}</td>
-            <td data-label="Last used">${when(s.last_used_at)}</td>
-            <td><button type="button" disabled=${busy === s.id} onClick=${() => revoke(s)}
+          (s) => html`<tr key=${s.id} role="row">
+            <td role="cell">${s.device}${s.current ? html` <span class="badge">this device</span>` : ""}</td>
+            <td role="cell" data-label="Address">${s.ip}</td><td role="cell" data-label="Signed in">${when(s.created_at)}</td>
+            <td role="cell" data-label="Last used">${when(s.last_used_at)}</td>
+            <td role="cell"><button type="button" disabled=${busy === s.id} onClick=${() => revoke(s)}
               aria-label=${`Revoke session ${s.device}${s.current ? " (this device)" : ""} from ${when(s.created_at)}`}>Revoke</button></td>
           </tr>`,
         )}

@@ -54,17 +54,17 @@ function UserRow({ item, reload }) {
       setError(err.message);
     }
   }
-  return html`<tr>
-    <td>${item.email}${self ? html` <span class="badge">you</span>` : ""}</td>
-    <td data-label="Role">
+  return html`<tr role="row">
+    <td role="cell">${item.email}${self ? html` <span class="badge">you</span>` : ""}</td>
+    <td role="cell" data-label="Role">
       <label class="visually-hidden" for=${`role-${item.id}`}>Role of ${item.email}</label>
       <select id=${`role-${item.id}`} value=${item.role}
         onChange=${(e) => act(api.updateUser(item.id, { role: e.currentTarget.value }), `Role of ${item.email} changed`)}>
         <option value="user">user</option><option value="admin">admin</option>
       </select>
     </td>
-    <td data-label="Status">${item.disabled ? "disabled" : "active"}</td>
-    <td class="nowrap">
+    <td role="cell" data-label="Status">${item.disabled ? "disabled" : "active"}</td>
+    <td role="cell" class="nowrap">
       <button type="button" onClick=${() => act(api.updateUser(item.id, { disabled: !item.disabled }), `${item.email} ${item.disabled ? "enabled" : "disabled"}`)}
         aria-label=${`${item.disabled ? "Enable" : "Disable"} ${item.email}`}>${item.disabled ? "Enable" : "Disable"}</button>
       ${confirming
@@ -88,9 +88,9 @@ export function AdminUsers() {
       <${ErrorBox} error=${error} retry=${reload} />
       ${loading && !data && html`<${Loading} />`}
       ${data &&
-      html`<div class="table-wrap"><table class="stack">
-          <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
-          <tbody>${data.results.map((item) => html`<${UserRow} key=${item.id} item=${item} reload=${reload} />`)}</tbody>
+      html`<div class="table-wrap"><table class="stack" role="table">
+          <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Email</th><th scope="col" role="columnheader">Role</th><th scope="col" role="columnheader">Status</th><th scope="col" role="columnheader">Actions</th></tr></thead>
+          <tbody role="rowgroup">${data.results.map((item) => html`<${UserRow} key=${item.id} item=${item} reload=${reload} />`)}</tbody>
         </table></div>
         <${Pager} page=${page} totalPages=${Math.ceil(data.total_results / PER_PAGE)} onPage=${setPage} label="User pages" />`}
     </section>
