@@ -138,6 +138,7 @@ def test_configuring_twice_keeps_one_handler(sink: io.StringIO) -> None:
     logging.getLogger().removeHandler(handler)
 
 
+@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
 def test_in_text_mode_prefect_records_are_left_to_prefect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -151,6 +152,7 @@ def test_in_text_mode_prefect_records_are_left_to_prefect(
     assert "PREFECT_LOGGING_SETTINGS_PATH" not in os.environ
 
 
+@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
 def test_in_json_mode_prefect_records_are_json_lines_once_and_redacted(
     sink: io.StringIO,
 ) -> None:
@@ -186,6 +188,7 @@ def test_json_mode_hands_child_processes_a_prefect_config_in_the_same_format(
     assert "ab" * 20 not in child.stderr
 
 
+@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
 def test_in_text_mode_a_third_party_line_is_printed_once_not_by_prefect_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
