@@ -106,7 +106,7 @@ def child_engine(config: dict[str, Any]) -> None:
     engine, signer = build_engine(settings, naive=config["naive"], listen_host="127.0.0.1")
     engine.start()
     if not config.get("parking", True):  # A/B runs: BENCH_PARKING=0 parks no stalled peer
-        engine._parking.review = lambda torrent, peers, now: []  # type: ignore[method-assign]
+        engine._parking.review = lambda *args: []  # type: ignore[method-assign]
     if config.get("lt"):  # A/B runs: libtorrent session settings (BENCH_LT_SETTINGS, JSON)
         engine._session.apply_settings(config["lt"])  # type: ignore[union-attr]
     server = EngineServer(engine, signer, "127.0.0.1", 0).start()

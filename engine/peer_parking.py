@@ -13,7 +13,8 @@ Snubbed is the signal, not the peer's rate: libtorrent's rate is an average that
 seconds to decay, so a seeder that stopped still shows one. Parking is careful, because a
 peer we drop is a peer we lose: only while at least ``MIN_DELIVERING`` other addresses
 deliver to the same torrent (a block a second or more), never an address shared with a
-delivering peer (a NAT, a loopback swarm), at most half as many as deliver at a time, and
+delivering peer (a NAT, a loopback swarm) or delivering to another torrent (the filter is the
+session's), at most half as many as deliver at a time, and
 never more than ``MAX_PARKED`` at once. And a parked peer comes back early when the torrent it
 was parked for has no delivering peer left (the others left or stalled too): a peer that
 may recover beats none. Pure logic over :class:`engine.lt.PeerView`: the
@@ -22,7 +23,7 @@ service applies the result with :meth:`engine.lt.Session.block_addresses`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from engine.lt import PeerView
@@ -39,17 +40,24 @@ class PeerParking:
     _until: dict[str, float] = field(default_factory=dict)  # address -> monotonic expiry
     _parked_for: dict[str, str] = field(default_factory=dict)  # address -> torrent
 
-    def review(self, torrent: str, peers: Iterable[PeerView], now: float) -> list[str]:
+    def review(
+        self,
+        torrent: str,
+        peers: Iterable[PeerView],
+        now: float,
+        delivering_elsewhere: Collection[str] = (),
+    ) -> list[str]:
         """Park the stalled peers of ``torrent`` (an info hash), if it can spare them; the
-        addresses parked now (the caller then applies :meth:`parked`)."""
+        addresses parked now (the caller then applies :meth:`parked`). An address in
+        ``delivering_elsewhere`` (it sends to another torrent) is never parked: the filter
+        is the session's, so parking it would drop it from that torrent too."""
         peers = list(peers)
-        delivering = _delivering(peers)
-        if len(delivering) < MIN_DELIVERING:
+        senders = delivering(peers)
+        if len(senders) < MIN_DELIVERING:
             return []
-        stalled = sorted(
-            {p.ip for p in peers if p.snubbed and p.queued > 0} - delivering - set(self._until)
-        )
-        room = min(max(len(delivering) // 2, 1), MAX_PARKED - len(self._until))
+        spared = senders | set(delivering_elsewhere) | set(self._until)
+        stalled = sorted({p.ip for p in peers if p.snubbed and p.queued > 0} - spared)
+        room = min(max(len(senders) // 2, 1), MAX_PARKED - len(self._until))
         chosen = stalled[: max(room, 0)]
         for address in chosen:
             self._until[address] = now + self.park_seconds
@@ -63,7 +71,7 @@ class PeerParking:
         not starved. The addresses let back (then apply :meth:`parked`)."""
         peers = list(peers)
         waiting = not peers or any(p.queued > 0 for p in peers)
-        if _delivering(peers) or not waiting:
+        if delivering(peers) or not waiting:
             return []
         released = sorted(a for a, parked_for in self._parked_for.items() if parked_for == torrent)
         for address in released:
@@ -81,6 +89,6 @@ class PeerParking:
         return sorted(self._until)
 
 
-def _delivering(peers: list[PeerView]) -> set[str]:
+def delivering(peers: Iterable[PeerView]) -> set[str]:
     """The addresses sending at least a block a second and not snubbed."""
     return {p.ip for p in peers if p.down_rate >= DELIVERING_RATE and not p.snubbed}

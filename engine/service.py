@@ -39,7 +39,7 @@ from engine.errors import (
 from engine.files import FileEntry, pick_episode_file, pick_main_file
 from engine.outcomes import OutcomeRecorder
 from engine.pack_files import PackFiles, readers
-from engine.peer_parking import PeerParking
+from engine.peer_parking import PeerParking, delivering
 from engine.pieces import PlannerConfig
 from engine.resolve import resolve
 from engine.shared_handle import HandleView, SharedHandle
@@ -677,6 +677,14 @@ class StreamingEngine:
         now = time.monotonic()
         with self._lock:
             torrents = list(self._torrents.values())
+        # every torrent's peers first: an address one torrent parks must not be another's
+        # sender (the IP filter is the session's)
+        peers_of = {
+            t.info_hash: handle.peers()
+            for t in torrents
+            if (handle := self._handles.get(t.info_hash)) is not None and handle.is_valid()
+        }
+        senders_of = {info_hash: delivering(peers) for info_hash, peers in peers_of.items()}
         for torrent in torrents:
             handle = self._handles.get(torrent.info_hash)
             if handle is None or not handle.is_valid():
@@ -688,14 +696,17 @@ class StreamingEngine:
                 each.sync_have(have)
                 each.tick(stats)
             if readers((torrent, *extras)):
-                peers = handle.peers()
+                peers = peers_of.get(torrent.info_hash, [])
+                elsewhere = set().union(
+                    *(s for h, s in senders_of.items() if h != torrent.info_hash)
+                )
                 if released := self._parking.release_if_starved(torrent.info_hash, peers):
                     log.info("torrent %s: no peer delivers; %d parked peer(s) let back",
                              torrent.info_hash[:8], len(released))  # fmt: skip
                     self._apply_parking()
                 if released or stats.num_peers == 0:  # released: the filter dropped them
                     self._revive(handle)  # from the peer list (and nobody delivers to park for)
-                elif parked := self._parking.review(torrent.info_hash, peers, now):
+                elif parked := self._parking.review(torrent.info_hash, peers, now, elsewhere):
                     seconds = self._parking.park_seconds
                     log.info("torrent %s: %d stalled peer(s) parked for %.0fs",
                              torrent.info_hash[:8], len(parked), seconds)  # fmt: skip

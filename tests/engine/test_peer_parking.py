@@ -1,7 +1,7 @@
 """Which stalled peers are parked: a snubbed peer holding requests (whatever its averaged
 rate still says), only while enough other addresses deliver, never an address a delivering
-peer shares, a bounded number at once, each for a while and then let back; and a seeder
-that stalls mid-stream in a real swarm on loopback."""
+peer shares or one delivering to another torrent, a bounded number at once, each for a
+while and then let back; and a seeder that stalls mid-stream in a real swarm on loopback."""
 
 from __future__ import annotations
 
@@ -71,6 +71,15 @@ def test_an_address_shared_with_a_delivering_peer_is_never_parked() -> None:
     parking = PeerParking()
     peers = [peer("127.0.0.1"), peer("10.0.0.2"), peer("10.0.0.3"), stalled("127.0.0.1")]
     assert parking.review(T, peers, now=0) == []
+
+
+def test_an_address_delivering_to_another_torrent_is_never_parked() -> None:
+    """The IP filter is the session's: parking a peer stalled here would also drop it from
+    a torrent it is sending to."""
+    parking = PeerParking()
+    peers = [peer("10.0.0.1"), peer("10.0.0.2"), stalled("10.0.0.8"), stalled("10.0.0.9")]
+    assert parking.review(T, peers, now=0, delivering_elsewhere={"10.0.0.9"}) == ["10.0.0.8"]
+    assert parking.parked() == ["10.0.0.8"]
 
 
 def test_at_most_half_as_many_as_deliver_are_parked_at_a_time_and_never_over_the_cap() -> None:
