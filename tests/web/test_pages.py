@@ -141,6 +141,16 @@ def test_phone_and_tv_widths(new_page: Any, stack: Stack, width: int, height: in
             ".map((b) => b.getAttribute('aria-label') || b.textContent)"
         )
         assert not cut, f"{path}: off the screen until the table is scrolled: {cut}"
+        if width > 640:  # a wide screen keeps the table: each header over its column
+            skew = page.evaluate(
+                "(() => { const t = document.querySelector('table');"
+                " const heads = [...t.querySelectorAll('thead th')];"
+                " const cells = [...t.querySelectorAll('tbody tr:first-child td')];"
+                " const left = (e) => e.getBoundingClientRect().left;"
+                " return [getComputedStyle(t).display,"
+                " heads.map((h, i) => Math.round(Math.abs(left(h) - left(cells[i]))))]; })()"
+            )
+            assert skew[0] == "table" and max(skew[1]) <= 1, f"{path}: columns out of line {skew}"
 
 
 def test_images_that_do_not_load_give_way_to_the_title_letter(new_page: Any, stack: Stack) -> None:

@@ -64,7 +64,7 @@ function Sessions() {
     <${ErrorBox} error=${error} retry=${reload} />
     ${loading && !data && html`<${Loading} />`}
     ${data &&
-    html`<div class="table-wrap"><table class="stack" role="table">
+    html`<div class="table-wrap"><table class="phone-cards" role="table">
       <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Device</th><th scope="col" role="columnheader">Address</th><th scope="col" role="columnheader">Signed in</th><th scope="col" role="columnheader">Last used</th><th scope="col" role="columnheader"><span class="visually-hidden">Actions</span></th></tr></thead>
       <tbody role="rowgroup">
         ${data.results.map(

@@ -88,7 +88,7 @@ export function AdminUsers() {
       <${ErrorBox} error=${error} retry=${reload} />
       ${loading && !data && html`<${Loading} />`}
       ${data &&
-      html`<div class="table-wrap"><table class="stack" role="table">
+      html`<div class="table-wrap"><table class="phone-cards" role="table">
           <thead role="rowgroup"><tr role="row"><th scope="col" role="columnheader">Email</th><th scope="col" role="columnheader">Role</th><th scope="col" role="columnheader">Status</th><th scope="col" role="columnheader">Actions</th></tr></thead>
           <tbody role="rowgroup">${data.results.map((item) => html`<${UserRow} key=${item.id} item=${item} reload=${reload} />`)}</tbody>
         </table></div>
