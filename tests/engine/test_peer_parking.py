@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import httpx
 
@@ -23,6 +22,7 @@ from tests.engine.conftest import (
     CatalogSource,
     start_engine,
     stop_engine,
+    wait_until,
     with_bt_port,
     write_catalog,
 )
@@ -147,17 +147,6 @@ def park_swarm(tmp_path: Path, settings: Settings, cipher: FieldCipher) -> ParkS
     return ParkSwarm(film, tracker, torrent, seeders)
 
 
-def _peers_once_gone(handle: Any, address: str, seconds: float = 10.0) -> set[str]:
-    """The handle's peer addresses once ``address`` has left them (libtorrent applies a new
-    IP filter on its own thread, a moment after the engine sets it), or after ``seconds``."""
-    until = time.monotonic() + seconds
-    while True:
-        peers = {p.ip for p in handle.peers()}
-        if address not in peers or time.monotonic() >= until:
-            return peers
-        time.sleep(0.05)
-
-
 def test_a_seeder_that_stalls_mid_stream_is_parked_and_the_stream_goes_on(
     tmp_path: Path, settings: Settings, cipher: FieldCipher
 ) -> None:
@@ -178,7 +167,10 @@ def test_a_seeder_that_stalls_mid_stream_is_parked_and_the_stream_goes_on(
                     parked_seen = run.engine.status()["transfer"]["parked_peers"]
                     if parked_seen:
                         handle = run.engine._handles[torrent.info_hash]
-                        peers_after = _peers_once_gone(handle, "127.0.0.31")
+                        # libtorrent applies the IP filter on its own thread, a moment later
+                        gone = lambda h=handle: "127.0.0.31" not in {p.ip for p in h.peers()}  # noqa: E731
+                        wait_until(gone, timeout=10)
+                        peers_after = {p.ip for p in handle.peers()}
     finally:
         stop_engine(run)
         swarm.stop()

@@ -16,6 +16,9 @@ import pytest
 from core.settings import load_settings
 from miauflix.logs import PREFECT_JSON_CONFIG, REDACTED, RedactSecrets, configure_logging
 
+# These tests use Prefect's loggers outside a flow run on purpose; Prefect warns about it.
+OUTSIDE_A_RUN = pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")
+
 HASH = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
 MAGNET = f"magnet:?xt=urn:btih:{HASH}&dn=Film&tr=udp%3A%2F%2Ftracker"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwiZXhwIjoxfQ.c2lnbmF0dXJlc2lnbmF0dXJl"
@@ -138,7 +141,7 @@ def test_configuring_twice_keeps_one_handler(sink: io.StringIO) -> None:
     logging.getLogger().removeHandler(handler)
 
 
-@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
+@OUTSIDE_A_RUN
 def test_in_text_mode_prefect_records_are_left_to_prefect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -152,7 +155,7 @@ def test_in_text_mode_prefect_records_are_left_to_prefect(
     assert "PREFECT_LOGGING_SETTINGS_PATH" not in os.environ
 
 
-@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
+@OUTSIDE_A_RUN
 def test_in_json_mode_prefect_records_are_json_lines_once_and_redacted(
     sink: io.StringIO,
 ) -> None:
@@ -188,7 +191,7 @@ def test_json_mode_hands_child_processes_a_prefect_config_in_the_same_format(
     assert "ab" * 20 not in child.stderr
 
 
-@pytest.mark.filterwarnings("ignore:Logger 'prefect.:UserWarning")  # used outside a run on purpose
+@OUTSIDE_A_RUN
 def test_in_text_mode_a_third_party_line_is_printed_once_not_by_prefect_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
